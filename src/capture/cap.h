@@ -1,0 +1,53 @@
+/* cap.h -- the source stage: frames from pcap/pcapng files, stdin, or a live interface,
+ * through libpcap. libpcap's types stay inside this module.
+ *
+ * Several files are merged in timestamp order (a k-way merge over one open handle per
+ * file). A truncated or corrupt file ends with a message in cap_err(); every frame read
+ * until then has been delivered.
+ */
+#ifndef SX_CAP_H
+#define SX_CAP_H
+
+#include "../base/sx.h"
+
+/* Link types (DLT_* values from pcap, which pcapng's LINKTYPE_* map onto). */
+enum {
+    SX_LINK_NULL = 0,        /* BSD loopback */
+    SX_LINK_EN10MB = 1,      /* Ethernet */
+    SX_LINK_RAW = 101,       /* LINKTYPE_RAW: raw IPv4/IPv6 */
+    SX_LINK_LOOP = 108,      /* OpenBSD loopback */
+    SX_LINK_LINUX_SLL = 113,
+    SX_LINK_IPV4 = 228,
+    SX_LINK_IPV6 = 229,
+    SX_LINK_LINUX_SLL2 = 276,
+};
+
+typedef struct sx_frame {
+    sx_time ts;             /* capture time, microseconds */
+    int linktype;           /* SX_LINK_* (LINKTYPE value) */
+    const uint8_t *data;    /* valid until the next cap_next() */
+    uint32_t caplen;        /* bytes captured */
+    uint32_t wirelen;       /* bytes on the wire */
+    uint64_t index;         /* 1-based frame number across all sources */
+    int source;             /* which file (0-based) */
+} sx_frame;
+
+typedef struct cap cap;
+
+/* Opens every path ("-" = stdin). Returns NULL and writes a message to err (size errsz)
+ * naming the file if one cannot be opened or is not a capture. */
+cap *cap_open_files(const char *const *paths, int n, char *err, size_t errsz);
+/* Opens a live interface (promiscuous, snaplen 262144); filter may be NULL. */
+cap *cap_open_live(const char *ifname, const char *filter, char *err, size_t errsz);
+/* Next frame in timestamp order: 1 = got one, 0 = end of all input, -1 = a source failed
+ * (message in cap_err(); the other sources go on, so keep calling until 0). */
+int cap_next(cap *c, sx_frame *f);
+/* Last error message, or "" if none. */
+const char *cap_err(const cap *c);
+/* Total and consumed byte sizes of the files, for a progress bar (0 total if unknown). */
+void cap_progress(const cap *c, uint64_t *done, uint64_t *total);
+/* Number of sources that ended in error (truncated/corrupt). */
+int cap_failed_sources(const cap *c);
+void cap_close(cap *c);
+
+#endif

@@ -1,0 +1,60 @@
+/* net.h -- the packet stage: link layers, tunnels, IPv4/IPv6 and fragment reassembly.
+ * Turns each frame into zero or more transport-layer packets (sx_l4) for the transport
+ * stage, and counts every frame's outcome in the tally.
+ *
+ * Decodes: Ethernet, 802.1Q/802.1ad (any depth), Linux SLL and SLL2, raw IP, BSD null/loop;
+ * IP-in-IP (4in4, 6in4, 4in6, 6in6) and GRE (incl. keys/seq, ERSPAN is not decoded); IPv6
+ * extension headers; IPv4 and IPv6 fragments reassembled in any arrival order, bounded by a
+ * byte cap and a timeout in capture time.
+ */
+#ifndef SX_NET_H
+#define SX_NET_H
+
+#include "../base/sx.h"
+#include "../base/tally.h"
+#include "../capture/cap.h"
+
+enum { SX_PROTO_TCP = 6, SX_PROTO_UDP = 17 };
+
+enum { /* TCP flags */
+    SX_TCP_FIN = 0x01, SX_TCP_SYN = 0x02, SX_TCP_RST = 0x04, SX_TCP_PSH = 0x08,
+    SX_TCP_ACK = 0x10
+};
+
+/* One UDP datagram or TCP segment. payload is valid only during the callback (it may point
+ * into a reassembly buffer that is reused afterwards). */
+typedef struct sx_l4 {
+    sx_time ts;
+    uint64_t frame;         /* frame index that completed this packet */
+    sx_addr src, dst;
+    uint16_t sport, dport;
+    uint8_t proto;          /* SX_PROTO_UDP or SX_PROTO_TCP */
+    uint8_t tcp_flags;
+    uint32_t seq;           /* TCP sequence number */
+    const uint8_t *payload;
+    size_t len;
+} sx_l4;
+
+/* Returns the frame outcome: nonzero if the packet was recognised as SIP (udp_sip) so net
+ * can account the frame. The transport stage decides; see transport.h. */
+typedef void (*net_l4_fn)(void *ud, const sx_l4 *p);
+
+typedef struct net_limits {
+    size_t frag_mem_max;     /* bytes held in incomplete datagrams (default 16 MiB) */
+    sx_time frag_timeout;    /* capture time before an incomplete datagram expires (30 s) */
+    int max_tunnel_depth;    /* nested encapsulations (default 8) */
+} net_limits;
+void net_limits_default(net_limits *l);
+
+typedef struct net net;
+net *net_new(const net_limits *lim, sx_tally *tally, net_l4_fn fn, void *ud);
+/* Decodes one frame; counts it in exactly one frame outcome, except UDP/TCP packets whose
+ * outcome is counted by the transport stage (udp_sip, udp_not_sip, tcp_segment...). */
+void net_frame(net *n, const sx_frame *f);
+/* Expires fragments older than now - timeout (called as capture time advances). */
+void net_expire(net *n, sx_time now);
+/* End of input: counts what is still pending as expired. */
+void net_flush(net *n);
+void net_free(net *n);
+
+#endif

@@ -28,7 +28,7 @@ else
   LDSAN  :=
 endif
 
-CFLAGS  += $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) -MMD -MP
+CFLAGS  += $(CSTD) $(WARN) $(OPT) -Isrc $(PKG_CFLAGS) -MMD -MP
 LDLIBS  += $(PKG_LIBS) -lm
 
 # Each module is a static library, so a test links only what it uses and a module being

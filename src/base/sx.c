@@ -59,6 +59,13 @@ const char *sx_addr_str(const sx_addr *a, char *out) {
     return out;
 }
 
+const char *sx_endpoint_str(const sx_addr *a, uint16_t port, char *out) {
+    char ip[SX_ADDR_STRLEN];
+    sx_addr_str(a, ip);
+    snprintf(out, SX_ENDPOINT_STRLEN, a->family == 6 ? "[%s]:%u" : "%s:%u", ip, (unsigned)port);
+    return out;
+}
+
 int sx_addr_eq(const sx_addr *x, const sx_addr *y) {
     if (x->family != y->family) return 0;
     return memcmp(x->a, y->a, x->family == 4 ? 4 : 16) == 0;

@@ -42,6 +42,9 @@ typedef struct sx_addr {
 /* Writes the textual form ("192.0.2.1", "2001:db8::1") into out (>= SX_ADDR_STRLEN). */
 const char *sx_addr_str(const sx_addr *a, char *out);
 int sx_addr_eq(const sx_addr *x, const sx_addr *y);
+#define SX_ENDPOINT_STRLEN 56
+/* "192.0.2.1:5060" or "[2001:db8::1]:5060" into out (>= SX_ENDPOINT_STRLEN). */
+const char *sx_endpoint_str(const sx_addr *a, uint16_t port, char *out);
 
 /* Capture time in microseconds since the Unix epoch. */
 typedef int64_t sx_time;

@@ -48,6 +48,11 @@ const char *cap_err(const cap *c);
 void cap_progress(const cap *c, uint64_t *done, uint64_t *total);
 /* Number of sources that ended in error (truncated/corrupt). */
 int cap_failed_sources(const cap *c);
+/* Link type (SX_LINK_*) of one source, -1 if out of range. */
+int cap_linktype(const cap *c, int source);
+/* Makes a blocked cap_next() on a live capture return 0 soon (call from a signal handler:
+ * it only sets flags). */
+void cap_break(cap *c);
 void cap_close(cap *c);
 
 #endif

@@ -1,0 +1,234 @@
+/* cap.c -- frames from capture files (pcap, pcapng), stdin or a live interface.
+ *
+ * Zero copy: a frame's data is libpcap's own buffer for that handle, which stays valid until
+ * the next read *of that handle*. The k-way merge keeps one pending frame per source and
+ * refills a source lazily, at the start of the cap_next() call after its frame was delivered,
+ * so the delivered frame stays valid until the next cap_next() without any copy.
+ */
+#include "cap.h"
+
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct cap_src {
+    pcap_t *p;
+    const char *name;        /* the caller's path string (for messages only) */
+    int linktype;            /* SX_LINK_* after mapping OS-specific DLT values */
+    int pending;             /* hdr/data hold a frame not yet delivered */
+    int stale;               /* its last frame was delivered: refill before merging */
+    int done;                /* end of file or error */
+    struct pcap_pkthdr *hdr; /* libpcap's, valid until the next read of this handle */
+    const u_char *data;
+    uint64_t size;           /* file size in bytes, 0 if unknown (stdin, pipe) */
+} cap_src;
+
+struct cap {
+    cap_src *src;
+    int n;
+    int live;
+    int failed;
+    uint64_t index;
+    volatile int stop; /* set by cap_break() */
+    char err[512];
+};
+
+/* pcap_datalink() answers DLT_* values, some of which differ by OS; the rest of sipdx uses
+ * the portable LINKTYPE_* numbers (https://www.tcpdump.org/linktypes.html). */
+static int dlt_to_linktype(int dlt) {
+#ifdef DLT_LOOP
+    if (dlt == DLT_LOOP) return SX_LINK_LOOP;
+#endif
+    if (dlt == DLT_RAW) return SX_LINK_RAW;
+    return dlt;
+}
+
+static uint64_t file_size(pcap_t *p) {
+    FILE *fp = pcap_file(p);
+    struct stat st;
+    if (!fp || fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+    return (uint64_t)st.st_size;
+}
+
+static cap *cap_alloc(int n) {
+    cap *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->src = calloc((size_t)(n > 0 ? n : 1), sizeof *c->src);
+    if (!c->src) {
+        free(c);
+        return NULL;
+    }
+    c->n = n;
+    return c;
+}
+
+cap *cap_open_files(const char *const *paths, int n, char *err, size_t errsz) {
+    if (n <= 0) {
+        snprintf(err, errsz, "no capture file given");
+        return NULL;
+    }
+    cap *c = cap_alloc(n);
+    if (!c) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        char perr[PCAP_ERRBUF_SIZE] = "";
+        cap_src *s = &c->src[i];
+        s->name = strcmp(paths[i], "-") == 0 ? "(stdin)" : paths[i];
+        /* Microsecond timestamps whatever the file's precision (nanosecond pcap, pcapng). */
+        s->p = pcap_open_offline_with_tstamp_precision(paths[i], PCAP_TSTAMP_PRECISION_MICRO,
+                                                       perr);
+        if (!s->p) {
+            /* libpcap says "unknown file format" for a non-capture: name the file too. */
+            snprintf(err, errsz, "%s: cannot read as pcap/pcapng capture: %s", s->name, perr);
+            cap_close(c);
+            return NULL;
+        }
+        s->linktype = dlt_to_linktype(pcap_datalink(s->p));
+        s->size = file_size(s->p);
+        s->stale = 1;
+    }
+    return c;
+}
+
+cap *cap_open_live(const char *ifname, const char *filter, char *err, size_t errsz) {
+    char perr[PCAP_ERRBUF_SIZE] = "";
+    cap *c = cap_alloc(1);
+    if (!c) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    cap_src *s = &c->src[0];
+    s->name = ifname;
+    c->live = 1;
+    s->p = pcap_create(ifname, perr);
+    if (!s->p) {
+        snprintf(err, errsz, "%s: %s", ifname, perr);
+        cap_close(c);
+        return NULL;
+    }
+    pcap_set_snaplen(s->p, 262144);
+    pcap_set_promisc(s->p, 1);
+    pcap_set_timeout(s->p, 100); /* ms: lets cap_next notice cap_break() on a quiet link */
+    pcap_set_tstamp_precision(s->p, PCAP_TSTAMP_PRECISION_MICRO);
+    int rc = pcap_activate(s->p);
+    if (rc < 0) {
+        snprintf(err, errsz, "%s: %s", ifname, pcap_geterr(s->p));
+        cap_close(c);
+        return NULL;
+    }
+    if (filter && *filter) {
+        struct bpf_program prog;
+        if (pcap_compile(s->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
+            pcap_setfilter(s->p, &prog) != 0) {
+            snprintf(err, errsz, "%s: filter \"%s\": %s", ifname, filter, pcap_geterr(s->p));
+            pcap_freecode(&prog);
+            cap_close(c);
+            return NULL;
+        }
+        pcap_freecode(&prog);
+    }
+    s->linktype = dlt_to_linktype(pcap_datalink(s->p));
+    s->stale = 1;
+    return c;
+}
+
+/* Reads the next frame of one source into its pending slot. Returns 0, or -1 if the source
+ * failed (the message is in c->err). A live source loops over read timeouts until a frame
+ * arrives or cap_break() is called. */
+static int src_fill(cap *c, cap_src *s) {
+    s->stale = 0;
+    s->pending = 0;
+    if (s->done) return 0;
+    for (;;) {
+        int rc = pcap_next_ex(s->p, &s->hdr, &s->data);
+        if (rc == 1) {
+            s->pending = 1;
+            return 0;
+        }
+        if (rc == 0 && c->live && !c->stop) continue; /* live read timeout */
+        s->done = 1;
+        if (rc == PCAP_ERROR) {
+            /* e.g. "truncated dump file; tried to read 1514 captured bytes, only got 600" */
+            snprintf(c->err, sizeof c->err, "%s: capture ends early (truncated or corrupt): %s",
+                     s->name, pcap_geterr(s->p));
+            c->failed++;
+            return -1;
+        }
+        return 0; /* PCAP_ERROR_BREAK (-2): end of file, or cap_break() */
+    }
+}
+
+static sx_time hdr_time(const struct pcap_pkthdr *h) {
+    return (sx_time)h->ts.tv_sec * SX_SEC + (sx_time)h->ts.tv_usec;
+}
+
+int cap_next(cap *c, sx_frame *f) {
+    int failed = 0;
+    for (int i = 0; i < c->n; i++)
+        if (c->src[i].stale && src_fill(c, &c->src[i]) != 0) failed = 1;
+    if (failed) return -1; /* the frames of other sources are still pending: nothing lost */
+
+    /* Linear scan: the number of files is small, and with one file this is one compare. */
+    cap_src *best = NULL;
+    int bi = -1;
+    for (int i = 0; i < c->n; i++) {
+        cap_src *s = &c->src[i];
+        if (s->pending && (!best || hdr_time(s->hdr) < hdr_time(best->hdr))) {
+            best = s;
+            bi = i;
+        }
+    }
+    if (!best) return 0;
+    best->stale = 1;
+    f->ts = hdr_time(best->hdr);
+    f->linktype = best->linktype;
+    f->data = best->data;
+    f->caplen = best->hdr->caplen;
+    f->wirelen = best->hdr->len;
+    f->index = ++c->index;
+    f->source = bi;
+    return 1;
+}
+
+const char *cap_err(const cap *c) { return c->err; }
+
+void cap_progress(const cap *c, uint64_t *done, uint64_t *total) {
+    uint64_t d = 0, t = 0;
+    for (int i = 0; i < c->n; i++) {
+        const cap_src *s = &c->src[i];
+        if (!s->size) continue;
+        t += s->size;
+        if (s->done) {
+            d += s->size;
+        } else {
+            long pos = ftell(pcap_file(s->p));
+            if (pos > 0) d += (uint64_t)pos < s->size ? (uint64_t)pos : s->size;
+        }
+    }
+    *done = d;
+    *total = t;
+}
+
+int cap_failed_sources(const cap *c) { return c->failed; }
+
+int cap_linktype(const cap *c, int source) {
+    return source >= 0 && source < c->n ? c->src[source].linktype : -1;
+}
+
+void cap_break(cap *c) {
+    c->stop = 1;
+    for (int i = 0; i < c->n; i++)
+        if (c->src[i].p) pcap_breakloop(c->src[i].p);
+}
+
+void cap_close(cap *c) {
+    if (!c) return;
+    for (int i = 0; i < c->n; i++)
+        if (c->src[i].p) pcap_close(c->src[i].p);
+    free(c->src);
+    free(c);
+}

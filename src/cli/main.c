@@ -1,0 +1,131 @@
+/* main.c -- sipdx: why SIP calls are refused, who refused them, and what to do about it.
+ * Dispatches to one command; each command documents its options in one table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define SIPDX_VERSION "0.1.0"
+
+static const cli_opt decode_opts[] = {
+    {"--format", "FMT", "text (default), json (one object per message, tally last), none "
+                        "(only the tally)"},
+    {"--raw", NULL, "read one raw SIP message from each FILE (a text file, as logs and RFC "
+                    "4475 hold them) and print its parsed fields"},
+    {"--live", "IFACE", "capture live from a network interface instead of files"},
+    {"--filter", "BPF", "capture filter for --live (e.g. 'udp port 5060 or tcp')"},
+    {"--max-frames", "N", "stop after N frames"},
+    {"--progress", NULL, "draw a progress bar on stderr even for small inputs (it is drawn "
+                         "by default when stderr is a terminal)"},
+    {"--quiet", NULL, "do not print the tally"},
+    {NULL, NULL, NULL},
+};
+
+static const cli_opt analyze_opts[] = {
+    {"--format", "FMT", "text (default) or json (the summary as one JSON document)"},
+    {"--calls", "FILE", "write every call record as NDJSON to FILE ('-' = stdout)"},
+    {"--carriers", "FILE", "name peers: one 'CIDR-or-hostname NAME' pair per line"},
+    {"--live", "IFACE", "capture live from a network interface instead of files"},
+    {"--filter", "BPF", "capture filter for --live"},
+    {"--no-progress", NULL, "never draw the progress bar"},
+    {NULL, NULL, NULL},
+};
+
+static const cli_opt show_opts[] = {
+    {"--width", "N", "width of the ladder in columns (default 100)"},
+    {NULL, NULL, NULL},
+};
+
+static const cli_opt identity_opts[] = {
+    {"--format", "FMT", "text (default) or json"},
+    {"--cert", "PEM", "verify with this certificate"},
+    {"--key", "PEM", "verify with this public key"},
+    {"--x5u-map", "FILE", "map x5u URLs to local PEM files: one 'URL PATH' pair per line"},
+    {"--trust", "FILE", "trust anchors (PEM bundle) for chain validation"},
+    {NULL, NULL, NULL},
+};
+
+const cli_cmd cli_commands[] = {
+    {"decode", "sipdx decode [OPTIONS] FILE...",
+     "Print every SIP message found in captures (pcap, pcapng, '-' for stdin): time, "
+     "addresses, transport and start line, then the tally of every frame read.",
+     decode_opts, cmd_decode},
+    {"analyze", "sipdx analyze [OPTIONS] FILE...",
+     "Correlate messages into calls and summarise: answered, failed, codes by peer, "
+     "ASR/NER, the packet tally.",
+     analyze_opts, cmd_analyze},
+    {"show", "sipdx show [OPTIONS] CALL-ID FILE...",
+     "Print one call as a ladder diagram, with the headers that explain a failure.",
+     show_opts, cmd_show},
+    {"identity", "sipdx identity [OPTIONS] VALUE|-",
+     "Decode an Identity header or PASSporT, check it, and verify its signature.",
+     identity_opts, cmd_identity},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static const char exit_codes[] =
+    "Exit codes:\n"
+    "  0  done, every input read\n"
+    "  1  done, but some input was bad (truncated capture, malformed --raw message,\n"
+    "     invalid Identity signature)\n"
+    "  2  bad command line\n"
+    "  3  an input could not be opened or is not a capture\n"
+    "  4  internal error (out of memory)\n";
+
+void cli_usage(FILE *out, const cli_cmd *c) {
+    fprintf(out, "Usage: %s\n\n%s\n\nOptions:\n", c->synopsis, c->summary);
+    for (const cli_opt *o = c->opts; o->name; o++) {
+        char left[40];
+        snprintf(left, sizeof left, "%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(out, "  %-22s %s\n", left, o->help);
+    }
+    fprintf(out, "  %-22s %s\n\n%s", "-h, --help", "this help", exit_codes);
+}
+
+static void usage_main(FILE *out) {
+    fprintf(out,
+            "sipdx %s -- why SIP calls are refused, who refused them, what to do about it.\n\n"
+            "Usage: sipdx COMMAND [OPTIONS] ARGS...\n\nCommands:\n",
+            SIPDX_VERSION);
+    for (const cli_cmd *c = cli_commands; c->name; c++)
+        fprintf(out, "  %-10s %s\n", c->name, c->synopsis);
+    fprintf(out, "\n'sipdx COMMAND --help' explains each command. See also man sipdx "
+                 "(docs/sipdx.1).\n\n%s", exit_codes);
+}
+
+const char *cli_optval(int argc, char **argv, int *i, const char *name, int *missing) {
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0) return NULL;
+    if (a[n] == '=') return a + n + 1;
+    if (a[n] != '\0') return NULL;
+    if (*i + 1 >= argc) {
+        *missing = 1;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+        !strcmp(argv[1], "help")) {
+        usage_main(stdout);
+        return argc < 2 ? SX_EXIT_USAGE : SX_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("sipdx %s\n", SIPDX_VERSION);
+        return SX_EXIT_OK;
+    }
+    for (const cli_cmd *c = cli_commands; c->name; c++) {
+        if (strcmp(argv[1], c->name) != 0) continue;
+        for (int i = 2; i < argc; i++)
+            if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+                cli_usage(stdout, c);
+                return SX_EXIT_OK;
+            }
+        return c->run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "sipdx: unknown command '%s'\n\n", argv[1]);
+    usage_main(stderr);
+    return SX_EXIT_USAGE;
+}

@@ -221,15 +221,15 @@ static void decode_sink(void *ud, const sx_msgmeta *meta, const char *buf, size_
 static char *read_file(const char *path, size_t *len) {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
+    size_t bufcap = 1 << 16, n = 0;
+    char *buf = malloc(bufcap);
     while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
+        size_t got = fread(buf + n, 1, bufcap - n, f);
         n += got;
         if (got == 0) break;
-        if (n == cap) {
-            if (cap >= (16u << 20)) break; /* 16 MiB: more is not one SIP message */
-            char *nb = realloc(buf, cap *= 2);
+        if (n == bufcap) {
+            if (bufcap >= (16u << 20)) break; /* 16 MiB: more is not one SIP message */
+            char *nb = realloc(buf, bufcap *= 2);
             if (!nb) { free(buf); buf = NULL; }
             buf = nb;
         }

@@ -25,6 +25,16 @@ for build in "$@"; do
         [ $rc -ne 0 ] && ! grep -q '^FAIL' "$out" && { echo "    exit code $rc"; tail -n 20 "$out" | sed 's/^/    /'; failed=$((failed + 1)); }
         rm -f "$out"
     done
+    # Shell tests: CLI contract, corpus-wide runs (tests/shell/test_*.sh).
+    for t in tests/shell/test_*.sh; do
+        [ -f "$t" ] || continue
+        out=$(mktemp)
+        SIPDX_BIN="$build/sipdx" bash "$t" >"$out" 2>&1
+        printf '  %-28s %s\n' "$(basename "$t")" "$(grep -E '^[0-9]+ passed' "$out" | tail -n 1)"
+        grep -E '^(FAIL|SKIP)|ERROR|runtime error' "$out" | head -n 20 | sed 's/^/    /'
+        count "$out"
+        rm -f "$out"
+    done
     # Golden tests: tests/golden/NAME.cmd holds sipdx's arguments, NAME.out what it must print.
     out=$(mktemp)
     tests/golden/run.sh "$build/sipdx" >"$out" 2>&1

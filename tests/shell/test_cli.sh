@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# CLI contract: --help, the man page in step with the option tables, exit codes that
+# scripts rely on, clear errors for bad inputs.
+set -u
+bin=${SIPDX_BIN:-./sipdx}
+passed=0 failed=0
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL $*"; }
+expect_rc() { # expect_rc WANT DESCRIPTION CMD...
+    local want=$1 what=$2; shift 2
+    "$@" >/dev/null 2>&1; local rc=$?
+    [ "$rc" -eq "$want" ] && ok || bad "$what: exit $rc, want $want"
+}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+expect_rc 0 "--help" "$bin" --help
+expect_rc 2 "no command" "$bin"
+expect_rc 2 "unknown command" "$bin" frobnicate
+expect_rc 2 "unknown option" "$bin" decode --nope x.pcap
+expect_rc 2 "no input" "$bin" decode
+expect_rc 3 "missing file" "$bin" decode "$tmp/does-not-exist.pcap"
+echo "this is not a capture" >"$tmp/text.pcap"
+expect_rc 3 "not a capture" "$bin" decode "$tmp/text.pcap"
+"$bin" decode "$tmp/text.pcap" 2>"$tmp/err" >/dev/null
+grep -q "text.pcap" "$tmp/err" && ok || bad "the error names the file: $(cat "$tmp/err")"
+
+# Every option of every command is in --help and in the man page.
+for cmd in decode analyze show identity; do
+    "$bin" "$cmd" --help >"$tmp/help" 2>&1 || bad "$cmd --help exit code"
+    for opt in $(grep -oE '^  --[a-z0-9-]+' "$tmp/help" | tr -d ' '); do
+        esc=$(printf '%s' "$opt" | sed 's/-/\\\\-/g')
+        grep -q -- "$esc" docs/sipdx.1 && ok || bad "man page lacks $cmd $opt"
+    done
+    grep -q "Exit codes" "$tmp/help" && ok || bad "$cmd --help lists no exit codes"
+done
+
+# --raw: a well-formed message exits 0 and shows its fields; a malformed one exits 1.
+printf 'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n' >"$tmp/ok.sip"
+expect_rc 0 "--raw valid" "$bin" decode --raw "$tmp/ok.sip"
+"$bin" decode --raw "$tmp/ok.sip" | grep -q '^call-id: c1$' && ok || bad "--raw shows the Call-ID"
+printf 'OPTIONS sip:a@b SIP/7.0\r\nCall-ID: c1\r\n\r\n' >"$tmp/bad.sip"
+expect_rc 1 "--raw malformed" "$bin" decode --raw "$tmp/bad.sip"
+"$bin" decode --raw "$tmp/bad.sip" | grep -q 'malformed: version' && ok || bad "--raw says why"
+
+echo "$passed passed, $failed failed"

@@ -56,5 +56,7 @@ void net_expire(net *n, sx_time now);
 /* End of input: counts what is still pending as expired. */
 void net_flush(net *n);
 void net_free(net *n);
+/* Incomplete datagrams currently held for reassembly (for tests and statistics). */
+int net_frag_pending(const net *n);
 
 #endif

@@ -1,0 +1,220 @@
+/* call.h -- the call stage: correlates every parsed SIP message into calls (INVITE dialogs,
+ * RFC 3261 §12, §13, §17) and emits one stable record per finished call.
+ *
+ * Ownership: ct_message() copies the few strings a call keeps into that call's arena (one
+ * bump allocator per active call, capped at ct_config.arena_max). A call_record handed to
+ * the emit callback points into that arena and is valid only during the callback; the
+ * arena is freed right after. Memory is proportional to the number of ACTIVE calls (capped
+ * by max_calls) plus small fixed-size indexes; nothing grows with the capture length.
+ *
+ * Only INVITE dialogs are calls. REGISTER, OPTIONS, SUBSCRIBE... outside a call are counted
+ * in ct_stats() and otherwise ignored. A message other than an initial INVITE (no To-tag)
+ * never creates a call.
+ *
+ * Time is capture time (sx_msgmeta.ts): timers (Timer B, max duration...) fire when the
+ * capture says so, never by the wall clock. ct_message() runs ct_expire() itself with the
+ * message's time, so a caller needs ct_expire() only to advance time without messages.
+ *
+ * Field-by-field meaning of the record and its JSON form: docs/call-record.md.
+ */
+#ifndef SX_CALL_H
+#define SX_CALL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../base/sx.h"
+#include "../base/tally.h"
+#include "../sip/sip.h"
+#include "../transport/transport.h"
+
+/* ---- Configuration ---- */
+
+typedef struct ct_config {
+    size_t max_calls;         /* active calls kept; beyond, the oldest is evicted (200000) */
+    sx_time timer_b;          /* no response to an INVITE: give up (RFC 3261 Timer B, 32 s) */
+    sx_time timer_c;          /* provisional seen but no final (proxy Timer C, 180 s) */
+    sx_time max_duration;     /* answered call without BYE: emitted incomplete (4 h) */
+    sx_time bye_grace;        /* BYE without its 200: the call ends anyway (4 s) */
+    sx_time challenge_wait;   /* 401/407 and no new INVITE: the call ends (32 s) */
+    sx_time linger;           /* a finished call's tombstone absorbs late ACK/retransmissions
+                                 (64*T1 = 32 s, like Timer D/J) */
+    sx_time group_window;     /* B2BUA heuristic: legs start within this (2 s) */
+    sx_time group_id_window;  /* id-based grouping looks this far back (32 s) */
+    size_t group_index;       /* recent call starts kept for grouping (16384) */
+    const char *group_header; /* header naming another leg's Call-ID ("X-CID") */
+    size_t max_messages;      /* message list entries kept per call (64) */
+    size_t arena_max;         /* bytes of strings kept per call (64 KiB) */
+} ct_config;
+void ct_config_default(ct_config *c);
+
+/* ---- The call record ---- */
+
+enum call_status { CALL_COMPLETED = 0, CALL_INCOMPLETE, CALL_EVICTED };
+const char *call_status_name(int status); /* "completed", "incomplete", "evicted" */
+
+/* Why the call ended (record field "end"). */
+#define CALL_ENDS(X)                                                                       \
+    X(CALL_END_FAILURE, "failure", "a final response >= 300 (not a challenge)")            \
+    X(CALL_END_CANCEL, "cancel", "CANCEL then a final response (normally 487)")            \
+    X(CALL_END_BYE, "bye", "BYE and its 200, or BYE alone after bye_grace")                \
+    X(CALL_END_NO_RESPONSE, "no_response", "no final response within Timer B / Timer C")   \
+    X(CALL_END_CHALLENGE, "challenge", "401/407 not followed by a new INVITE")            \
+    X(CALL_END_MAX_DURATION, "max_duration", "answered, no BYE within max_duration")       \
+    X(CALL_END_EOF, "end_of_input", "still open when the input ended (ct_flush)")          \
+    X(CALL_END_EVICTED, "evicted", "dropped to respect max_calls")
+enum call_end {
+#define CALL_END_ENUM(sym, name, desc) sym,
+    CALL_ENDS(CALL_END_ENUM)
+#undef CALL_END_ENUM
+    CALL_END__COUNT
+};
+const char *call_end_name(int end);
+
+/* Timings are microseconds; CALL_T_NONE when not applicable (JSON null). */
+#define CALL_T_NONE INT64_MIN
+
+typedef struct call_timings {
+    sx_time pdd;       /* RFC 6076 §4.3 session request delay (see docs) */
+    sx_time first_18x; /* first 180..189 - t0 */
+    sx_time final;     /* final response (2xx or >= 300, not 401/407) - t0 */
+    sx_time answer;    /* 2xx - t0 */
+    sx_time ring;      /* 2xx - first 18x */
+    sx_time talk;      /* BYE - 2xx (RFC 6076 §4.5) */
+} call_timings;
+
+typedef struct call_reason {
+    sx_sv protocol; /* "Q.850", "SIP", "STIR"... */
+    int cause;      /* -1 when absent */
+    sx_sv text;
+    sx_sv location; /* RFC 8606 */
+} call_reason;
+
+typedef struct call_info_ref {
+    sx_sv uri;
+    sx_sv purpose;
+} call_info_ref;
+
+#define CALL_BRANCH_CODES 8
+/* One To-tag (early or confirmed dialog, RFC 3261 §12.1; forking §13.2.2.4). */
+typedef struct call_branch {
+    sx_sv to_tag;
+    sx_addr addr;   /* sender of the first response with this tag */
+    uint16_t port;
+    uint16_t codes[CALL_BRANCH_CODES]; /* distinct status codes in order (first 8) */
+    uint8_t ncodes;
+    uint16_t final_code; /* 0 if none */
+} call_branch;
+
+typedef struct call_msg {
+    sx_time t; /* absolute capture time */
+    sx_addr src, dst;
+    uint16_t sport, dport;
+    uint8_t transport;
+    sx_sv line; /* start line, capped at 256 bytes */
+} call_msg;
+
+enum { CALL_BY_NONE = 0, CALL_BY_CALLER, CALL_BY_CALLEE };
+
+typedef struct call_party {
+    char e164[16];     /* canonical digits (sip_e164), "" if not a phone number */
+    sx_sv user;        /* user part as written */
+    sx_sv uri;         /* caller: the chosen identity's URI; callee: the Request-URI */
+    sx_sv display;     /* caller only */
+    sx_sv from_uri;    /* caller: From URI (also when PAI was chosen) */
+    sx_sv to_uri;      /* callee: To URI */
+    const char *source;/* caller: "pai" or "from"; callee: "ruri" or "to" */
+} call_party;
+
+typedef struct call_record {
+    sx_sv call_id;
+    sx_sv leg_group;       /* Call-ID of the group's first leg (<= 127 bytes) */
+    const char *leg_match; /* "session-id", "x-cid", "icid", "heuristic", "none" */
+    sx_time start;         /* t0: first transmission of the first INVITE */
+    call_party caller, callee;
+    sx_addr src, dst;      /* of the first INVITE */
+    uint16_t sport, dport;
+    uint8_t transport;
+
+    int final_code;        /* 0 if none */
+    sx_sv final_reason;    /* reason phrase */
+    sx_addr final_addr;    /* sender of the final response */
+    uint16_t final_port;
+    const call_reason *reasons;
+    size_t nreasons;
+    sx_sv warning;         /* raw first Warning value of the final response */
+    int64_t retry_after;   /* seconds, -1 if absent */
+    const call_info_ref *call_info;
+    size_t ncall_info;
+    sx_sv server, user_agent; /* of the final response (else of the last response) */
+
+    const uint16_t *provisional; /* 1xx codes, distinct, in order */
+    size_t nprovisional;
+    int early_media;       /* some 18x carried a body (SDP) */
+    call_timings timings;
+    uint32_t invite_retransmissions;
+    uint32_t response_retransmissions;
+    uint32_t invite_transactions; /* initial + challenged re-sends + re-INVITEs */
+    uint32_t hops;                /* capture points the first INVITE was seen at */
+    const call_branch *branches;
+    size_t nbranches;
+    int challenged;        /* a 401/407 was answered with a new INVITE (or not) */
+    int no_final_response; /* ended without any final response */
+    const sx_sv *identity; /* raw Identity values of the INVITEs, deduplicated */
+    size_t nidentity;
+    sx_sv verstat;         /* TN-Validation-Passed... from PAI/From of INVITE or responses */
+    sx_sv session_id, icid;/* as seen in the first INVITE (for grouping) */
+
+    int status;            /* enum call_status */
+    int end;               /* enum call_end */
+    int ended_by;          /* CALL_BY_*: who sent the BYE or CANCEL */
+    int truncated;         /* the arena cap was hit: some strings were dropped */
+    const call_msg *messages;
+    size_t nmessages;
+    uint32_t messages_dropped;
+} call_record;
+
+/* Writes the record as one NDJSON line (with the trailing newline). */
+void call_record_json(const call_record *r, FILE *out);
+/* "ip:port", IPv6 in brackets; out >= CALL_EP_STRLEN. */
+#define CALL_EP_STRLEN (SX_ADDR_STRLEN + 9)
+const char *call_ep_str(const sx_addr *a, uint16_t port, char *out);
+
+/* ---- The tracker ---- */
+
+typedef struct call_tracker call_tracker;
+/* Called once per finished call; the record and its strings are freed when it returns. */
+typedef void (*ct_emit_fn)(void *ud, const call_record *rec);
+
+/* cfg may be NULL (defaults). tally may be NULL. Returns NULL if out of memory. */
+call_tracker *ct_new(const ct_config *cfg, sx_tally *tally, ct_emit_fn emit, void *ud);
+/* Feeds one parsed message. meta and m are only read during the call. */
+void ct_message(call_tracker *ct, const sx_msgmeta *meta, const sip_msg *m);
+/* Ends calls whose timers ran out at capture time now. Cheap when nothing is due. */
+void ct_expire(call_tracker *ct, sx_time now);
+/* End of input: emits every open call (status incomplete, except calls already ended by a
+ * BYE awaiting its 200, which are completed). */
+void ct_flush(call_tracker *ct);
+void ct_free(call_tracker *ct);
+
+/* Counters for the summary. */
+typedef struct ct_counters {
+    uint64_t messages;       /* messages fed */
+    uint64_t calls;          /* calls created */
+    uint64_t completed, incomplete, evicted; /* emitted, by status */
+    uint64_t requests[16];   /* requests outside any call, by enum sip_method */
+    uint64_t noncall_responses; /* responses to those */
+    uint64_t orphans;        /* in-dialog messages (ACK, BYE, CANCEL, responses to INVITE,
+                                INVITE with To-tag) of unknown calls */
+    uint64_t late;           /* absorbed by a finished call's tombstone */
+    uint64_t invite_retransmissions, response_retransmissions;
+    uint64_t truncated;      /* calls whose arena cap was hit */
+    uint64_t messages_dropped; /* beyond max_messages, summed over calls */
+    uint64_t grouped;        /* calls attached to an earlier leg */
+    uint64_t active, active_max;
+} ct_counters;
+const ct_counters *ct_stats(const call_tracker *ct);
+/* One JSON object, no trailing newline. */
+void ct_stats_json(const ct_counters *s, FILE *out);
+
+#endif

@@ -29,7 +29,10 @@
     X(SIP_EURI, -11, "request_uri", "Request-URI is malformed")                                \
     X(SIP_EBINARY, -12, "binary", "control characters where text is required")               \
     X(SIP_EFROMTO, -13, "from_to", "From or To is missing or malformed")                     \
-    X(SIP_EVIA, -14, "via", "Via is missing or malformed")
+    X(SIP_EVIA, -14, "via", "Via is missing or malformed")                                    \
+    X(SIP_ECONTACT, -15, "contact", "a Contact value is not a name-addr, addr-spec or '*'")   \
+    X(SIP_EMAXFWD, -16, "max_forwards", "Max-Forwards is not a number 0-255")                 \
+    X(SIP_EDATE, -17, "date", "Date is not an RFC 1123 date in GMT (RFC 3261 §20.17)")
 
 enum {
 #define SIP_ERR_ENUM(sym, val, name, desc) sym = val,
@@ -104,6 +107,8 @@ enum sip_method {
     SIP_M_REFER, SIP_M_MESSAGE, SIP_M_PUBLISH
 };
 int sip_method_id(sx_sv method);
+/* Header id of a header name, long or compact form, any case (SIP_H_OTHER if unknown). */
+int sip_hdr_lookup(const char *name, size_t n);
 
 typedef struct sip_msg {
     int is_request;
@@ -140,6 +145,8 @@ enum {
     SIP_W_MULTI_CLEN = 1u << 3,   /* several Content-Length values (RFC 4475 §3.3.9) */
     SIP_W_MULTI_CALLID = 1u << 4, /* several Call-ID values (RFC 4475 §3.3.8) */
     SIP_W_BARE_LF = 1u << 5,      /* lines end in LF without CR */
+    SIP_W_NO_EOH = 1u << 6,       /* datagram ended after a header line, without the blank
+                                     line that ends the headers (read as an empty body) */
 };
 
 /* Flags for sip_parse(). */
@@ -185,7 +192,8 @@ typedef struct sip_uri {
     sx_sv host;     /* without brackets for IPv6 */
     int port;       /* 0 when absent */
     sx_sv params;   /* ";a=b;c" as written, without the leading ';' */
-    sx_sv headers;  /* after '?' */
+    sx_sv headers;  /* after '?' (p is NULL when there is no '?') */
+    sx_sv rest;     /* everything after "scheme:" (the opaque part of other schemes) */
 } sip_uri;
 int sip_parse_uri(sx_sv text, sip_uri *u);
 /* Finds a ;name[=value] parameter in a params list (case-insensitive name). Returns 1 if
@@ -202,13 +210,14 @@ typedef struct sip_naddr {
 int sip_parse_naddr(sx_sv value, sip_naddr *na);
 
 typedef struct sip_via {
-    sx_sv proto;      /* "SIP/2.0" */
+    sx_sv proto;      /* "SIP/2.0" as written (spans any LWS around the '/') */
     sx_sv transport;  /* "UDP", "TCP", ... */
     sx_sv host;       /* sent-by host (no brackets) */
     int port;         /* 0 when absent */
     sx_sv branch, received, rport; /* rport may be present and empty */
     int has_rport;
     sx_sv params;
+    sx_sv version;    /* "2.0" */
 } sip_via;
 int sip_parse_via(sx_sv value, sip_via *v);
 
@@ -230,11 +239,16 @@ int sip_parse_warning(sx_sv value, sip_warning *w);
 /* Retry-After: seconds (and optional duration param). */
 int sip_parse_retry_after(sx_sv value, uint32_t *seconds);
 
-/* Canonical E.164 digits of a phone number found in a URI user part or tel: number:
- * strips visual separators (-.()), a leading '+', and ";params"; adds country code 1 to a
- * 10-digit NANP number; strips a leading "1" trunk prefix only if that gives 11 digits.
- * Writes at most 15 digits + NUL into out[16]; returns the number of digits, or 0 if the
- * text is not a phone number. */
+/* Canonical E.164 digits of a phone number found in a URI user part or tel: number.
+ * Exact rules, in order:
+ *  1. ";params" are dropped (everything from the first ';').
+ *  2. One leading '+' is dropped and remembered.
+ *  3. Visual separators '-', '.', '(', ')' are dropped (RFC 3966 §5.1.1).
+ *  4. Any other non-digit (letters, '*', '#', '%', a second '+') => not a phone number: 0.
+ *  5. No digits, or more than 15 digits (ITU-T E.164 maximum) => 0.
+ *  6. Without '+', exactly 10 digits whose first is 2-9 (a NANP national number) gets the
+ *     country code 1 prepended. Nothing else is added or stripped (no trunk-prefix guessing).
+ * Writes the digits + NUL into out[16]; returns the number of digits, or 0. */
 size_t sip_e164(sx_sv user, char out[16]);
 
 #endif

@@ -1,0 +1,298 @@
+/* parse.c -- sip_parse(): one bounded pass over a message, views into the caller's buffer.
+ *
+ * Shape (after picohttpparser): no state, no allocation, no I/O; the result is the number of
+ * bytes consumed, SIP_EINCOMPLETE when a stream needs more bytes, or a negative SIP_E* code.
+ * The pass is: start line, header lines (each name looked up once, folded continuation lines
+ * kept inside the raw value), body by Content-Length, then the few checks every consumer
+ * relies on (Call-ID, CSeq, From/To, Via, Contact, Max-Forwards, Date).
+ */
+#include "sip_int.h"
+
+#include <limits.h>
+
+/* A Content-Length beyond this is hostile whatever the transport (RFC 3261 §20.14 gives no
+ * bound; a SIP message body is kilobytes). */
+#define SIP_MAX_CLEN (64u * 1024 * 1024)
+
+static int has_ctl(const char *p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (sip_is(p[i], SIP_CC_CTL)) return 1;
+    return 0;
+}
+
+/* Request-URI checks beyond the single-SP rule (RFC 4475 §3.1.2.7, §3.1.2.11). */
+static int check_ruri(sx_sv ruri) {
+    sip_uri u;
+    if (ruri.p[0] == '<' || sip_parse_uri(ruri, &u) != 0) return SIP_EURI;
+    /* RFC 3261 §19.1.5: headers are not allowed in a Request-URI. */
+    if (u.headers.p && (sx_sv_ieq(u.scheme, "sip") || sx_sv_ieq(u.scheme, "sips")))
+        return SIP_EURI;
+    return 0;
+}
+
+/* Request-Line = Method SP Request-URI SP SIP-Version (RFC 3261 §7.1): exactly one SP
+ * between the three parts and none at the end (RFC 4475 §3.1.2.8-10). */
+static int parse_request_line(sx_sv line, sip_msg *m) {
+    const char *p = line.p, *e = line.p + line.n;
+    const char *sp1 = p;
+    while (sp1 < e && sip_is(*sp1, SIP_CC_TOKEN)) sp1++;
+    if (sp1 == p || sp1 == e || *sp1 != ' ') return SIP_ESTARTLINE;
+    if (e[-1] == ' ' || e[-1] == '\t') return SIP_ESTARTLINE;
+    const char *sp2 = e - 1;
+    while (sp2 > sp1 && *sp2 != ' ') sp2--;
+    if (sp2 == sp1) return SIP_ESTARTLINE;
+    sx_sv ver = sx_sv_make(sp2 + 1, (size_t)(e - sp2 - 1));
+    if (!sx_sv_ieq(ver, "SIP/2.0"))
+        return sx_sv_istarts(ver, "SIP/") ? SIP_EVERSION : SIP_ESTARTLINE;
+    sx_sv ruri = sx_sv_make(sp1 + 1, (size_t)(sp2 - sp1 - 1));
+    if (ruri.n == 0 || ruri.p[0] == ' ' || ruri.p[ruri.n - 1] == ' ') return SIP_ESTARTLINE;
+    if (memchr(ruri.p, ' ', ruri.n) || memchr(ruri.p, '\t', ruri.n)) return SIP_EURI;
+    int rc = check_ruri(ruri);
+    if (rc) return rc;
+    m->is_request = 1;
+    m->method = sx_sv_make(p, (size_t)(sp1 - p));
+    m->method_id = (uint8_t)sip_method_id(m->method);
+    m->ruri = ruri;
+    return 0;
+}
+
+/* Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 §7.2). The reason
+ * may be empty (RFC 4475 §3.1.1.13) and UTF-8 (§3.1.1.12); a missing last SP is tolerated. */
+static int parse_status_line(sx_sv line, sip_msg *m) {
+    const char *p = line.p, *e = line.p + line.n;
+    const char *sp = memchr(p, ' ', line.n);
+    if (!sx_sv_ieq(sx_sv_make(p, sp ? (size_t)(sp - p) : line.n), "SIP/2.0")) return SIP_EVERSION;
+    if (!sp) return SIP_ESTATUS;
+    const char *c = sp + 1;
+    if (e - c < 3 || !sip_is(c[0], SIP_CC_DIGIT) || !sip_is(c[1], SIP_CC_DIGIT) ||
+        !sip_is(c[2], SIP_CC_DIGIT))
+        return SIP_ESTATUS;
+    if (e - c > 3 && c[3] != ' ') return SIP_ESTATUS; /* 4+ digits: RFC 4475 §3.1.2.19 */
+    int code = (c[0] - '0') * 100 + (c[1] - '0') * 10 + (c[2] - '0');
+    if (code < 100 || code > 699) return SIP_ESTATUS;
+    m->is_request = 0;
+    m->status = code;
+    m->reason = e - c > 3 ? sx_sv_make(c + 4, (size_t)(e - c - 4)) : sx_sv_make(e, 0);
+    return 0;
+}
+
+static int parse_start_line(sx_sv line, sip_msg *m) {
+    if (has_ctl(line.p, line.n)) return SIP_EBINARY;
+    m->start_line = line;
+    if (line.n >= 4 && sx_sv_ieq(sx_sv_make(line.p, 4), "SIP/")) return parse_status_line(line, m);
+    return parse_request_line(line, m);
+}
+
+/* ---- per-header hooks during the scan ---- */
+
+static int note_clen(sx_sv v, sip_msg *m) {
+    uint64_t x;
+    if (sx_sv_u64(v, SIP_MAX_CLEN, &x) != 0) return SIP_ECLEN; /* "-999", "1e3", overflow */
+    if (m->content_length >= 0) {
+        m->warn |= SIP_W_MULTI_CLEN; /* RFC 4475 §3.3.9: keep the first */
+        return 0;
+    }
+    m->content_length = (int64_t)x;
+    return 0;
+}
+
+static int note_header(int id, sx_sv v, sip_msg *m) {
+    switch (id) {
+    case SIP_H_CONTENT_LENGTH: return note_clen(v, m);
+    case SIP_H_CALL_ID:
+        if (m->call_id.p) m->warn |= SIP_W_MULTI_CALLID; /* RFC 4475 §3.3.8: keep the first */
+        else m->call_id = v;
+        return 0;
+    default: return 0;
+    }
+}
+
+/* Scans one header line starting at p (not SP/HTAB/CR/LF). On success stores the header and
+ * returns the start of the next line. *rc gets SIP_EINCOMPLETE when the buffer ends inside
+ * the line (or, on a stream, before the next line shows whether this one is folded). */
+static const char *parse_header(const char *p, const char *e, unsigned flags, sip_msg *m,
+                                int *rc) {
+    const char *n0 = p;
+    while (p < e && sip_is(*p, SIP_CC_TOKEN)) p++;
+    const char *n1 = p;
+    while (p < e && (*p == ' ' || *p == '\t')) p++; /* HCOLON = *(SP/HTAB) ":" SWS */
+    if (p == e) return *rc = SIP_EINCOMPLETE, NULL;
+    if (n1 == n0 || *p != ':') return *rc = SIP_EHEADER, NULL;
+    const char *v0 = p + 1, *q = v0, *next;
+    for (;;) {
+        const char *nl = memchr(q, '\n', (size_t)(e - q));
+        if (!nl) return *rc = SIP_EINCOMPLETE, NULL;
+        if (nl == q || nl[-1] != '\r') m->warn |= SIP_W_BARE_LF;
+        next = nl + 1;
+        if (next == e && (flags & SIP_P_STREAM)) return *rc = SIP_EINCOMPLETE, NULL;
+        if (next < e && (*next == ' ' || *next == '\t')) { /* folded (RFC 3261 §7.3.1) */
+            m->warn |= SIP_W_FOLDED;
+            q = next;
+            continue;
+        }
+        break;
+    }
+    if (m->nhdrs >= SIP_MAX_HDRS) return *rc = SIP_ETOOMANY, NULL;
+    sip_hdr *h = &m->hdrs[m->nhdrs];
+    h->name = sx_sv_make(n0, (size_t)(n1 - n0));
+    h->value = sx_sv_trim(sx_sv_make(v0, (size_t)(next - v0)));
+    h->id = (uint8_t)sip_hdr_lookup(n0, h->name.n);
+    if (m->first[h->id] < 0) m->first[h->id] = (int16_t)m->nhdrs;
+    m->nhdrs++;
+    if ((*rc = note_header(h->id, h->value, m)) != 0) return NULL;
+    return next;
+}
+
+/* Parses the header block starting at p; returns the first byte of the body or NULL. */
+static const char *parse_headers(const char *p, const char *e, unsigned flags, sip_msg *m,
+                                 int *rc) {
+    for (;;) {
+        if (p == e) {
+            /* A datagram that stops right after a complete header line lacks only the blank
+             * line: read it as an empty body rather than lose the message. */
+            if ((flags & SIP_P_STREAM) || m->nhdrs == 0) return *rc = SIP_EINCOMPLETE, NULL;
+            m->warn |= SIP_W_NO_EOH;
+            return p;
+        }
+        if (*p == '\n') {
+            m->warn |= SIP_W_BARE_LF;
+            return p + 1;
+        }
+        if (*p == '\r') {
+            if (p + 1 == e) return *rc = SIP_EINCOMPLETE, NULL;
+            if (p[1] == '\n') return p + 2;
+            return *rc = SIP_EHEADER, NULL;
+        }
+        if (*p == ' ' || *p == '\t') return *rc = SIP_EHEADER, NULL; /* fold with no header */
+        if (!(p = parse_header(p, e, flags, m, rc))) return NULL;
+    }
+}
+
+/* ---- checks after the scan ---- */
+
+/* CSeq = 1*DIGIT LWS Method (RFC 3261 §20.16); the number is below 2**31 (§8.1.1.5). */
+static int check_cseq(sip_msg *m) {
+    sx_sv v = sip_hdr_first(m, SIP_H_CSEQ);
+    const char *p = v.p, *e = v.p + v.n, *d = p;
+    if (!p) return SIP_ECSEQ;
+    while (d < e && sip_is(*d, SIP_CC_DIGIT)) d++;
+    uint64_t num;
+    if (sx_sv_u64(sx_sv_make(p, (size_t)(d - p)), 0x7fffffffu, &num) != 0) return SIP_ECSEQ;
+    const char *t = sip_skip_lws(d, e);
+    if (t == d) return SIP_ECSEQ;
+    const char *t1 = t;
+    while (t1 < e && sip_is(*t1, SIP_CC_TOKEN)) t1++;
+    if (t1 == t || t1 != e) return SIP_ECSEQ;
+    m->cseq = (uint32_t)num;
+    m->cseq_method = sx_sv_make(t, (size_t)(t1 - t));
+    m->cseq_method_id = (uint8_t)sip_method_id(m->cseq_method);
+    /* RFC 3261 §8.1.1.5 and §8.2.2.3: the CSeq method matches the request's, ACK and CANCEL
+     * included (RFC 4475 §3.1.2.17-18). Methods compare case-sensitively. */
+    if (m->is_request && (m->method.n != m->cseq_method.n ||
+                          memcmp(m->method.p, m->cseq_method.p, m->method.n) != 0))
+        return SIP_EMETHOD;
+    return 0;
+}
+
+static int check_naddr(const sip_msg *m, int id) {
+    sip_naddr na;
+    sx_sv v = sip_hdr_first(m, id);
+    return v.p && sip_parse_naddr(v, &na) == 0;
+}
+
+/* Every Contact value: a name-addr, an addr-spec without ',', '?' or ';' (RFC 3261 §20.10,
+ * RFC 4475 §3.1.2.13) or '*'. */
+static int check_contacts(const sip_msg *m) {
+    sip_vit it = {0};
+    sx_sv v;
+    sip_naddr na;
+    while (sip_next_value(m, SIP_H_CONTACT, &it, &v))
+        if (sip_parse_naddr(v, &na) != 0) return SIP_ECONTACT;
+    return 0;
+}
+
+static int check_max_forwards(const sip_msg *m) {
+    sx_sv v = sip_hdr_first(m, SIP_H_MAX_FORWARDS);
+    uint64_t x;
+    return (!v.p || sx_sv_u64(v, 255, &x) == 0) ? 0 : SIP_EMAXFWD;
+}
+
+/* A light Date check: RFC 3261 §20.17 allows only "GMT" (RFC 4475 §3.1.2.12 sends "EST").
+ * The date itself is not interpreted here. */
+static int check_date(const sip_msg *m) {
+    sx_sv v = sip_hdr_first(m, SIP_H_DATE);
+    if (!v.p) return 0;
+    return (v.n >= 4 && memcmp(v.p + v.n - 4, " GMT", 4) == 0) ? 0 : SIP_EDATE;
+}
+
+static int check_message(sip_msg *m) {
+    if (!m->call_id.p || m->call_id.n == 0) return SIP_ECALLID;
+    int rc = check_cseq(m);
+    if (rc) return rc;
+    if (!check_naddr(m, SIP_H_FROM) || !check_naddr(m, SIP_H_TO)) return SIP_EFROMTO;
+    sip_via via;
+    sip_vit it = {0};
+    sx_sv v;
+    if (!sip_next_value(m, SIP_H_VIA, &it, &v) || sip_parse_via(v, &via) != 0) return SIP_EVIA;
+    if ((rc = check_contacts(m)) != 0) return rc;
+    if ((rc = check_max_forwards(m)) != 0) return rc;
+    return check_date(m);
+}
+
+/* ---- the entry point ---- */
+
+static void msg_reset(sip_msg *m) {
+    m->is_request = 0;
+    m->method = m->ruri = m->reason = m->start_line = SX_SV_NULL;
+    m->method_id = SIP_M_OTHER;
+    m->status = 0;
+    m->nhdrs = 0;
+    memset(m->first, 0xff, sizeof m->first); /* all -1 */
+    m->call_id = m->cseq_method = m->body = SX_SV_NULL;
+    m->cseq = 0;
+    m->cseq_method_id = SIP_M_OTHER;
+    m->content_length = -1;
+    m->len = 0;
+    m->warn = 0;
+}
+
+/* Sets the body from Content-Length; returns the end of the message or NULL. */
+static const char *take_body(const char *b, const char *e, unsigned flags, sip_msg *m,
+                             int *rc) {
+    size_t avail = (size_t)(e - b);
+    if (m->content_length < 0) {
+        if (flags & SIP_P_STREAM) return *rc = SIP_ECLEN, NULL; /* RFC 3261 §18.3 */
+        m->warn |= SIP_W_NO_CLEN;
+        m->body = sx_sv_make(b, avail);
+        return e;
+    }
+    size_t cl = (size_t)m->content_length;
+    if (cl > avail) /* RFC 4475 §3.1.2.2: on a datagram it can only be malformed */
+        return *rc = (flags & SIP_P_STREAM) ? SIP_EINCOMPLETE : SIP_ECLEN, NULL;
+    if (cl < avail && !(flags & SIP_P_STREAM)) m->warn |= SIP_W_TRAILING; /* §3.1.1.8 */
+    m->body = sx_sv_make(b, cl);
+    return b + cl;
+}
+
+int sip_parse(const char *buf, size_t len, unsigned flags, sip_msg *m) {
+    msg_reset(m);
+    if (len > INT_MAX) len = INT_MAX; /* the result is an int */
+    const char *p = buf, *e = buf + len;
+    /* RFC 3261 §7.5: CRLFs before the start line are ignored (keep-alives on streams). */
+    while (p < e && (*p == '\r' || *p == '\n')) p++;
+    const char *nl = p < e ? memchr(p, '\n', (size_t)(e - p)) : NULL;
+    if (!nl) return has_ctl(p, (size_t)(e - p)) ? SIP_EBINARY : SIP_EINCOMPLETE;
+    const char *le = nl;
+    if (le > p && le[-1] == '\r') le--;
+    else m->warn |= SIP_W_BARE_LF;
+    if (le == p) return SIP_ESTARTLINE;
+    int rc = parse_start_line(sx_sv_make(p, (size_t)(le - p)), m);
+    if (rc) return rc;
+    const char *body = parse_headers(nl + 1, e, flags, m, &rc);
+    if (!body) return rc;
+    const char *end = take_body(body, e, flags, m, &rc);
+    if (!end) return rc;
+    m->len = (size_t)(end - p);
+    if ((rc = check_message(m)) != 0) return rc;
+    return (int)(end - buf);
+}

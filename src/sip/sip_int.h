@@ -1,0 +1,34 @@
+/* sip_int.h -- helpers shared by the files of the SIP module only (not an interface).
+ * Character classes follow RFC 3261 §25.1. */
+#ifndef SX_SIP_INT_H
+#define SX_SIP_INT_H
+
+#include "sip.h"
+
+enum {
+    SIP_CC_TOKEN = 0x01, /* token: alphanum - . ! % * _ + ` ' ~ */
+    SIP_CC_LWS = 0x02,   /* SP HTAB CR LF: folded values keep their CRLF, so LWS includes it */
+    SIP_CC_DIGIT = 0x04,
+    SIP_CC_ALPHA = 0x08,
+    SIP_CC_HOST = 0x10,  /* hostname characters: alphanum - . _ (RFC 3261 §25.1 hostname) */
+    SIP_CC_CTL = 0x20,   /* control characters except HTAB */
+};
+/* One byte of flags per character; read-only (defined in hdr.c). */
+extern const uint8_t sip_cc[256];
+
+static inline int sip_is(char c, unsigned cls) { return (sip_cc[(unsigned char)c] & cls) != 0; }
+
+/* Advances p over linear white space (SP, HTAB and the CRLF of folded lines) up to e. */
+static inline const char *sip_skip_lws(const char *p, const char *e) {
+    while (p < e && sip_is(*p, SIP_CC_LWS)) p++;
+    return p;
+}
+
+/* Length of the first element of a comma-separated list in [p, p+n): stops at the first
+ * comma that is outside a quoted string (with backslash escapes) and outside <...>. */
+size_t sip_list_elem_len(const char *p, size_t n);
+
+/* Does the header id hold a comma-separated list (RFC 3261 §7.3.1)? */
+int sip_hdr_is_list(int id);
+
+#endif

@@ -1,0 +1,413 @@
+/* values.c -- typed accessors over raw header values (RFC 3261 §19, §20, §25.1).
+ *
+ * Every function takes a raw value as sip_parse() stored it (possibly folded: CRLF SP counts
+ * as LWS), reads only inside it, and returns views into it. A value holding a comma list is
+ * read up to its first top-level comma: iterate with sip_next_value() to get the others.
+ */
+#include "sip_int.h"
+
+/* ---- small lexical helpers ---- */
+
+static sx_sv span(const char *a, const char *b) { return sx_sv_make(a, (size_t)(b - a)); }
+
+/* The first list element of a value, trimmed. */
+static sx_sv first_elem(sx_sv v) {
+    if (!v.p) return sx_sv_make("", 0);
+    v.n = sip_list_elem_len(v.p, v.n);
+    return sx_sv_trim(v);
+}
+
+static const char *skip_token(const char *p, const char *e) {
+    while (p < e && sip_is(*p, SIP_CC_TOKEN)) p++;
+    return p;
+}
+
+/* p is at '"'; returns the byte after the closing quote, NULL if unterminated. */
+static const char *skip_quoted(const char *p, const char *e) {
+    for (p++; p < e; p++) {
+        if (*p == '\\') {
+            if (++p == e) return NULL;
+        } else if (*p == '"') {
+            return p + 1;
+        }
+    }
+    return NULL;
+}
+
+static int has_lws(sx_sv v) {
+    for (size_t i = 0; i < v.n; i++)
+        if (sip_is(v.p[i], SIP_CC_LWS)) return 1;
+    return 0;
+}
+
+/* ---- generic-param lists: *( SEMI name [ EQUAL value ] ), RFC 3261 §25.1 ---- */
+
+/* One parameter at p. The value is a quoted-string (returned without its quotes) or a run of
+ * characters up to ';', ',', LWS or a delimiter. Returns the end of the parameter or NULL. */
+static const char *param_at(const char *p, const char *e, sx_sv *name, sx_sv *val) {
+    const char *n1 = skip_token(p, e);
+    if (n1 == p) return NULL; /* empty name: ";;" (RFC 4475 §3.1.2.1) */
+    *name = span(p, n1);
+    *val = sx_sv_make(n1, 0);
+    const char *q = sip_skip_lws(n1, e);
+    if (q == e || *q != '=') return n1;
+    q = sip_skip_lws(q + 1, e);
+    if (q < e && *q == '"') {
+        const char *z = skip_quoted(q, e);
+        if (!z) return NULL;
+        *val = span(q + 1, z - 1);
+        return z;
+    }
+    const char *v0 = q;
+    while (q < e && !sip_is(*q, SIP_CC_LWS | SIP_CC_CTL) && *q != ';' && *q != ',' &&
+           *q != '"' && *q != '<' && *q != '>')
+        q++;
+    *val = span(v0, q);
+    return q;
+}
+
+/* Walks a params list (without its leading ';'). With want, stops at the first parameter
+ * of that name: returns 1 and sets *found. Returns 0 at the end of a well-formed list, -1 on
+ * a malformed one. */
+static int params_walk(sx_sv params, const char *want, sx_sv *found) {
+    if (!params.p) return 0;
+    const char *p = sip_skip_lws(params.p, params.p + params.n), *e = params.p + params.n;
+    if (p == e) return 0;
+    for (;;) {
+        sx_sv name, val;
+        p = param_at(sip_skip_lws(p, e), e, &name, &val);
+        if (!p) return -1;
+        if (want && sx_sv_ieq(name, want)) {
+            *found = val;
+            return 1;
+        }
+        p = sip_skip_lws(p, e);
+        if (p == e) return 0;
+        if (*p != ';') return -1;
+        p++;
+    }
+}
+
+int sip_param(sx_sv params, const char *name, sx_sv *value) {
+    sx_sv v = SX_SV_NULL;
+    params = sx_sv_trim(params);
+    if (params.n && params.p[0] == ';') params.p++, params.n--; /* tolerated */
+    if (params_walk(params, name, &v) != 1) return 0;
+    if (value) *value = v;
+    return 1;
+}
+
+/* Reads "[;params]" at p up to e: *params excludes the ';'. Returns 0 or -1. */
+static int trailing_params(const char *p, const char *e, sx_sv *params) {
+    p = sip_skip_lws(p, e);
+    *params = sx_sv_make(e, 0);
+    if (p == e) return 0;
+    if (*p != ';') return -1;
+    *params = sx_sv_trim(span(p + 1, e));
+    return params_walk(*params, NULL, NULL) == 0 ? 0 : -1;
+}
+
+/* ---- URIs (RFC 3261 §19.1, RFC 3966) ---- */
+
+/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" -- returns the ':' or NULL. */
+static const char *scheme_end(const char *p, const char *e) {
+    if (p == e || !sip_is(*p, SIP_CC_ALPHA)) return NULL;
+    for (p++; p < e && (sip_is(*p, SIP_CC_ALPHA | SIP_CC_DIGIT) || *p == '+' || *p == '-' ||
+                        *p == '.');
+         p++) {
+    }
+    return (p < e && *p == ':') ? p : NULL;
+}
+
+static int parse_port(const char **pp, const char *e, int *port) {
+    const char *p = *pp, *d = p;
+    while (d < e && sip_is(*d, SIP_CC_DIGIT)) d++;
+    uint64_t x;
+    if (sx_sv_u64(span(p, d), 65535, &x) != 0) return -1;
+    *port = (int)x;
+    *pp = d;
+    return 0;
+}
+
+static int is_hex(char c) {
+    return sip_is(c, SIP_CC_DIGIT) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* host = hostname / IPv4address / "[" IPv6 "]"; brackets are not part of the view. */
+static const char *parse_host(const char *h, const char *e, sx_sv *host) {
+    if (h < e && *h == '[') {
+        const char *q = h + 1;
+        while (q < e && (is_hex(*q) || *q == ':' || *q == '.'))
+            q++;
+        if (q == e || *q != ']' || q == h + 1) return NULL;
+        *host = span(h + 1, q);
+        return q + 1;
+    }
+    const char *q = h;
+    while (q < e && sip_is(*q, SIP_CC_HOST)) q++;
+    if (q == h) return NULL;
+    *host = span(h, q);
+    return q;
+}
+
+/* sip:/sips: hier part: [ userinfo "@" ] hostport [ ;params ] [ ?headers ]. userinfo may hold
+ * ';', '?', ':' (RFC 4475 §3.1.1.2, §3.1.1.9) but never a bare '@', so the first '@' ends
+ * it. */
+static int parse_sip_hier(const char *p, const char *e, sip_uri *u) {
+    const char *at = memchr(p, '@', (size_t)(e - p)), *h = p;
+    if (at) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        u->user = span(p, colon ? colon : at);
+        if (colon) u->password = span(colon + 1, at);
+        if (u->user.n == 0) return -1;
+        h = at + 1;
+    }
+    if (!(h = parse_host(h, e, &u->host))) return -1;
+    if (h < e && *h == ':') {
+        h++;
+        if (parse_port(&h, e, &u->port) != 0) return -1;
+    }
+    if (h < e && *h == ';') {
+        const char *q = memchr(h, '?', (size_t)(e - h));
+        u->params = span(h + 1, q ? q : e);
+        h = q ? q : e;
+    }
+    if (h < e && *h == '?') {
+        u->headers = span(h + 1, e);
+        h = e;
+    }
+    return h == e ? 0 : -1;
+}
+
+int sip_parse_uri(sx_sv text, sip_uri *u) {
+    memset(u, 0, sizeof *u);
+    sx_sv t = sx_sv_trim(text);
+    if (!t.p) return -1;
+    const char *p = t.p, *e = t.p + t.n, *c = scheme_end(p, e);
+    if (!c || c + 1 == e) return -1;
+    for (const char *q = c + 1; q < e; q++)
+        if (sip_is(*q, SIP_CC_LWS | SIP_CC_CTL) || *q == '<' || *q == '>' || *q == '"') return -1;
+    u->scheme = span(p, c);
+    u->rest = span(c + 1, e);
+    if (sx_sv_ieq(u->scheme, "sip") || sx_sv_ieq(u->scheme, "sips"))
+        return parse_sip_hier(c + 1, e, u);
+    if (sx_sv_ieq(u->scheme, "tel")) { /* RFC 3966: number [;params] */
+        const char *semi = memchr(c + 1, ';', (size_t)(e - c - 1));
+        u->user = span(c + 1, semi ? semi : e);
+        if (semi) u->params = span(semi + 1, e);
+        return u->user.n ? 0 : -1;
+    }
+    return 0; /* other schemes stay opaque in rest (RFC 4475 §3.3.2-4) */
+}
+
+/* ---- name-addr / addr-spec (RFC 3261 §20.10, §25.1) ---- */
+
+/* Finds the '<' of a name-addr and sets the display name; NULL for a bare addr-spec. */
+static const char *find_laquot(const char *p, const char *e, sip_naddr *na, int *bad) {
+    if (*p == '"') {
+        const char *z = skip_quoted(p, e);
+        if (!z) return *bad = 1, NULL; /* RFC 4475 §3.1.2.6 */
+        na->display = span(p + 1, z - 1);
+        z = sip_skip_lws(z, e);
+        if (z == e || *z != '<') return *bad = 1, NULL;
+        return z;
+    }
+    /* display-name = *(token LWS): a ',' or other non-token ends it (RFC 4475 §3.1.2.15). */
+    const char *q = p;
+    while (q < e && sip_is(*q, SIP_CC_TOKEN | SIP_CC_LWS)) q++;
+    if (q == e || *q != '<') return NULL;
+    na->display = sx_sv_trim(span(p, q));
+    return q;
+}
+
+int sip_parse_naddr(sx_sv value, sip_naddr *na) {
+    memset(na, 0, sizeof *na);
+    sx_sv v = first_elem(value);
+    const char *p = v.p, *e = v.p + v.n, *rest;
+    sip_uri u;
+    if (v.n == 0) return -1;
+    if (v.n == 1 && *p == '*') { /* Contact: * (RFC 3261 §20.10) */
+        na->uri = v;
+        return 0;
+    }
+    int bad = 0;
+    const char *lt = find_laquot(p, e, na, &bad);
+    if (bad) return -1;
+    if (lt) {
+        const char *gt = memchr(lt + 1, '>', (size_t)(e - lt - 1));
+        if (!gt) return -1;
+        na->uri = span(lt + 1, gt);
+        /* LAQUOT/RAQUOT allow no LWS inside the brackets (RFC 4475 §3.1.2.14). */
+        if (has_lws(na->uri) || sip_parse_uri(na->uri, &u) != 0) return -1;
+        rest = gt + 1;
+    } else {
+        /* addr-spec: its ;params belong to the header, so it cannot hold ',', '?' or ';'
+         * (RFC 3261 §20.10, RFC 4475 §3.1.2.13). */
+        const char *q = p;
+        while (q < e && *q != ';' && !sip_is(*q, SIP_CC_LWS)) q++;
+        na->uri = span(p, q);
+        if (memchr(na->uri.p, '?', na->uri.n) || sip_parse_uri(na->uri, &u) != 0) return -1;
+        rest = q;
+    }
+    if (trailing_params(rest, e, &na->params) != 0) return -1;
+    sip_param(na->params, "tag", &na->tag);
+    return 0;
+}
+
+/* ---- Via (RFC 3261 §20.42) ---- */
+
+/* sent-protocol = name SLASH version SLASH transport, SLASH = SWS "/" SWS. */
+static const char *sent_protocol(const char *p, const char *e, sip_via *v) {
+    const char *n1 = skip_token(p, e);
+    if (n1 == p) return NULL;
+    const char *q = sip_skip_lws(n1, e);
+    if (q == e || *q != '/') return NULL;
+    q = sip_skip_lws(q + 1, e);
+    const char *v1 = skip_token(q, e);
+    if (v1 == q) return NULL;
+    v->version = span(q, v1);
+    v->proto = span(p, v1);
+    q = sip_skip_lws(v1, e);
+    if (q == e || *q != '/') return NULL;
+    q = sip_skip_lws(q + 1, e);
+    const char *t1 = skip_token(q, e);
+    if (t1 == q) return NULL;
+    v->transport = span(q, t1);
+    return t1;
+}
+
+int sip_parse_via(sx_sv value, sip_via *v) {
+    memset(v, 0, sizeof *v);
+    sx_sv t = first_elem(value);
+    const char *e = t.p + t.n, *p = sent_protocol(t.p, e, v);
+    if (!p) return -1;
+    const char *h = sip_skip_lws(p, e);
+    if (h == p) return -1; /* LWS between sent-protocol and sent-by */
+    if (!(h = parse_host(h, e, &v->host))) return -1;
+    const char *q = sip_skip_lws(h, e);
+    if (q < e && *q == ':') {
+        q = sip_skip_lws(q + 1, e);
+        if (parse_port(&q, e, &v->port) != 0) return -1;
+    }
+    if (trailing_params(q, e, &v->params) != 0) return -1;
+    sip_param(v->params, "branch", &v->branch);
+    sip_param(v->params, "received", &v->received);
+    v->has_rport = sip_param(v->params, "rport", &v->rport);
+    return 0;
+}
+
+/* ---- Reason (RFC 3326 §2, RFC 8606 location) ---- */
+
+int sip_parse_reason(sx_sv value, sip_reason *r) {
+    memset(r, 0, sizeof *r);
+    r->cause = -1;
+    sx_sv t = first_elem(value);
+    const char *e = t.p + t.n, *p1 = skip_token(t.p, e);
+    if (p1 == t.p) return -1;
+    r->protocol = span(t.p, p1);
+    if (trailing_params(p1, e, &r->params) != 0) return -1;
+    sx_sv c;
+    if (sip_param(r->params, "cause", &c)) {
+        uint64_t x;
+        if (sx_sv_u64(c, 65535, &x) != 0) return -1;
+        r->cause = (int)x;
+    }
+    sip_param(r->params, "text", &r->text);
+    sip_param(r->params, "location", &r->location);
+    return 0;
+}
+
+/* ---- Call-Info (RFC 3261 §20.9) ---- */
+
+int sip_parse_callinfo(sx_sv value, sip_callinfo *ci) {
+    memset(ci, 0, sizeof *ci);
+    sx_sv t = first_elem(value);
+    const char *e = t.p + t.n;
+    if (t.n < 2 || t.p[0] != '<') return -1;
+    const char *gt = memchr(t.p, '>', t.n);
+    if (!gt || gt == t.p + 1) return -1;
+    ci->uri = span(t.p + 1, gt);
+    if (has_lws(ci->uri)) return -1;
+    if (trailing_params(gt + 1, e, &ci->params) != 0) return -1;
+    sip_param(ci->params, "purpose", &ci->purpose);
+    return 0;
+}
+
+/* ---- Warning (RFC 3261 §20.43): warn-code SP warn-agent SP warn-text ---- */
+
+int sip_parse_warning(sx_sv value, sip_warning *w) {
+    memset(w, 0, sizeof *w);
+    sx_sv t = first_elem(value);
+    const char *p = t.p, *e = t.p + t.n;
+    if (t.n < 4 || !sip_is(p[0], SIP_CC_DIGIT) || !sip_is(p[1], SIP_CC_DIGIT) ||
+        !sip_is(p[2], SIP_CC_DIGIT) || !sip_is(p[3], SIP_CC_LWS))
+        return -1; /* also refuses "1812" (RFC 4475 §3.1.2.5) */
+    w->code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+    const char *a = sip_skip_lws(p + 3, e), *a1 = a;
+    while (a1 < e && !sip_is(*a1, SIP_CC_LWS | SIP_CC_CTL) && *a1 != '"') a1++;
+    if (a1 == a) return -1;
+    w->agent = span(a, a1);
+    const char *q = sip_skip_lws(a1, e);
+    if (q == a1 || q == e || *q != '"') return -1;
+    const char *z = skip_quoted(q, e);
+    if (!z || z != e) return -1;
+    w->text = span(q + 1, z - 1);
+    return 0;
+}
+
+/* ---- Retry-After (RFC 3261 §20.33): delta-seconds [comment] *(;param) ---- */
+
+static const char *skip_comment(const char *p, const char *e) {
+    int depth = 0;
+    for (; p < e; p++) {
+        if (*p == '\\') {
+            if (++p == e) return NULL;
+        } else if (*p == '(') {
+            depth++;
+        } else if (*p == ')' && --depth == 0) {
+            return p + 1;
+        }
+    }
+    return NULL;
+}
+
+int sip_parse_retry_after(sx_sv value, uint32_t *seconds) {
+    sx_sv t = sx_sv_trim(value);
+    const char *p = t.p, *e = t.p + t.n, *d = p;
+    if (!p) return -1;
+    while (d < e && sip_is(*d, SIP_CC_DIGIT)) d++;
+    uint64_t x;
+    if (sx_sv_u64(span(p, d), UINT32_MAX, &x) != 0) return -1; /* RFC 4475 §3.1.2.5 */
+    const char *q = sip_skip_lws(d, e);
+    if (q < e && *q == '(' && !(q = skip_comment(q, e))) return -1;
+    sx_sv params;
+    if (trailing_params(q, e, &params) != 0) return -1;
+    *seconds = (uint32_t)x;
+    return 0;
+}
+
+/* ---- E.164 (rules in sip.h) ---- */
+
+size_t sip_e164(sx_sv user, char out[16]) {
+    size_t n = 0, i = 0;
+    int plus = 0;
+    out[0] = '\0';
+    if (!user.p) return 0;
+    const char *semi = memchr(user.p, ';', user.n);
+    size_t len = semi ? (size_t)(semi - user.p) : user.n;
+    if (len && user.p[0] == '+') plus = 1, i = 1;
+    for (; i < len; i++) {
+        char c = user.p[i];
+        if (c == '-' || c == '.' || c == '(' || c == ')') continue;
+        if (!sip_is(c, SIP_CC_DIGIT) || n == 15) return out[0] = '\0', 0;
+        out[n++] = c;
+    }
+    if (n == 0) return 0;
+    if (!plus && n == 10 && out[0] >= '2') {
+        memmove(out + 1, out, n);
+        out[0] = '1';
+        n++;
+    }
+    out[n] = '\0';
+    return n;
+}

@@ -70,7 +70,7 @@ enum { STIR_INFO = 0, STIR_WARN = 1, STIR_ERROR = 2 };
     X(info_missing, STIR_ERROR, 436, "no ;info=<URL> parameter (RFC 8224 §4)")                   \
     X(info_malformed, STIR_WARN, 436, "info parameter not of the form <URL> followed by ';' or end") \
     X(alg_param_not_es256, STIR_ERROR, 438, "Identity ;alg= parameter is not ES256 (RFC 8224 §4.1)") \
-    X(ppt_param_mismatch, STIR_ERROR, 438, "Identity ;ppt= differs from the PASSporT header ppt (RFC 8224 §4)") \
+    X(ppt_param_mismatch, STIR_ERROR, 438, "Identity ;ppt= absent or different from the PASSporT header ppt (RFC 8224 §4)") \
     /* JOSE header */                                                                             \
     X(alg_not_es256, STIR_ERROR, 437, "header alg is not ES256 (RFC 8588 §3)")                   \
     X(typ_not_passport, STIR_ERROR, 438, "header typ is not \"passport\" (RFC 8225 §4.1)")       \

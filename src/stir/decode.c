@@ -1,0 +1,355 @@
+/* decode.c -- Identity header value -> stir_passport (RFC 8224 §4, RFC 8225, RFC 8588).
+ *
+ *   Identity: <b64url(header)>.<b64url(claims)>.<b64url(signature)>;info=<URL>;alg=ES256;ppt=shaken
+ *
+ * Every string is copied into the passport's fixed buffers (bounded; too long = malformed).
+ * Real-world deviations that verifiers commonly tolerate (padding, '+/', claims as JSON
+ * strings, a string iat) are accepted and recorded as findings in p->decoded.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "stir.h"
+
+/* Copies a view into a fixed buffer; -1 if it does not fit. */
+static int copy_sv(char *dst, size_t cap, const char *src, size_t n) {
+    if (n >= cap) return -1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return 0;
+}
+
+static int is_lws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/* ---- Identity parameters: ;info=<URL>;alg=ES256;ppt=shaken (RFC 8224 §4) ---- */
+
+static sx_sv unquote(sx_sv v) {
+    if (v.n >= 2 && v.p[0] == '"' && v.p[v.n - 1] == '"') return sx_sv_make(v.p + 1, v.n - 2);
+    return v;
+}
+
+/* info=<absoluteURI>: keeps the URL between the brackets. Text after '>' that is not a new
+ * parameter (Asterisk 2020 wrote "info=<...>alg=ES256") is a finding, not a failure. */
+static int param_info(stir_passport *p, sx_sv v) {
+    v = sx_sv_trim(v);
+    if (v.n >= 1 && v.p[0] == '<') {
+        const char *gt = memchr(v.p, '>', v.n);
+        if (!gt) {
+            stir_set(&p->decoded, STIR_F_info_malformed);
+            return copy_sv(p->info, sizeof p->info, v.p + 1, v.n - 1);
+        }
+        if ((size_t)(gt - v.p) + 1 != v.n) stir_set(&p->decoded, STIR_F_info_malformed);
+        return copy_sv(p->info, sizeof p->info, v.p + 1, (size_t)(gt - v.p) - 1);
+    }
+    stir_set(&p->decoded, STIR_F_info_malformed);
+    return copy_sv(p->info, sizeof p->info, v.p, v.n);
+}
+
+/* Splits "name=value" on ';' (no ';' can occur inside <absoluteURI> in practice: URIs put
+ * parameters after '?' and SIP URIs are not used for info). */
+static int parse_params(stir_passport *p, sx_sv s) {
+    while (s.n > 0) {
+        const char *semi = memchr(s.p, ';', s.n);
+        size_t len = semi ? (size_t)(semi - s.p) : s.n;
+        sx_sv item = sx_sv_trim(sx_sv_make(s.p, len));
+        s = semi ? sx_sv_make(semi + 1, s.n - len - 1) : SX_SV_NULL;
+        const char *eq = memchr(item.p, '=', item.n);
+        if (!eq) continue; /* a bare flag: no meaning in RFC 8224 */
+        sx_sv name = sx_sv_trim(sx_sv_make(item.p, (size_t)(eq - item.p)));
+        sx_sv val = sx_sv_trim(sx_sv_make(eq + 1, item.n - (size_t)(eq - item.p) - 1));
+        int rc = 0;
+        if (sx_sv_ieq(name, "info")) {
+            p->present |= STIR_P_INFO;
+            rc = param_info(p, val);
+        } else if (sx_sv_ieq(name, "alg")) {
+            p->present |= STIR_P_ALG_PARAM;
+            val = unquote(val);
+            rc = copy_sv(p->alg_param, sizeof p->alg_param, val.p, val.n);
+        } else if (sx_sv_ieq(name, "ppt")) {
+            p->present |= STIR_P_PPT_PARAM;
+            val = unquote(val); /* RFC 8224 §4: ppt may be quoted */
+            rc = copy_sv(p->ppt_param, sizeof p->ppt_param, val.p, val.n);
+        }
+        if (rc) return STIR_ETOOLONG;
+    }
+    return 0;
+}
+
+/* ---- JSON helpers ---- */
+
+/* Copies a string member. Returns 1 present, 0 absent, STIR_ETOOLONG. A non-string value is
+ * kept as present and empty, so the checks report it (e.g. attest_invalid) rather than
+ * the decoder rejecting the whole PASSporT. */
+static int get_str(json_t *obj, const char *key, char *dst, size_t cap) {
+    json_t *v = json_object_get(obj, key);
+    dst[0] = '\0';
+    if (!v) return 0;
+    if (!json_is_string(v)) return 1;
+    return copy_sv(dst, cap, json_string_value(v), json_string_length(v)) ? STIR_ETOOLONG : 1;
+}
+
+/* orig/dest/div should be objects; old libstirshaken wrote them as JSON strings holding the
+ * object text. Returns a new reference to the object, or NULL (absent or not an object). */
+static json_t *get_obj(stir_passport *p, json_t *claims, const char *key, int *bad) {
+    json_t *v = json_object_get(claims, key);
+    if (!v) return NULL;
+    if (json_is_object(v)) return json_incref(v);
+    if (json_is_string(v)) {
+        json_t *o = json_loadb(json_string_value(v), json_string_length(v), 0, NULL);
+        if (json_is_object(o)) {
+            stir_set(&p->decoded, STIR_F_claims_as_string);
+            return o;
+        }
+        json_decref(o);
+    }
+    *bad = 1;
+    return NULL;
+}
+
+/* ---- Header and claims ---- */
+
+static int decode_header(stir_passport *p, json_t *h) {
+    static const struct { const char *key; size_t off, cap; unsigned bit; } f[] = {
+        {"alg", offsetof(stir_passport, alg), sizeof ((stir_passport *)0)->alg, STIR_P_ALG},
+        {"typ", offsetof(stir_passport, typ), sizeof ((stir_passport *)0)->typ, STIR_P_TYP},
+        {"ppt", offsetof(stir_passport, ppt), sizeof ((stir_passport *)0)->ppt, STIR_P_PPT},
+        {"x5u", offsetof(stir_passport, x5u), sizeof ((stir_passport *)0)->x5u, STIR_P_X5U},
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        int rc = get_str(h, f[i].key, (char *)p + f[i].off, f[i].cap);
+        if (rc < 0) return rc;
+        if (rc) p->present |= f[i].bit;
+    }
+    return 0;
+}
+
+/* iat: NumericDate (RFC 7519 §2), possibly non-integer; the pre-RFC draft and RFC 8588 §6's
+ * example print it as a string. */
+static void decode_iat(stir_passport *p, json_t *v) {
+    if (!v) return;
+    p->present |= STIR_P_IAT;
+    if (json_is_integer(v)) {
+        p->iat = (int64_t)json_integer_value(v);
+    } else if (json_is_real(v) && json_real_value(v) > -1e15 && json_real_value(v) < 1e15) {
+        p->iat = (int64_t)json_real_value(v);
+    } else if (json_is_string(v)) {
+        stir_set(&p->decoded, STIR_F_iat_as_string);
+        uint64_t n;
+        if (sx_sv_u64(sx_sv_make(json_string_value(v), json_string_length(v)), (uint64_t)1 << 40,
+                      &n) == 0)
+            p->iat = (int64_t)n;
+        else
+            stir_set(&p->decoded, STIR_F_iat_invalid);
+    } else {
+        stir_set(&p->decoded, STIR_F_iat_invalid);
+    }
+}
+
+/* orig {"tn":..} or {"uri":..}; div likewise (RFC 8946 §3). */
+static int decode_party(stir_passport *p, json_t *claims, const char *key, char *tn, char *uri,
+                        unsigned tn_bit, unsigned uri_bit) {
+    int bad = 0;
+    json_t *o = get_obj(p, claims, key, &bad);
+    if (bad) return STIR_ECLAIMTYPE;
+    if (!o) return 0;
+    int rc = get_str(o, "tn", tn, STIR_MAX_TN);
+    if (rc > 0) p->present |= tn_bit;
+    int rc2 = rc < 0 ? 0 : get_str(o, "uri", uri, STIR_MAX_URL);
+    if (rc2 > 0) p->present |= uri_bit;
+    json_decref(o);
+    return rc < 0 ? rc : rc2 < 0 ? rc2 : 0;
+}
+
+/* Copies a tn/uri list: an array of strings, or (dest_tn_not_array) a lone string. */
+static int copy_list(stir_passport *p, json_t *v, char *dst, size_t cap, int *count) {
+    if (!v) return 0;
+    if (json_is_string(v)) {
+        stir_set(&p->decoded, STIR_F_dest_tn_not_array);
+        return 1; /* the caller copies the single string */
+    }
+    if (!json_is_array(v)) return STIR_ECLAIMTYPE;
+    size_t n = json_array_size(v);
+    if (n > STIR_MAX_DEST) return STIR_ETOOLONG;
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(v, i);
+        char *slot = dst + (size_t)*count * cap;
+        slot[0] = '\0';
+        if (json_is_string(e) && copy_sv(slot, cap, json_string_value(e), json_string_length(e)))
+            return STIR_ETOOLONG;
+        (*count)++;
+    }
+    return 0;
+}
+
+static int decode_dest(stir_passport *p, json_t *claims) {
+    int bad = 0;
+    json_t *o = get_obj(p, claims, "dest", &bad);
+    if (bad) return STIR_ECLAIMTYPE;
+    if (!o) return 0;
+    p->present |= STIR_P_DEST;
+    json_t *tn = json_object_get(o, "tn");
+    int rc = copy_list(p, tn, &p->dest_tn[0][0], STIR_MAX_TN, &p->n_dest_tn);
+    if (rc == 1) {
+        rc = copy_sv(p->dest_tn[0], STIR_MAX_TN, json_string_value(tn), json_string_length(tn))
+                 ? STIR_ETOOLONG : 0;
+        p->n_dest_tn = rc ? 0 : 1;
+    }
+    if (rc == 0) {
+        json_t *uri = json_object_get(o, "uri");
+        rc = copy_list(p, uri, &p->dest_uri[0][0], STIR_MAX_URL, &p->n_dest_uri);
+        if (rc == 1) {
+            rc = copy_sv(p->dest_uri[0], STIR_MAX_URL, json_string_value(uri),
+                         json_string_length(uri)) ? STIR_ETOOLONG : 0;
+            p->n_dest_uri = rc ? 0 : 1;
+        }
+    }
+    json_decref(o);
+    return rc;
+}
+
+/* RFC 9795: "rcd" object (nam = display name) and "crn" call reason. */
+static int decode_rcd(stir_passport *p, json_t *claims) {
+    json_t *rcd = json_object_get(claims, "rcd");
+    if (rcd) {
+        p->present |= STIR_P_RCD;
+        if (json_is_object(rcd) && get_str(rcd, "nam", p->rcd_nam, sizeof p->rcd_nam) < 0)
+            return STIR_ETOOLONG;
+    }
+    int rc = get_str(claims, "crn", p->crn, sizeof p->crn);
+    if (rc > 0) p->present |= STIR_P_CRN;
+    return rc < 0 ? rc : 0;
+}
+
+static int decode_claims(stir_passport *p, json_t *c) {
+    int rc = get_str(c, "attest", p->attest, sizeof p->attest);
+    if (rc < 0) return rc;
+    if (rc) p->present |= STIR_P_ATTEST;
+    rc = get_str(c, "origid", p->origid, sizeof p->origid);
+    if (rc < 0) return rc;
+    if (rc) p->present |= STIR_P_ORIGID;
+    decode_iat(p, json_object_get(c, "iat"));
+    rc = decode_party(p, c, "orig", p->orig_tn, p->orig_uri, STIR_P_ORIG_TN, STIR_P_ORIG_URI);
+    if (rc) return rc;
+    if (json_object_get(c, "div")) {
+        p->present |= STIR_P_DIV;
+        rc = decode_party(p, c, "div", p->div_tn, p->div_uri, 0, 0);
+        if (rc) return rc;
+    }
+    rc = decode_dest(p, c);
+    if (rc) return rc;
+    return decode_rcd(p, c);
+}
+
+/* Decodes one base64 segment into dst (NUL-terminated for JSON text) and parses it as a JSON
+ * object. Returns the object or NULL. */
+static json_t *segment_json(stir_passport *p, sx_sv seg, char *dst, size_t cap, size_t *len) {
+    int nonstd = 0;
+    long n = stir_b64_decode(seg.p, seg.n, (uint8_t *)dst, cap - 1, &nonstd);
+    if (n < 0) return NULL;
+    if (nonstd) stir_set(&p->decoded, STIR_F_nonstandard_base64);
+    dst[n] = '\0';
+    *len = (size_t)n;
+    json_t *o = json_loadb(dst, (size_t)n, 0, NULL);
+    if (o && !json_is_object(o)) {
+        json_decref(o);
+        o = NULL;
+    }
+    return o;
+}
+
+/* Splits the token (white space removed) into its three segments. */
+static int split_token(sx_sv tok, char *clean, size_t *clen, sx_sv seg[3], stir_passport *p) {
+    size_t n = 0;
+    for (size_t i = 0; i < tok.n; i++) {
+        if (is_lws(tok.p[i])) {
+            stir_set(&p->decoded, STIR_F_identity_folded);
+            continue;
+        }
+        clean[n++] = tok.p[i];
+    }
+    *clen = n;
+    const char *d1 = memchr(clean, '.', n);
+    const char *d2 = d1 ? memchr(d1 + 1, '.', n - (size_t)(d1 + 1 - clean)) : NULL;
+    if (!d2 || memchr(d2 + 1, '.', n - (size_t)(d2 + 1 - clean))) return STIR_ESEGMENTS;
+    seg[0] = sx_sv_make(clean, (size_t)(d1 - clean));
+    seg[1] = sx_sv_make(d1 + 1, (size_t)(d2 - d1 - 1));
+    seg[2] = sx_sv_make(d2 + 1, n - (size_t)(d2 + 1 - clean));
+    if (seg[0].n == 0 || seg[2].n == 0) return STIR_ESEGMENTS;
+    return 0;
+}
+
+static int decode_jws(stir_passport *p, sx_sv tok) {
+    char clean[STIR_MAX_IDENTITY];
+    size_t clen;
+    sx_sv seg[3];
+    int rc = split_token(tok, clean, &clen, seg, p);
+    if (rc) return rc;
+    /* The signature covers the received ASCII "header.payload" (RFC 7515 §5.2 step 8). */
+    p->signing_len = seg[0].n + 1 + seg[1].n;
+    memcpy(p->signing_input, clean, p->signing_len);
+    p->signing_input[p->signing_len] = '\0';
+
+    uint8_t sig[STIR_MAX_IDENTITY];
+    int nonstd = 0;
+    long sn = stir_b64_decode(seg[2].p, seg[2].n, sig, sizeof sig, &nonstd);
+    if (sn < 0) return STIR_EBASE64;
+    if (nonstd) stir_set(&p->decoded, STIR_F_nonstandard_base64);
+    p->sig_len = (size_t)sn;
+    memcpy(p->sig, sig, sn > STIR_MAX_SIG ? STIR_MAX_SIG : (size_t)sn);
+    if (sn != 64) stir_set(&p->decoded, STIR_F_signature_length);
+
+    json_t *h = segment_json(p, seg[0], p->header_json, sizeof p->header_json, &p->header_len);
+    if (!h) return STIR_EHEADER;
+    rc = decode_header(p, h);
+    json_decref(h);
+    if (rc) return rc;
+    if (seg[1].n == 0) { /* compact form: claims rebuilt from SIP (RFC 8224 §4.1.1) */
+        stir_set(&p->decoded, STIR_F_compact_form);
+        return 0;
+    }
+    json_t *c = segment_json(p, seg[1], p->claims_json, sizeof p->claims_json, &p->claims_len);
+    if (!c) return STIR_ECLAIMS;
+    rc = decode_claims(p, c);
+    json_decref(c);
+    return rc;
+}
+
+/* Clears only what the decoder relies on being empty; the big buffers are written before
+ * they are read (lengths stay 0 until then). */
+static void passport_reset(stir_passport *p) {
+    p->status = 0;
+    p->present = 0;
+    p->info[0] = p->alg_param[0] = p->ppt_param[0] = '\0';
+    p->alg[0] = p->typ[0] = p->ppt[0] = p->x5u[0] = '\0';
+    p->attest[0] = p->orig_tn[0] = p->orig_uri[0] = p->origid[0] = '\0';
+    p->div_tn[0] = p->div_uri[0] = p->rcd_nam[0] = p->crn[0] = '\0';
+    p->n_dest_tn = p->n_dest_uri = 0;
+    p->iat = 0;
+    p->sig_len = p->signing_len = p->header_len = p->claims_len = 0;
+    p->signing_input[0] = p->header_json[0] = p->claims_json[0] = '\0';
+    memset(&p->decoded, 0, sizeof p->decoded);
+}
+
+int stir_decode(sx_sv value, stir_passport *p) {
+    passport_reset(p);
+    int rc;
+    if (value.n > STIR_MAX_IDENTITY) {
+        rc = STIR_ETOOBIG;
+    } else {
+        value = sx_sv_trim(value);
+        const char *semi = value.n ? memchr(value.p, ';', value.n) : NULL;
+        sx_sv tok = semi ? sx_sv_make(value.p, (size_t)(semi - value.p)) : value;
+        rc = tok.n == 0 ? STIR_EEMPTY : 0;
+        if (rc == 0 && semi) {
+            p->present |= STIR_P_PARAMS;
+            rc = parse_params(p, sx_sv_make(semi + 1, value.n - tok.n - 1));
+        }
+        if (rc == 0) rc = decode_jws(p, tok);
+    }
+    p->status = rc;
+    if (rc) {
+        stir_set(&p->decoded, STIR_F_malformed_identity);
+        p->decoded.decode_err = rc;
+    }
+    return rc;
+}

@@ -49,17 +49,38 @@ net_outcome net_ipv6(net *n, net_ctx *c, const uint8_t *p, size_t len) {
     return net_payload(n, c, 1, p[6], p + 40, plen);
 }
 
-/* GRE (RFC 2784 + RFC 2890 key and sequence; RFC 1701's routing field is not decoded).
- * The protocol type is an EtherType: IPv4, IPv6, or Ethernet (0x6558). */
+/* PPP inside enhanced GRE: address/control (ff 03) may be omitted (RFC 1661 ACFC), and the
+ * protocol field may be compressed to one byte (PFC: an odd first byte). */
+static net_outcome ppp(net *n, net_ctx *c, const uint8_t *p, size_t len) {
+    if (len >= 2 && p[0] == 0xff && p[1] == 0x03) p += 2, len -= 2;
+    if (len < 1) return NO_LINK_TRUNCATED;
+    uint16_t proto = p[0];
+    size_t hl = 1;
+    if (!(p[0] & 1)) {
+        if (len < 2) return NO_LINK_TRUNCATED;
+        proto = rd16(p);
+        hl = 2;
+    }
+    if (proto == 0x21) return net_ipv4(n, c, p + hl, len - hl);
+    if (proto == 0x57) return net_ipv6(n, c, p + hl, len - hl);
+    return NO_NOT_IP;
+}
+
+/* GRE version 0 (RFC 2784 + RFC 2890 key and sequence; RFC 1701's routing field is not
+ * decoded): the protocol type is an EtherType (IPv4, IPv6, Ethernet 0x6558).
+ * Version 1 is PPTP's enhanced GRE (RFC 2637 §4.1): key always present, optional sequence
+ * and acknowledgment (flag 0x0080), PPP payload (0x880b). */
 static net_outcome gre(net *n, net_ctx *c, const uint8_t *p, size_t len) {
     if (len < 4) return NO_LINK_TRUNCATED;
-    uint16_t flags = rd16(p);
-    if (flags & 0x4007) return NO_NOT_UDP_TCP; /* routing present, or version 1 (PPTP) */
+    uint16_t flags = rd16(p), proto = rd16(p + 2);
+    int ver = flags & 7;
+    if ((flags & 0x4000) || ver > 1) return NO_NOT_UDP_TCP;
     size_t hl = 4 + ((flags & 0x8000) ? 4 : 0) + ((flags & 0x2000) ? 4 : 0) +
-                ((flags & 0x1000) ? 4 : 0);
+                ((flags & 0x1000) ? 4 : 0) + (ver == 1 && (flags & 0x0080) ? 4 : 0);
     if (len < hl) return NO_LINK_TRUNCATED;
     n->t->tunnel_decapsulated++;
-    return net_ethertype(n, c, rd16(p + 2), p + hl, len - hl);
+    if (ver == 1) return proto == 0x880b ? ppp(n, c, p + hl, len - hl) : NO_NOT_UDP_TCP;
+    return net_ethertype(n, c, proto, p + hl, len - hl);
 }
 
 static net_outcome udp(net *n, net_ctx *c, const uint8_t *p, size_t len) {

@@ -274,8 +274,22 @@ static void test_tunnels(void) {
     CHECK_INT(r.udp, 6);
     CHECK(delivered_sip(&r));
     CHECK_INT(r.t.tunnel_decapsulated, 3 + 2 + 2); /* IP-in-IP, GRE; TEB counts GRE + Ethernet */
-    /* GRE version 1 (PPTP) is not decoded; a GRE header cut short is truncated. */
-    put16(b + 20, 0x0001);
+    /* GRE version 1 (PPTP, RFC 2637): key, sequence and ack, then PPP (ff 03 0021) / IPv4 */
+    u = mk_udp(b + 20 + 16 + 4 + 20, 5060, 5060, SIPMSG, sizeof SIPMSG - 1);
+    in = mk_ip4(b + 40, 17, u, 1, 0);
+    put16(b + 20, 0x3081);
+    put16(b + 22, 0x880b);
+    memcpy(b + 36, "\xff\x03\x00\x21", 4);
+    feed(n, SX_LINK_RAW, b, mk_ip4(b, 47, 20 + in, 1, 0));
+    CHECK_INT(r.udp, 7);
+    CHECK(delivered_sip(&r));
+    /* ... PPP with compressed address/control and protocol (0x21 alone) */
+    memmove(b + 36, b + 39, 1 + in);
+    feed(n, SX_LINK_RAW, b, mk_ip4(b, 47, 17 + in, 1, 0));
+    CHECK_INT(r.udp, 8);
+    /* GRE with a routing field or version 2 is not decoded; a GRE header cut short is
+     * truncated. */
+    put16(b + 20, 0x4000);
     feed(n, SX_LINK_RAW, b, mk_ip4(b, 47, 8 + e, 1, 0));
     CHECK_INT(r.t.not_udp_tcp, 1);
     put16(b + 20, 0xb000);

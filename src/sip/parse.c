@@ -281,7 +281,11 @@ int sip_parse(const char *buf, size_t len, unsigned flags, sip_msg *m) {
     /* RFC 3261 §7.5: CRLFs before the start line are ignored (keep-alives on streams). */
     while (p < e && (*p == '\r' || *p == '\n')) p++;
     const char *nl = p < e ? memchr(p, '\n', (size_t)(e - p)) : NULL;
-    if (!nl) return has_ctl(p, (size_t)(e - p)) ? SIP_EBINARY : SIP_EINCOMPLETE;
+    if (!nl) { /* binary junk is refused at once; a partial line (maybe up to its CR) waits */
+        size_t k = (size_t)(e - p);
+        if (k && p[k - 1] == '\r') k--;
+        return has_ctl(p, k) ? SIP_EBINARY : SIP_EINCOMPLETE;
+    }
     const char *le = nl;
     if (le > p && le[-1] == '\r') le--;
     else m->warn |= SIP_W_BARE_LF;

@@ -197,7 +197,10 @@ typedef struct sip_uri {
 } sip_uri;
 int sip_parse_uri(sx_sv text, sip_uri *u);
 /* Finds a ;name[=value] parameter in a params list (case-insensitive name). Returns 1 if
- * present (value may be empty), 0 if absent. Also used for header parameters. */
+ * present (value may be empty), 0 if absent. Also used for header parameters. LWS around
+ * ';' and '=' is allowed; a leading ';' is tolerated. A quoted value is returned without its
+ * quotes (escapes kept raw), a <URI> value (Identity info=) without its brackets. The walk
+ * stops at the first malformed parameter: later ones are then absent. */
 int sip_param(sx_sv params, const char *name, sx_sv *value);
 
 /* name-addr / addr-spec with header params: From, To, Contact, PAI, Record-Route... */

@@ -42,8 +42,9 @@ static int has_lws(sx_sv v) {
 
 /* ---- generic-param lists: *( SEMI name [ EQUAL value ] ), RFC 3261 §25.1 ---- */
 
-/* One parameter at p. The value is a quoted-string (returned without its quotes) or a run of
- * characters up to ';', ',', LWS or a delimiter. Returns the end of the parameter or NULL. */
+/* One parameter at p. The value is a quoted-string (returned without its quotes), a <URI>
+ * (returned without its brackets) or a run of characters up to ';', ',', LWS or a
+ * delimiter. Returns the end of the parameter or NULL. */
 static const char *param_at(const char *p, const char *e, sx_sv *name, sx_sv *val) {
     const char *n1 = skip_token(p, e);
     if (n1 == p) return NULL; /* empty name: ";;" (RFC 4475 §3.1.2.1) */
@@ -57,6 +58,12 @@ static const char *param_at(const char *p, const char *e, sx_sv *name, sx_sv *va
         if (!z) return NULL;
         *val = span(q + 1, z - 1);
         return z;
+    }
+    if (q < e && *q == '<') { /* info=<absoluteURI> (RFC 8224 §4) */
+        const char *z = memchr(q, '>', (size_t)(e - q));
+        if (!z) return NULL;
+        *val = span(q + 1, z);
+        return z + 1;
     }
     const char *v0 = q;
     while (q < e && !sip_is(*q, SIP_CC_LWS | SIP_CC_CTL) && *q != ';' && *q != ',' &&

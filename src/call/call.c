@@ -1,0 +1,927 @@
+/* call.c -- the call tracker: every SIP message in, one record per finished call out.
+ *
+ * A call is one INVITE dialog set: everything with the same Call-ID from the first INVITE
+ * without To-tag until the call ends (RFC 3261 §12; forked early dialogs are branches of the
+ * same call, §13.2.2.4). Within it:
+ *  - INVITE transactions are (CSeq, top Via branch) (§17.1.3). The first branch seen for a
+ *    CSeq is the first hop's view ("main"); another branch with the same CSeq is the same
+ *    request seen at a later hop (a proxy on the capture path); the same branch in the same
+ *    direction again is a retransmission (§17.1.1.2).
+ *  - Responses count for the outcome only when their top Via branch is a main branch, so a
+ *    call seen at two hops keeps the first hop's view; other hops' finals are a fallback.
+ *  - A 401/407 is a challenge, not an outcome: the INVITE re-sent with a new CSeq belongs to
+ *    the same call and the outcome is taken from the last transaction (RFC 6076 §4.3).
+ *  - A re-INVITE (To-tag present, or after the answer) never changes the outcome.
+ * The call ends on a failure final (at once; late ACKs and retransmissions are absorbed by a
+ * tombstone), a 2xx then BYE + 200 (or BYE alone after bye_grace), or a timer in capture time.
+ */
+#include <stdlib.h>
+
+#include "ct_int.h"
+
+enum phase { PH_CALLING, PH_PROCEEDING, PH_CHALLENGED, PH_ANSWERED, PH_BYE };
+
+enum {
+    CT_MAX_TX = 32,       /* INVITEs (transactions x hops) remembered per call */
+    CT_MAX_BRANCHES = 16, /* To-tags per call */
+    CT_MAX_PROV = 16,     /* distinct provisional codes */
+    CT_RSIG = 16,         /* recent response signatures, to spot retransmissions */
+    CT_MAX_IDENTITY = 8,  /* distinct Identity values */
+    CT_MAX_REASONS = 8,
+    CT_MAX_CALLINFO = 8,
+    CT_LINE_MAX = 256,    /* start line bytes kept per message */
+};
+
+typedef struct ct_tx { /* one INVITE seen */
+    struct ct_tx *next;
+    uint32_t cseq;
+    sx_sv branch;
+    sx_addr src, dst;
+    uint16_t sport, dport;
+    uint8_t main;     /* first branch seen for this CSeq */
+    uint8_t reinvite; /* in-dialog */
+} ct_tx;
+
+typedef struct ct_bnode { struct ct_bnode *next; call_branch b; } ct_bnode;
+typedef struct ct_mnode { struct ct_mnode *next; call_msg m; } ct_mnode;
+typedef struct ct_inode { struct ct_inode *next; sx_sv v; } ct_inode;
+
+typedef struct ct_call {
+    ct_hnode hn;                   /* call table, keyed by the Call-ID */
+    struct ct_call *older, *newer; /* creation order, for eviction */
+    size_t heap_i;
+    sx_time deadline;
+    cg_entry *gent;                /* grouping index entry while it lasts */
+    ct_arena ar;
+    call_record r;
+    int phase, cancelled, final_main;
+    sx_sv from_tag;
+    uint32_t cseq, first_cseq;     /* latest and first initial INVITE transactions */
+    sx_time t_invite, t_prov, t_prov1, t_18x, t_answer, t_final, t_bye;
+    ct_tx *tx;
+    unsigned ntx;
+    ct_bnode *br, **br_tail;
+    unsigned nbr;
+    ct_mnode *msg, **msg_tail;
+    ct_inode *ids, **ids_tail;
+    unsigned nids;
+    uint16_t prov[CT_MAX_PROV];
+    uint64_t rsig[CT_RSIG];
+    unsigned nrsig;
+} ct_call;
+
+typedef struct ct_tomb { /* a finished call: absorbs its late messages (RFC 3261 Timer D/J) */
+    ct_hnode hn;
+    struct ct_tomb *fnext;
+    uint32_t cseq;
+    sx_time expiry;
+} ct_tomb;
+
+struct call_tracker {
+    ct_config cfg;
+    sx_tally *tally;
+    ct_emit_fn emit;
+    void *ud;
+    ct_htab calls, tombs;
+    ct_call *oldest, *newest;
+    ct_call **heap; /* min-heap on deadline */
+    size_t nheap, heap_cap;
+    ct_tomb *tomb_head, *tomb_tail;
+    size_t ntomb;
+    ct_group group;
+    ct_counters st;
+};
+
+void ct_config_default(ct_config *c) {
+    c->max_calls = 200000;
+    c->timer_b = 32 * (sx_time)SX_SEC;
+    c->timer_c = 180 * (sx_time)SX_SEC;
+    c->max_duration = 4 * 3600 * (sx_time)SX_SEC;
+    c->bye_grace = 4 * (sx_time)SX_SEC;
+    c->challenge_wait = 32 * (sx_time)SX_SEC;
+    c->linger = 32 * (sx_time)SX_SEC;
+    c->group_window = 2 * (sx_time)SX_SEC;
+    c->group_id_window = 32 * (sx_time)SX_SEC;
+    c->group_index = 16384;
+    c->group_header = "X-CID";
+    c->max_messages = 64;
+    c->arena_max = 64 * 1024;
+}
+
+/* ---- Small helpers over a message ---- */
+
+static int sv_same(sx_sv a, sx_sv b) { return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0); }
+
+static sx_sv hdr_tag(const sip_msg *m, int id) {
+    sip_naddr na;
+    sx_sv v = sip_hdr_first(m, id);
+    if (!v.p || sip_parse_naddr(v, &na) != 0) return SX_SV_NULL;
+    return na.tag;
+}
+
+static sx_sv top_branch(const sip_msg *m) {
+    sip_vit it = {0};
+    sx_sv v;
+    sip_via via;
+    if (!sip_next_value(m, SIP_H_VIA, &it, &v) || sip_parse_via(v, &via) != 0) return SX_SV_NULL;
+    return via.branch;
+}
+
+static int same_path(const ct_tx *t, const sx_msgmeta *mt) {
+    return t->sport == mt->sport && t->dport == mt->dport && sx_addr_eq(&t->src, &mt->src) &&
+           sx_addr_eq(&t->dst, &mt->dst);
+}
+
+static int is_challenge(int code) { return code == 401 || code == 407; }
+
+/* verstat (3GPP TS 24.229 §7.2A.20) is a tel-URI parameter, in a SIP URI it sits in the
+ * user part ("sip:+1215...;verstat=TN-Validation-Passed@host"): search the URI text. */
+static sx_sv find_verstat(sx_sv uri) {
+    static const char key[] = "verstat=";
+    const size_t kl = sizeof key - 1;
+    for (size_t i = 0; i + kl <= uri.n; i++) {
+        if (!sx_sv_istarts(sx_sv_make(uri.p + i, uri.n - i), key)) continue;
+        size_t s = i + kl, e = s;
+        while (e < uri.n && !strchr(";@>&,? \t", uri.p[e])) e++;
+        return sx_sv_make(uri.p + s, e - s);
+    }
+    return SX_SV_NULL;
+}
+
+/* ---- Deadlines: a binary min-heap of active calls ---- */
+
+static void heap_set(call_tracker *ct, size_t i, ct_call *c) {
+    ct->heap[i] = c;
+    c->heap_i = i;
+}
+
+static void heap_up(call_tracker *ct, size_t i) {
+    ct_call *c = ct->heap[i];
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (ct->heap[p]->deadline <= c->deadline) break;
+        heap_set(ct, i, ct->heap[p]);
+        i = p;
+    }
+    heap_set(ct, i, c);
+}
+
+static void heap_down(call_tracker *ct, size_t i) {
+    ct_call *c = ct->heap[i];
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        sx_time best = c->deadline;
+        if (l < ct->nheap && ct->heap[l]->deadline < best) m = l, best = ct->heap[l]->deadline;
+        if (l + 1 < ct->nheap && ct->heap[l + 1]->deadline < best) m = l + 1;
+        if (m == i) break;
+        heap_set(ct, i, ct->heap[m]);
+        i = m;
+    }
+    heap_set(ct, i, c);
+}
+
+static int heap_push(call_tracker *ct, ct_call *c) {
+    if (ct->nheap == ct->heap_cap) {
+        size_t ncap = ct->heap_cap ? ct->heap_cap * 2 : 1024;
+        ct_call **h = realloc(ct->heap, ncap * sizeof *h);
+        if (!h) return -1;
+        ct->heap = h;
+        ct->heap_cap = ncap;
+    }
+    heap_set(ct, ct->nheap++, c);
+    heap_up(ct, c->heap_i);
+    return 0;
+}
+
+static void heap_remove(call_tracker *ct, ct_call *c) {
+    size_t i = c->heap_i;
+    ct_call *last = ct->heap[--ct->nheap];
+    if (last == c) return;
+    heap_set(ct, i, last);
+    heap_up(ct, i);
+    heap_down(ct, last->heap_i);
+}
+
+static void set_deadline(call_tracker *ct, ct_call *c, sx_time t) {
+    c->deadline = t;
+    heap_up(ct, c->heap_i);
+    heap_down(ct, c->heap_i);
+}
+
+/* Timer B runs from the last transmission; once a provisional came, the transaction waits
+ * for a final response as long as a proxy would (Timer C, RFC 3261 §16.6 item 11). */
+static sx_time invite_deadline(const call_tracker *ct, const ct_call *c) {
+    sx_time t = c->t_invite + ct->cfg.timer_b;
+    if (c->phase == PH_PROCEEDING && c->t_prov + ct->cfg.timer_c > t) t = c->t_prov + ct->cfg.timer_c;
+    return t;
+}
+
+/* ---- Tombstones ---- */
+
+static void tomb_remove_head(call_tracker *ct) {
+    ct_tomb *t = ct->tomb_head;
+    ct->tomb_head = t->fnext;
+    if (!ct->tomb_head) ct->tomb_tail = NULL;
+    ht_remove(&ct->tombs, &t->hn);
+    ct->ntomb--;
+    free(t);
+}
+
+static void tomb_add(call_tracker *ct, uint64_t h, uint32_t cseq, sx_time expiry) {
+    if (ct->ntomb >= ct->cfg.max_calls) tomb_remove_head(ct);
+    ct_tomb *t = malloc(sizeof *t);
+    if (!t) return;
+    t->hn.h = h;
+    t->cseq = cseq;
+    t->expiry = expiry;
+    t->fnext = NULL;
+    ht_insert(&ct->tombs, &t->hn);
+    if (ct->tomb_tail) ct->tomb_tail->fnext = t;
+    else ct->tomb_head = t;
+    ct->tomb_tail = t;
+    ct->ntomb++;
+}
+
+/* A tombstone is removed from the middle only when its Call-ID starts a new call; the FIFO
+ * keeps it until it expires, marked dead by expiry = INT64_MIN. */
+static ct_tomb *tomb_find(call_tracker *ct, uint64_t h) {
+    for (ct_hnode *nd = ht_first(&ct->tombs, h); nd; nd = ht_next(nd)) {
+        ct_tomb *t = (ct_tomb *)nd;
+        if (t->expiry != INT64_MIN) return t;
+    }
+    return NULL;
+}
+
+static void tomb_expire(call_tracker *ct, sx_time now) {
+    while (ct->tomb_head && ct->tomb_head->expiry <= now) tomb_remove_head(ct);
+}
+
+/* ---- Record building ---- */
+
+static void add_msg(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
+    ct_mnode *n = NULL;
+    if (c->r.nmessages < ct->cfg.max_messages) n = ar_alloc(&c->ar, sizeof *n);
+    if (!n) {
+        c->r.messages_dropped++;
+        ct->st.messages_dropped++;
+        return;
+    }
+    n->next = NULL;
+    n->m.t = mt->ts;
+    n->m.src = mt->src;
+    n->m.dst = mt->dst;
+    n->m.sport = mt->sport;
+    n->m.dport = mt->dport;
+    n->m.transport = mt->transport;
+    n->m.line = ar_sv_max(&c->ar, m->start_line, CT_LINE_MAX);
+    *c->msg_tail = n;
+    c->msg_tail = &n->next;
+    c->r.nmessages++;
+}
+
+static void note_identity(ct_call *c, const sip_msg *m) {
+    int idx = -1;
+    sx_sv v;
+    while (sip_next_hdr(m, SIP_H_IDENTITY, &idx, &v)) {
+        v = sx_sv_trim(v);
+        int dup = 0;
+        for (ct_inode *n = c->ids; n && !dup; n = n->next) dup = sv_same(n->v, v);
+        if (dup || c->nids >= CT_MAX_IDENTITY) continue;
+        ct_inode *n = ar_alloc(&c->ar, sizeof *n);
+        if (!n) return;
+        n->v = ar_sv(&c->ar, v);
+        if (!n->v.p) return;
+        n->next = NULL;
+        *c->ids_tail = n;
+        c->ids_tail = &n->next;
+        c->nids++;
+    }
+}
+
+static void note_verstat(ct_call *c, const sip_msg *m) {
+    if (c->r.verstat.p) return;
+    sip_vit it = {0};
+    sx_sv v;
+    sip_naddr na;
+    while (sip_next_value(m, SIP_H_PAI, &it, &v)) {
+        if (sip_parse_naddr(v, &na) != 0) continue;
+        sx_sv vs = find_verstat(na.uri);
+        if (vs.p) { c->r.verstat = ar_sv(&c->ar, vs); return; }
+    }
+    v = sip_hdr_first(m, SIP_H_FROM);
+    if (v.p && sip_parse_naddr(v, &na) == 0) {
+        sx_sv vs = find_verstat(na.uri);
+        if (vs.p) c->r.verstat = ar_sv(&c->ar, vs);
+    }
+}
+
+/* Keeps a copy of v in *dst unless it already holds the same bytes. */
+static void keep_sv(ct_call *c, sx_sv *dst, sx_sv v) {
+    if (!v.p || (dst->p && sv_same(*dst, v))) return;
+    *dst = ar_sv(&c->ar, v);
+}
+
+static void note_responder(ct_call *c, const sip_msg *m) {
+    keep_sv(c, &c->r.server, sip_hdr_first(m, SIP_H_SERVER));
+    keep_sv(c, &c->r.user_agent, sip_hdr_first(m, SIP_H_USER_AGENT));
+}
+
+/* Caller identity: the first P-Asserted-Identity giving a phone number (RFC 3325; what
+ * SHAKEN signs, call-blocking.md §3.4 step 3), else From. Raw forms are kept. */
+static void fill_caller(ct_call *c, const sip_msg *m) {
+    call_party *p = &c->r.caller;
+    sip_naddr na;
+    sip_uri u;
+    sip_vit it = {0};
+    sx_sv v;
+    sx_sv from = sip_hdr_first(m, SIP_H_FROM);
+    int have_from = from.p && sip_parse_naddr(from, &na) == 0;
+    if (have_from) p->from_uri = ar_sv(&c->ar, na.uri);
+    while (sip_next_value(m, SIP_H_PAI, &it, &v)) {
+        sip_naddr pa;
+        if (sip_parse_naddr(v, &pa) != 0 || sip_parse_uri(pa.uri, &u) != 0) continue;
+        if (!sip_e164(u.user, p->e164)) continue;
+        p->source = "pai";
+        p->user = ar_sv(&c->ar, u.user);
+        p->uri = ar_sv(&c->ar, pa.uri);
+        p->display = ar_sv(&c->ar, pa.display);
+        return;
+    }
+    p->source = "from";
+    p->e164[0] = 0;
+    if (!have_from) return;
+    p->uri = p->from_uri;
+    p->display = ar_sv(&c->ar, na.display);
+    if (sip_parse_uri(na.uri, &u) == 0) {
+        p->user = ar_sv(&c->ar, u.user);
+        if (!sip_e164(u.user, p->e164)) p->e164[0] = 0;
+    }
+}
+
+/* Callee: the Request-URI (where the call is routed), else the To URI. */
+static void fill_callee(ct_call *c, const sip_msg *m) {
+    call_party *p = &c->r.callee;
+    sip_uri u;
+    sip_naddr na;
+    p->uri = ar_sv(&c->ar, m->ruri);
+    p->source = "ruri";
+    p->e164[0] = 0;
+    if (sip_parse_uri(m->ruri, &u) == 0) {
+        p->user = ar_sv(&c->ar, u.user);
+        if (sip_e164(u.user, p->e164)) return;
+    }
+    p->e164[0] = 0;
+    sx_sv to = sip_hdr_first(m, SIP_H_TO);
+    if (!to.p || sip_parse_naddr(to, &na) != 0) return;
+    p->to_uri = ar_sv(&c->ar, na.uri);
+    if (sip_parse_uri(na.uri, &u) == 0 && sip_e164(u.user, p->e164)) p->source = "to";
+    else p->e164[0] = 0;
+}
+
+static void set_final(ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
+    call_record *r = &c->r;
+    sip_vit it = {0};
+    sx_sv v;
+    r->final_code = m->status;
+    r->final_reason = ar_sv(&c->ar, m->reason);
+    r->final_addr = mt->src;
+    r->final_port = mt->sport;
+    call_reason *rs = ar_alloc(&c->ar, CT_MAX_REASONS * sizeof *rs);
+    r->reasons = rs;
+    r->nreasons = 0;
+    while (rs && r->nreasons < CT_MAX_REASONS && sip_next_value(m, SIP_H_REASON, &it, &v)) {
+        sip_reason pr;
+        if (sip_parse_reason(v, &pr) != 0) continue;
+        call_reason *o = &rs[r->nreasons++];
+        o->protocol = ar_sv(&c->ar, pr.protocol);
+        o->cause = pr.cause;
+        o->text = ar_sv(&c->ar, pr.text);
+        o->location = ar_sv(&c->ar, pr.location);
+    }
+    r->warning = ar_sv(&c->ar, sip_hdr_first(m, SIP_H_WARNING));
+    uint32_t secs;
+    sx_sv ra = sip_hdr_first(m, SIP_H_RETRY_AFTER);
+    r->retry_after = ra.p && sip_parse_retry_after(ra, &secs) == 0 ? (int64_t)secs : -1;
+    call_info_ref *ci = ar_alloc(&c->ar, CT_MAX_CALLINFO * sizeof *ci);
+    r->call_info = ci;
+    r->ncall_info = 0;
+    memset(&it, 0, sizeof it);
+    while (ci && r->ncall_info < CT_MAX_CALLINFO && sip_next_value(m, SIP_H_CALL_INFO, &it, &v)) {
+        sip_callinfo pc;
+        if (sip_parse_callinfo(v, &pc) != 0) continue;
+        call_info_ref *o = &ci[r->ncall_info++];
+        o->uri = ar_sv(&c->ar, pc.uri);
+        o->purpose = ar_sv(&c->ar, pc.purpose);
+    }
+}
+
+/* A new INVITE after a challenge starts a new transaction: its outcome replaces the 401's. */
+static void clear_final(ct_call *c) {
+    call_record *r = &c->r;
+    r->final_code = 0;
+    r->final_reason = SX_SV_NULL;
+    memset(&r->final_addr, 0, sizeof r->final_addr);
+    r->final_port = 0;
+    r->reasons = NULL;
+    r->nreasons = 0;
+    r->warning = SX_SV_NULL;
+    r->retry_after = -1;
+    r->call_info = NULL;
+    r->ncall_info = 0;
+    c->final_main = 0;
+}
+
+static void note_branch(ct_call *c, const sx_msgmeta *mt, const sip_msg *m, sx_sv tag) {
+    if (!tag.n) return;
+    ct_bnode *n = c->br;
+    while (n && !sv_same(n->b.to_tag, tag)) n = n->next;
+    if (!n) {
+        if (c->nbr >= CT_MAX_BRANCHES || !(n = ar_alloc(&c->ar, sizeof *n))) return;
+        memset(n, 0, sizeof *n);
+        n->b.to_tag = ar_sv(&c->ar, tag);
+        n->b.addr = mt->src;
+        n->b.port = mt->sport;
+        *c->br_tail = n;
+        c->br_tail = &n->next;
+        c->nbr++;
+    }
+    call_branch *b = &n->b;
+    int seen = 0;
+    for (unsigned i = 0; i < b->ncodes; i++) seen |= b->codes[i] == m->status;
+    if (!seen && b->ncodes < CALL_BRANCH_CODES) b->codes[b->ncodes++] = (uint16_t)m->status;
+    if (m->status >= 200 && !b->final_code) b->final_code = (uint16_t)m->status;
+}
+
+/* ---- Grouping of B2BUA legs ---- */
+
+static int null_uuid(sx_sv v) {
+    for (size_t i = 0; i < v.n; i++)
+        if (v.p[i] != '0' && v.p[i] != '-') return 0;
+    return 1;
+}
+
+static sx_sv unquote(sx_sv v) {
+    v = sx_sv_trim(v);
+    if (v.n >= 2 && v.p[0] == '"' && v.p[v.n - 1] == '"') v = sx_sv_make(v.p + 1, v.n - 2);
+    return v;
+}
+
+/* Session-ID: local-uuid *(SEMI sess-id-param), remote=uuid (RFC 7989 §5). */
+static void query_session_id(const sip_msg *m, cg_query *q) {
+    sx_sv v = sip_hdr_first(m, SIP_H_SESSION_ID);
+    if (!v.p) return;
+    const char *semi = memchr(v.p, ';', v.n);
+    sx_sv local = sx_sv_trim(sx_sv_make(v.p, semi ? (size_t)(semi - v.p) : v.n));
+    if (!null_uuid(local)) q->sid_local = local;
+    sx_sv remote;
+    if (semi && sip_param(sx_sv_make(semi + 1, v.n - (size_t)(semi + 1 - v.p)), "remote", &remote)) {
+        remote = unquote(remote);
+        if (!null_uuid(remote)) q->sid_remote = remote;
+    }
+}
+
+static void group_call(call_tracker *ct, ct_call *c, const sip_msg *m) {
+    cg_query q;
+    memset(&q, 0, sizeof q);
+    q.call_id = m->call_id;
+    q.start = c->r.start;
+    q.caller = c->r.caller.e164;
+    q.callee = c->r.callee.e164;
+    query_session_id(m, &q);
+    const char *hn = ct->cfg.group_header;
+    sx_sv x = sx_sv_ieq(sx_sv_make(hn, strlen(hn)), "X-CID") ? sip_hdr_first(m, SIP_H_X_CID)
+                                                             : sip_hdr_by_name(m, hn);
+    if (x.p) q.xcid = sx_sv_trim(x);
+    sx_sv pcv = sip_hdr_first(m, SIP_H_P_CHARGING_VECTOR), iv;
+    if (pcv.p && sip_param(pcv, "icid-value", &iv)) q.icid = unquote(iv);
+    if (pcv.p && sip_param(pcv, "related-icid", &iv)) q.related_icid = unquote(iv);
+
+    cg_entry *e;
+    c->r.leg_match = cg_lookup(&ct->group, &q, ct->cfg.group_id_window, ct->cfg.group_window, &e);
+    if (e) {
+        c->r.leg_group = ar_sv(&c->ar, sx_sv_make(e->group, e->glen));
+        /* The first leg learns it has company, if it is still active. */
+        if (e->owner_match && strcmp(*e->owner_match, "none") == 0) *e->owner_match = c->r.leg_match;
+        ct->st.grouped++;
+    } else {
+        c->r.leg_group = ar_sv_max(&c->ar, m->call_id, CG_GROUP_MAX);
+    }
+    c->r.session_id = ar_sv(&c->ar, sip_hdr_first(m, SIP_H_SESSION_ID));
+    c->r.icid = ar_sv(&c->ar, q.icid.n ? q.icid : SX_SV_NULL);
+    c->gent = cg_add(&ct->group, &q, c->r.leg_group, &c->gent, &c->r.leg_match);
+}
+
+/* ---- Life cycle ---- */
+
+static void unlink_call(call_tracker *ct, ct_call *c) {
+    ht_remove(&ct->calls, &c->hn);
+    heap_remove(ct, c);
+    if (c->older) c->older->newer = c->newer;
+    else ct->oldest = c->newer;
+    if (c->newer) c->newer->older = c->older;
+    else ct->newest = c->older;
+    if (c->gent) cg_release(c->gent);
+    ct->st.active--;
+}
+
+static sx_time since(sx_time t, sx_time t0) { return t == CALL_T_NONE ? CALL_T_NONE : t - t0; }
+
+/* RFC 6076 §4.3 session request delay, and the other intervals of call-blocking.md §1.4. */
+static void compute_timings(ct_call *c) {
+    call_timings *t = &c->r.timings;
+    sx_time t0 = c->r.start;
+    t->first_18x = since(c->t_18x, t0);
+    t->answer = since(c->t_answer, t0);
+    t->final = since(c->t_final, t0);
+    t->ring = c->t_answer != CALL_T_NONE && c->t_18x != CALL_T_NONE ? c->t_answer - c->t_18x
+                                                                     : CALL_T_NONE;
+    t->talk = c->t_bye != CALL_T_NONE && c->t_answer != CALL_T_NONE ? c->t_bye - c->t_answer
+                                                                     : CALL_T_NONE;
+    sx_time end = c->t_final;
+    if (c->t_prov1 != CALL_T_NONE && (end == CALL_T_NONE || c->t_prov1 < end)) end = c->t_prov1;
+    t->pdd = c->t_final != CALL_T_NONE ? end - t0 : CALL_T_NONE;
+}
+
+/* Emits the record (arrays gathered in one block) and frees the call. */
+static void end_call(call_tracker *ct, ct_call *c, int status, int end, sx_time now) {
+    call_record *r = &c->r;
+    r->status = status;
+    r->end = end;
+    r->no_final_response = r->final_code == 0;
+    r->truncated = c->ar.full;
+    compute_timings(c);
+    size_t nb = c->nbr, nm = r->nmessages, ni = c->nids;
+    char *blk = malloc(nb * sizeof(call_branch) + nm * sizeof(call_msg) + ni * sizeof(sx_sv) + 1);
+    if (blk) {
+        call_branch *b = (call_branch *)blk;
+        call_msg *msgs = (call_msg *)(b + nb);
+        sx_sv *ids = (sx_sv *)(msgs + nm);
+        size_t i = 0;
+        for (ct_bnode *n = c->br; n; n = n->next) b[i++] = n->b;
+        i = 0;
+        for (ct_mnode *n = c->msg; n; n = n->next) msgs[i++] = n->m;
+        i = 0;
+        for (ct_inode *n = c->ids; n; n = n->next) ids[i++] = n->v;
+        r->branches = b, r->nbranches = nb;
+        r->messages = msgs;
+        r->identity = ids, r->nidentity = ni;
+    } else {
+        r->nbranches = r->nmessages = r->nidentity = 0;
+    }
+    if (r->truncated) ct->st.truncated++;
+    if (status == CALL_COMPLETED) ct->st.completed++;
+    else if (status == CALL_INCOMPLETE) ct->st.incomplete++;
+    else ct->st.evicted++;
+    if (ct->emit) ct->emit(ct->ud, r);
+    free(blk);
+    unlink_call(ct, c);
+    if (now != CALL_T_NONE) tomb_add(ct, c->hn.h, c->cseq, now + ct->cfg.linger);
+    ar_free(&c->ar);
+    free(c);
+}
+
+static void evict_oldest(call_tracker *ct, sx_time now) {
+    end_call(ct, ct->oldest, CALL_EVICTED, CALL_END_EVICTED, now);
+}
+
+static ct_call *call_new(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *m, uint64_t h) {
+    while (ct->st.active >= ct->cfg.max_calls && ct->oldest) evict_oldest(ct, mt->ts);
+    ct_call *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->ar.max = ct->cfg.arena_max;
+    c->t_invite = c->t_prov = c->t_prov1 = c->t_18x = CALL_T_NONE;
+    c->t_answer = c->t_final = c->t_bye = CALL_T_NONE;
+    c->deadline = mt->ts + ct->cfg.timer_b;
+    if (heap_push(ct, c) != 0) {
+        free(c);
+        return NULL;
+    }
+    c->hn.h = h;
+    ht_insert(&ct->calls, &c->hn);
+    c->older = ct->newest;
+    if (ct->newest) ct->newest->newer = c;
+    else ct->oldest = c;
+    ct->newest = c;
+    c->br_tail = &c->br;
+    c->msg_tail = &c->msg;
+    c->ids_tail = &c->ids;
+    if (++ct->st.active > ct->st.active_max) ct->st.active_max = ct->st.active;
+    ct->st.calls++;
+
+    call_record *r = &c->r;
+    r->call_id = ar_sv(&c->ar, m->call_id);
+    r->start = mt->ts;
+    r->src = mt->src, r->sport = mt->sport;
+    r->dst = mt->dst, r->dport = mt->dport;
+    r->transport = mt->transport;
+    r->retry_after = -1;
+    r->leg_match = "none";
+    r->hops = 1;
+    c->from_tag = ar_sv(&c->ar, hdr_tag(m, SIP_H_FROM));
+    c->first_cseq = m->cseq;
+    fill_caller(c, m);
+    fill_callee(c, m);
+    group_call(ct, c, m);
+    return c;
+}
+
+static ct_call *find_call(call_tracker *ct, uint64_t h, sx_sv call_id) {
+    for (ct_hnode *nd = ht_first(&ct->calls, h); nd; nd = ht_next(nd)) {
+        ct_call *c = (ct_call *)nd;
+        if (sv_same(c->r.call_id, call_id)) return c;
+    }
+    return NULL;
+}
+
+static ct_tx *tx_add(ct_call *c, const sx_msgmeta *mt, const sip_msg *m, sx_sv branch, int main,
+                     int reinvite) {
+    ct_tx *t;
+    if (c->ntx >= CT_MAX_TX || !(t = ar_alloc(&c->ar, sizeof *t))) return NULL;
+    t->cseq = m->cseq;
+    t->branch = ar_sv(&c->ar, branch);
+    t->src = mt->src, t->sport = mt->sport;
+    t->dst = mt->dst, t->dport = mt->dport;
+    t->main = (uint8_t)main;
+    t->reinvite = (uint8_t)reinvite;
+    t->next = c->tx;
+    c->tx = t;
+    c->ntx++;
+    return t;
+}
+
+static void on_invite(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
+    sx_sv branch = top_branch(m);
+    int reinvite = hdr_tag(m, SIP_H_TO).n > 0 || c->phase >= PH_ANSWERED;
+    int cseq_known = 0;
+    for (ct_tx *t = c->tx; t; t = t->next) {
+        if (t->cseq != m->cseq || t->reinvite != reinvite) continue;
+        if (sv_same(t->branch, branch)) {
+            /* Same transaction again: a retransmission if on the same path (§17.1.1.2),
+             * else the same request seen at another capture point. */
+            if (!same_path(t, mt)) return;
+            c->r.invite_retransmissions++;
+            ct->st.invite_retransmissions++;
+            if (!reinvite && c->phase < PH_ANSWERED) {
+                c->t_invite = mt->ts;
+                set_deadline(ct, c, invite_deadline(ct, c));
+            }
+            return;
+        }
+        cseq_known = 1;
+    }
+    if (reinvite) {
+        if (tx_add(c, mt, m, branch, !cseq_known, 1) && !cseq_known) c->r.invite_transactions++;
+        return;
+    }
+    if (cseq_known) { /* the same INVITE forwarded by a proxy on the capture path */
+        if (tx_add(c, mt, m, branch, 0, 0) && m->cseq == c->first_cseq) c->r.hops++;
+        return;
+    }
+    if (c->ntx && m->cseq < c->cseq) return; /* out of order: older than the current one */
+    if (!tx_add(c, mt, m, branch, 1, 0)) return;
+    c->r.invite_transactions++;
+    if (c->phase == PH_CHALLENGED) {
+        clear_final(c);
+        c->phase = PH_CALLING;
+    }
+    c->cseq = m->cseq;
+    c->t_invite = mt->ts;
+    note_identity(c, m);
+    note_verstat(c, m);
+    set_deadline(ct, c, invite_deadline(ct, c));
+}
+
+enum { R_MAIN, R_HOP, R_REINVITE };
+
+/* Which INVITE a response answers (RFC 3261 §17.1.3: top Via branch + CSeq). */
+static int classify(const ct_call *c, const sip_msg *m, sx_sv branch) {
+    int known = 0;
+    for (const ct_tx *t = c->tx; t; t = t->next) {
+        if (t->cseq != m->cseq) continue;
+        if (sv_same(t->branch, branch)) return t->reinvite ? R_REINVITE : t->main ? R_MAIN : R_HOP;
+        known = 1;
+    }
+    if (known) return R_HOP; /* a hop whose INVITE the capture did not see */
+    /* An INVITE we missed entirely: still the current attempt if it is not older. */
+    return m->cseq >= c->cseq && c->phase < PH_ANSWERED ? R_MAIN : R_REINVITE;
+}
+
+static int response_repeat(ct_call *c, const sx_msgmeta *mt, const sip_msg *m, sx_sv tag,
+                           sx_sv branch) {
+    uint64_t h = ct_hash(m->status, tag, 0) ^ ct_hash(1, branch, 0) * 31;
+    h ^= ((uint64_t)m->cseq << 20) ^ ((uint64_t)mt->sport << 4) ^ ((uint64_t)mt->dport << 36);
+    h ^= ct_hash(2, sx_sv_make((const char *)mt->src.a, 16), 0) * 7;
+    h ^= ct_hash(3, sx_sv_make((const char *)mt->dst.a, 16), 0) * 13;
+    for (unsigned i = 0; i < c->nrsig && i < CT_RSIG; i++)
+        if (c->rsig[i] == h) return 1;
+    c->rsig[c->nrsig++ % CT_RSIG] = h;
+    return 0;
+}
+
+static void on_provisional(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
+    if (c->phase >= PH_ANSWERED) return;
+    int seen = 0;
+    for (size_t i = 0; i < c->r.nprovisional; i++) seen |= c->prov[i] == m->status;
+    if (!seen && c->r.nprovisional < CT_MAX_PROV) c->prov[c->r.nprovisional++] = (uint16_t)m->status;
+    c->r.provisional = c->prov;
+    /* 100 is hop-by-hop (§21.1.1): it says nothing about the far end, so PDD ignores it. */
+    if (m->status != 100 && c->t_prov1 == CALL_T_NONE) c->t_prov1 = mt->ts;
+    if (m->status >= 180 && m->status <= 189) {
+        if (c->t_18x == CALL_T_NONE) c->t_18x = mt->ts;
+        if (m->body.n) c->r.early_media = 1;
+    }
+    if (c->phase == PH_CALLING) c->phase = PH_PROCEEDING;
+    c->t_prov = mt->ts;
+    if (c->phase == PH_PROCEEDING) set_deadline(ct, c, invite_deadline(ct, c));
+}
+
+/* Returns 1 if the call ended (and was freed). */
+static int on_final(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
+    if (c->phase >= PH_ANSWERED) return 0; /* another fork's 2xx, or a stray failure */
+    set_final(c, mt, m);
+    c->final_main = 1;
+    if (m->status < 300) {
+        c->t_answer = c->t_final = mt->ts;
+        c->phase = PH_ANSWERED;
+        set_deadline(ct, c, mt->ts + ct->cfg.max_duration);
+        return 0;
+    }
+    if (is_challenge(m->status)) {
+        c->r.challenged = 1;
+        c->phase = PH_CHALLENGED;
+        set_deadline(ct, c, mt->ts + ct->cfg.challenge_wait);
+        return 0;
+    }
+    c->t_final = mt->ts;
+    end_call(ct, c, CALL_COMPLETED, c->cancelled ? CALL_END_CANCEL : CALL_END_FAILURE, mt->ts);
+    return 1;
+}
+
+static void on_invite_response(call_tracker *ct, ct_call *c, const sx_msgmeta *mt,
+                               const sip_msg *m) {
+    sx_sv branch = top_branch(m), tag = hdr_tag(m, SIP_H_TO);
+    if (response_repeat(c, mt, m, tag, branch)) {
+        c->r.response_retransmissions++;
+        ct->st.response_retransmissions++;
+        return;
+    }
+    int cls = classify(c, m, branch);
+    if (cls == R_REINVITE) return;
+    if (cls == R_HOP) {
+        /* Another hop's final: a fallback in case the first hop's never shows up. */
+        if (m->status >= 200 && !c->final_main && c->phase < PH_ANSWERED && !is_challenge(m->status)) {
+            set_final(c, mt, m);
+            c->t_final = mt->ts;
+        }
+        return;
+    }
+    note_branch(c, mt, m, tag);
+    note_responder(c, m);
+    note_verstat(c, m);
+    if (m->status < 200) on_provisional(ct, c, mt, m);
+    else on_final(ct, c, mt, m);
+}
+
+static void on_request(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
+    switch (m->method_id) {
+    case SIP_M_INVITE:
+        on_invite(ct, c, mt, m);
+        break;
+    case SIP_M_CANCEL: /* RFC 3261 §9.1: only the caller cancels */
+        if (c->phase < PH_ANSWERED && !c->cancelled) {
+            c->cancelled = 1;
+            c->r.ended_by = CALL_BY_CALLER;
+        }
+        break;
+    case SIP_M_BYE:
+        if (c->t_bye != CALL_T_NONE) break; /* retransmission, or the other side's BYE */
+        c->t_bye = mt->ts;
+        c->r.ended_by = sv_same(hdr_tag(m, SIP_H_FROM), c->from_tag) ? CALL_BY_CALLER : CALL_BY_CALLEE;
+        c->phase = PH_BYE;
+        set_deadline(ct, c, mt->ts + ct->cfg.bye_grace);
+        break;
+    default: /* ACK, PRACK, UPDATE, INFO...: listed in the messages only */
+        break;
+    }
+}
+
+static void on_response(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
+    if (m->cseq_method_id == SIP_M_INVITE) on_invite_response(ct, c, mt, m);
+    else if (m->cseq_method_id == SIP_M_BYE && c->phase == PH_BYE && m->status >= 200)
+        end_call(ct, c, CALL_COMPLETED, CALL_END_BYE, mt->ts);
+}
+
+/* Messages of no active call: counted for the summary, never a call. */
+static void count_other(call_tracker *ct, const sip_msg *m) {
+    int id = m->is_request ? m->method_id : m->cseq_method_id;
+    int dialog = id == SIP_M_INVITE || id == SIP_M_ACK || id == SIP_M_BYE || id == SIP_M_CANCEL ||
+                 id == SIP_M_PRACK || id == SIP_M_UPDATE;
+    if (dialog) ct->st.orphans++;
+    else if (!m->is_request) ct->st.noncall_responses++;
+    else if (id >= 0 && id < 16) ct->st.requests[id]++;
+}
+
+void ct_message(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *m) {
+    ct->st.messages++;
+    ct_expire(ct, mt->ts);
+    uint64_t h = ct_hash(0, m->call_id, 0);
+    ct_call *c = find_call(ct, h, m->call_id);
+    if (c) {
+        add_msg(ct, c, mt, m);
+        if (m->is_request) on_request(ct, c, mt, m);
+        else on_response(ct, c, mt, m);
+        return;
+    }
+    int initial = m->is_request && m->method_id == SIP_M_INVITE && hdr_tag(m, SIP_H_TO).n == 0;
+    ct_tomb *t = tomb_find(ct, h);
+    if (t && !(initial && m->cseq > t->cseq)) { /* late ACK, retransmission, BYE 200... */
+        ct->st.late++;
+        return;
+    }
+    if (!initial) {
+        count_other(ct, m);
+        return;
+    }
+    if (t) t->expiry = INT64_MIN; /* a new attempt with the same Call-ID (after 3xx, 422...) */
+    c = call_new(ct, mt, m, h);
+    if (!c) return;
+    add_msg(ct, c, mt, m);
+    on_invite(ct, c, mt, m);
+}
+
+/* Ends a call whose timer ran out (capture time). */
+static void time_out(call_tracker *ct, ct_call *c) {
+    sx_time now = c->deadline;
+    switch (c->phase) {
+    case PH_CALLING:
+    case PH_PROCEEDING: {
+        int end = c->cancelled ? CALL_END_CANCEL
+                  : c->r.final_code ? CALL_END_FAILURE
+                                    : CALL_END_NO_RESPONSE;
+        end_call(ct, c, CALL_COMPLETED, end, now);
+        break;
+    }
+    case PH_CHALLENGED:
+        end_call(ct, c, CALL_COMPLETED, CALL_END_CHALLENGE, now);
+        break;
+    case PH_ANSWERED:
+        end_call(ct, c, CALL_INCOMPLETE, CALL_END_MAX_DURATION, now);
+        break;
+    default: /* PH_BYE: the 200 was not captured */
+        end_call(ct, c, CALL_COMPLETED, CALL_END_BYE, now);
+        break;
+    }
+}
+
+void ct_expire(call_tracker *ct, sx_time now) {
+    tomb_expire(ct, now);
+    while (ct->nheap && ct->heap[0]->deadline <= now) time_out(ct, ct->heap[0]);
+}
+
+void ct_flush(call_tracker *ct) {
+    while (ct->oldest) {
+        ct_call *c = ct->oldest;
+        if (c->phase == PH_BYE) end_call(ct, c, CALL_COMPLETED, CALL_END_BYE, CALL_T_NONE);
+        else end_call(ct, c, CALL_INCOMPLETE, CALL_END_EOF, CALL_T_NONE);
+    }
+    while (ct->tomb_head) tomb_remove_head(ct);
+}
+
+call_tracker *ct_new(const ct_config *cfg, sx_tally *tally, ct_emit_fn emit, void *ud) {
+    call_tracker *ct = calloc(1, sizeof *ct);
+    if (!ct) return NULL;
+    ct_config_default(&ct->cfg);
+    if (cfg) ct->cfg = *cfg;
+    ct_config *c = &ct->cfg;
+    if (c->max_calls == 0) c->max_calls = 1;
+    if (c->arena_max < 1024) c->arena_max = 1024;
+    if (c->group_index == 0) c->group_index = 1;
+    if (!c->group_header || !*c->group_header) c->group_header = "X-CID";
+    ct->tally = tally;
+    ct->emit = emit;
+    ct->ud = ud;
+    if (ht_init(&ct->calls, 1024, 1) != 0 || ht_init(&ct->tombs, 1024, 1) != 0 ||
+        cg_init(&ct->group, c->group_index) != 0) {
+        ct_free(ct);
+        return NULL;
+    }
+    return ct;
+}
+
+void ct_free(call_tracker *ct) {
+    if (!ct) return;
+    while (ct->oldest) { /* not emitted: ct_flush() first to get them */
+        ct_call *c = ct->oldest;
+        unlink_call(ct, c);
+        ar_free(&c->ar);
+        free(c);
+    }
+    while (ct->tomb_head) tomb_remove_head(ct);
+    ht_free(&ct->calls);
+    ht_free(&ct->tombs);
+    cg_free(&ct->group);
+    free(ct->heap);
+    free(ct);
+}
+
+const ct_counters *ct_stats(const call_tracker *ct) { return &ct->st; }

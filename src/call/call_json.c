@@ -1,0 +1,274 @@
+/* call_json.c -- the call record as one NDJSON line (docs/call-record.md, "schema": 1).
+ * Keys are stable and always present; absent values are null. Strings go through json_str,
+ * which escapes control characters and invalid UTF-8 bytes as \u00XX. Times are integer
+ * milliseconds, rounded to nearest (captures carry microseconds). */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "../base/json.h"
+#include "call.h"
+
+const char *call_status_name(int status) {
+    switch (status) {
+    case CALL_COMPLETED: return "completed";
+    case CALL_INCOMPLETE: return "incomplete";
+    case CALL_EVICTED: return "evicted";
+    default: return "?";
+    }
+}
+
+const char *call_end_name(int end) {
+    static const char *const names[] = {
+#define CALL_END_NAME(sym, name, desc) name,
+        CALL_ENDS(CALL_END_NAME)
+#undef CALL_END_NAME
+    };
+    return end >= 0 && end < CALL_END__COUNT ? names[end] : "?";
+}
+
+const char *call_ep_str(const sx_addr *a, uint16_t port, char *out) {
+    char ip[SX_ADDR_STRLEN];
+    sx_addr_str(a, ip);
+    if (a->family == 6) snprintf(out, CALL_EP_STRLEN, "[%s]:%u", ip, (unsigned)port);
+    else snprintf(out, CALL_EP_STRLEN, "%s:%u", ip, (unsigned)port);
+    return out;
+}
+
+/* ---- tiny writers ---- */
+
+static void j_sv(FILE *o, sx_sv v) {
+    if (v.p) json_str(o, v);
+    else fputs("null", o);
+}
+
+static void j_cstr(FILE *o, const char *s) {
+    if (s && *s) json_cstr(o, s);
+    else fputs("null", o);
+}
+
+static void j_bool(FILE *o, int b) { fputs(b ? "true" : "false", o); }
+
+static void j_ep(FILE *o, const sx_addr *a, uint16_t port) {
+    char buf[CALL_EP_STRLEN];
+    if (!a->family) fputs("null", o);
+    else json_cstr(o, call_ep_str(a, port, buf));
+}
+
+/* Integer milliseconds, rounded half away from zero. */
+static long long ms(sx_time us) {
+    return us >= 0 ? (long long)((us + 500) / 1000) : -(long long)((-us + 500) / 1000);
+}
+
+static void j_ms(FILE *o, sx_time us) {
+    if (us == CALL_T_NONE) fputs("null", o);
+    else fprintf(o, "%lld", ms(us));
+}
+
+static void k(FILE *o, int *first, const char *key) { json_key(o, first, key); }
+
+/* ---- sections ---- */
+
+static void j_caller(FILE *o, const call_party *p) {
+    int f = 1;
+    putc('{', o);
+    k(o, &f, "e164"), j_cstr(o, p->e164);
+    k(o, &f, "user"), j_sv(o, p->user);
+    k(o, &f, "uri"), j_sv(o, p->uri);
+    k(o, &f, "display"), j_sv(o, p->display);
+    k(o, &f, "source"), j_cstr(o, p->source);
+    k(o, &f, "from_uri"), j_sv(o, p->from_uri);
+    putc('}', o);
+}
+
+static void j_callee(FILE *o, const call_party *p) {
+    int f = 1;
+    putc('{', o);
+    k(o, &f, "e164"), j_cstr(o, p->e164);
+    k(o, &f, "user"), j_sv(o, p->user);
+    k(o, &f, "uri"), j_sv(o, p->uri);
+    k(o, &f, "to_uri"), j_sv(o, p->to_uri);
+    k(o, &f, "source"), j_cstr(o, p->source);
+    putc('}', o);
+}
+
+static void j_reasons(FILE *o, const call_record *r) {
+    putc('[', o);
+    for (size_t i = 0; i < r->nreasons; i++) {
+        const call_reason *x = &r->reasons[i];
+        int f = 1;
+        if (i) putc(',', o);
+        putc('{', o);
+        k(o, &f, "protocol"), j_sv(o, x->protocol);
+        k(o, &f, "cause");
+        if (x->cause >= 0) fprintf(o, "%d", x->cause);
+        else fputs("null", o);
+        k(o, &f, "text"), j_sv(o, x->text);
+        k(o, &f, "location"), j_sv(o, x->location);
+        putc('}', o);
+    }
+    putc(']', o);
+}
+
+static void j_call_info(FILE *o, const call_record *r) {
+    putc('[', o);
+    for (size_t i = 0; i < r->ncall_info; i++) {
+        int f = 1;
+        if (i) putc(',', o);
+        putc('{', o);
+        k(o, &f, "uri"), j_sv(o, r->call_info[i].uri);
+        k(o, &f, "purpose"), j_sv(o, r->call_info[i].purpose);
+        putc('}', o);
+    }
+    putc(']', o);
+}
+
+static void j_timings(FILE *o, const call_timings *t) {
+    int f = 1;
+    putc('{', o);
+    k(o, &f, "pdd_ms"), j_ms(o, t->pdd);
+    k(o, &f, "first_18x_ms"), j_ms(o, t->first_18x);
+    k(o, &f, "final_ms"), j_ms(o, t->final);
+    k(o, &f, "answer_ms"), j_ms(o, t->answer);
+    k(o, &f, "ring_ms"), j_ms(o, t->ring);
+    k(o, &f, "talk_ms"), j_ms(o, t->talk);
+    putc('}', o);
+}
+
+static void j_branches(FILE *o, const call_record *r) {
+    putc('[', o);
+    for (size_t i = 0; i < r->nbranches; i++) {
+        const call_branch *b = &r->branches[i];
+        int f = 1;
+        if (i) putc(',', o);
+        putc('{', o);
+        k(o, &f, "to_tag"), j_sv(o, b->to_tag);
+        k(o, &f, "from"), j_ep(o, &b->addr, b->port);
+        k(o, &f, "codes");
+        putc('[', o);
+        for (unsigned c = 0; c < b->ncodes; c++) fprintf(o, c ? ",%u" : "%u", (unsigned)b->codes[c]);
+        putc(']', o);
+        k(o, &f, "final_code"), fprintf(o, "%u", (unsigned)b->final_code);
+        putc('}', o);
+    }
+    putc(']', o);
+}
+
+static void j_messages(FILE *o, const call_record *r) {
+    putc('[', o);
+    for (size_t i = 0; i < r->nmessages; i++) {
+        const call_msg *m = &r->messages[i];
+        int f = 1;
+        if (i) putc(',', o);
+        putc('{', o);
+        k(o, &f, "t_ms"), j_ms(o, m->t - r->start);
+        k(o, &f, "src"), j_ep(o, &m->src, m->sport);
+        k(o, &f, "dst"), j_ep(o, &m->dst, m->dport);
+        k(o, &f, "line"), j_sv(o, m->line);
+        putc('}', o);
+    }
+    putc(']', o);
+}
+
+static void j_svs(FILE *o, const sx_sv *v, size_t n) {
+    putc('[', o);
+    for (size_t i = 0; i < n; i++) {
+        if (i) putc(',', o);
+        j_sv(o, v[i]);
+    }
+    putc(']', o);
+}
+
+static const char *by_name(int by) {
+    return by == CALL_BY_CALLER ? "caller" : by == CALL_BY_CALLEE ? "callee" : NULL;
+}
+
+void call_record_json(const call_record *r, FILE *o) {
+    int f = 1;
+    putc('{', o);
+    k(o, &f, "schema"), fputs("1", o);
+    k(o, &f, "call_id"), j_sv(o, r->call_id);
+    k(o, &f, "leg_group"), j_sv(o, r->leg_group);
+    k(o, &f, "leg_match"), j_cstr(o, r->leg_match);
+    k(o, &f, "start"), json_time(o, r->start, 3);
+    k(o, &f, "status"), j_cstr(o, call_status_name(r->status));
+    k(o, &f, "end"), j_cstr(o, call_end_name(r->end));
+    k(o, &f, "ended_by"), j_cstr(o, by_name(r->ended_by));
+    k(o, &f, "caller"), j_caller(o, &r->caller);
+    k(o, &f, "callee"), j_callee(o, &r->callee);
+    k(o, &f, "src"), j_ep(o, &r->src, r->sport);
+    k(o, &f, "dst"), j_ep(o, &r->dst, r->dport);
+    k(o, &f, "transport"), j_cstr(o, r->transport ? sx_transport_name(r->transport) : NULL);
+    k(o, &f, "final_code"), fprintf(o, "%d", r->final_code);
+    k(o, &f, "final_reason"), j_sv(o, r->final_code ? r->final_reason : SX_SV_NULL);
+    k(o, &f, "final_from");
+    if (r->final_code) j_ep(o, &r->final_addr, r->final_port);
+    else fputs("null", o);
+    k(o, &f, "no_final_response"), j_bool(o, r->no_final_response);
+    k(o, &f, "reasons"), j_reasons(o, r);
+    k(o, &f, "warning"), j_sv(o, r->warning);
+    k(o, &f, "retry_after");
+    if (r->retry_after >= 0) fprintf(o, "%" PRId64, r->retry_after);
+    else fputs("null", o);
+    k(o, &f, "call_info"), j_call_info(o, r);
+    k(o, &f, "responder");
+    {
+        int g = 1;
+        putc('{', o);
+        k(o, &g, "server"), j_sv(o, r->server);
+        k(o, &g, "user_agent"), j_sv(o, r->user_agent);
+        putc('}', o);
+    }
+    k(o, &f, "provisional");
+    putc('[', o);
+    for (size_t i = 0; i < r->nprovisional; i++) fprintf(o, i ? ",%u" : "%u", (unsigned)r->provisional[i]);
+    putc(']', o);
+    k(o, &f, "early_media"), j_bool(o, r->early_media);
+    k(o, &f, "timings"), j_timings(o, &r->timings);
+    k(o, &f, "invite_retransmissions"), fprintf(o, "%u", (unsigned)r->invite_retransmissions);
+    k(o, &f, "response_retransmissions"), fprintf(o, "%u", (unsigned)r->response_retransmissions);
+    k(o, &f, "invite_transactions"), fprintf(o, "%u", (unsigned)r->invite_transactions);
+    k(o, &f, "hops"), fprintf(o, "%u", (unsigned)r->hops);
+    k(o, &f, "branch_count"), fprintf(o, "%zu", r->nbranches);
+    k(o, &f, "branches"), j_branches(o, r);
+    k(o, &f, "challenged"), j_bool(o, r->challenged);
+    k(o, &f, "identity"), j_svs(o, r->identity, r->nidentity);
+    k(o, &f, "verstat"), j_sv(o, r->verstat);
+    k(o, &f, "session_id"), j_sv(o, r->session_id);
+    k(o, &f, "icid"), j_sv(o, r->icid);
+    k(o, &f, "truncated"), j_bool(o, r->truncated);
+    k(o, &f, "messages"), j_messages(o, r);
+    k(o, &f, "messages_dropped"), fprintf(o, "%u", (unsigned)r->messages_dropped);
+    fputs("}\n", o);
+}
+
+void ct_stats_json(const ct_counters *s, FILE *o) {
+    static const char *const methods[16] = {
+        "OTHER", "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK",
+        "UPDATE", "INFO", "SUBSCRIBE", "NOTIFY", "REFER", "MESSAGE", "PUBLISH", "?"};
+    int f = 1;
+    putc('{', o);
+#define CT_U(name) k(o, &f, #name), fprintf(o, "%" PRIu64, s->name)
+    CT_U(messages);
+    CT_U(calls);
+    CT_U(completed);
+    CT_U(incomplete);
+    CT_U(evicted);
+    CT_U(orphans);
+    CT_U(late);
+    CT_U(noncall_responses);
+    CT_U(invite_retransmissions);
+    CT_U(response_retransmissions);
+    CT_U(truncated);
+    CT_U(messages_dropped);
+    CT_U(grouped);
+    CT_U(active);
+    CT_U(active_max);
+#undef CT_U
+    k(o, &f, "requests");
+    int g = 1;
+    putc('{', o);
+    for (int i = 0; i < 16; i++)
+        if (s->requests[i]) k(o, &g, methods[i]), fprintf(o, "%" PRIu64, s->requests[i]);
+    putc('}', o);
+    putc('}', o);
+}

@@ -1,0 +1,110 @@
+/* ct_int.h -- internals of the call stage, shared by its .c files only.
+ *
+ * Three small containers, each bounded:
+ *  - ct_arena: per-call bump allocator in chunks, capped (ct_config.arena_max);
+ *  - ct_htab: intrusive chained hash table keyed by a 64-bit hash, the caller compares keys;
+ *  - ct_group: ring of recent call starts with keys for B2BUA leg grouping (RFC 7989...).
+ */
+#ifndef SX_CT_INT_H
+#define SX_CT_INT_H
+
+#include "call.h"
+
+/* ---- Arena ---- */
+typedef struct ct_chunk {
+    struct ct_chunk *next;
+    size_t cap, used;
+    max_align_t data[]; /* aligned storage */
+} ct_chunk;
+
+typedef struct ct_arena {
+    ct_chunk *head;
+    size_t total; /* bytes of chunk storage allocated */
+    size_t max;
+    int full;     /* an allocation was refused by the cap */
+} ct_arena;
+
+/* Returns n bytes aligned for any type, or NULL (and sets full) past the cap. */
+void *ar_alloc(ct_arena *a, size_t n);
+/* Copies v into the arena; SX_SV_NULL (p == NULL) if v.p is NULL or the arena is full.
+ * An empty but present value keeps a non-NULL pointer. */
+sx_sv ar_sv(ct_arena *a, sx_sv v);
+/* Same, keeping at most max bytes. */
+sx_sv ar_sv_max(ct_arena *a, sx_sv v, size_t max);
+void ar_free(ct_arena *a);
+
+/* ---- Hash table ---- */
+typedef struct ct_hnode {
+    struct ct_hnode *next;
+    uint64_t h;
+} ct_hnode;
+
+typedef struct ct_htab {
+    ct_hnode **b;
+    size_t mask; /* buckets - 1 (power of two) */
+    size_t n;
+    int grow;    /* doubles when n > buckets */
+} ct_htab;
+
+int ht_init(ct_htab *t, size_t buckets, int grow);
+void ht_free(ct_htab *t);
+void ht_insert(ct_htab *t, ct_hnode *nd);
+void ht_remove(ct_htab *t, ct_hnode *nd);
+/* First node with hash h, then the following ones: ht_next(t, nd). */
+ct_hnode *ht_first(const ct_htab *t, uint64_t h);
+ct_hnode *ht_next(const ct_hnode *nd);
+
+/* FNV-1a 64 over a kind byte then the bytes (lowercased when fold). */
+uint64_t ct_hash(int kind, sx_sv v, int fold);
+
+/* ---- B2BUA grouping index ---- */
+enum { CG_CALLID = 1, CG_SID, CG_ICID, CG_PAIR };
+enum { CG_NKEYS = 6 }; /* callid, sid local, sid remote, icid, pair, related-icid unused */
+#define CG_GROUP_MAX 127
+
+typedef struct cg_entry cg_entry;
+typedef struct cg_key {
+    ct_hnode hn;
+    cg_entry *e;
+    uint8_t kind, used;
+} cg_key;
+struct cg_entry {
+    cg_key keys[CG_NKEYS];
+    sx_time start;
+    /* While the call is active: its pointer to this entry (cleared when the entry is
+     * reused) and its leg_match, so a later leg can mark the first one as grouped. */
+    cg_entry **owner;
+    const char **owner_match;
+    uint8_t glen;
+    char group[CG_GROUP_MAX + 1];
+};
+
+typedef struct ct_group {
+    cg_entry *ring;
+    size_t cap, next, used;
+    ct_htab idx;
+} ct_group;
+
+/* What a new call offers for grouping (views into the message). */
+typedef struct cg_query {
+    sx_sv call_id;
+    sx_sv sid_local, sid_remote; /* RFC 7989 uuids, null uuid already removed */
+    sx_sv xcid;                  /* value of the configured header */
+    sx_sv icid, related_icid;    /* RFC 7315 §4.6 */
+    const char *caller, *callee; /* canonical E.164, "" if none */
+    sx_time start;
+} cg_query;
+
+int cg_init(ct_group *g, size_t cap);
+void cg_free(ct_group *g);
+/* Finds the leg a new call belongs to. Returns the method name ("session-id", "x-cid",
+ * "icid", "heuristic") and sets *match, or returns "none". */
+const char *cg_lookup(ct_group *g, const cg_query *q, sx_time id_window, sx_time heur_window,
+                      cg_entry **match);
+/* Records a new call's keys; group is the leg group name it carries. Returns its entry. */
+cg_entry *cg_add(ct_group *g, const cg_query *q, sx_sv group, cg_entry **owner,
+                 const char **owner_match);
+/* The call behind an entry ended: forget its back-pointers. */
+void cg_release(cg_entry *e);
+
+#endif

@@ -1,0 +1,139 @@
+/* ct_mem.c -- the call stage's containers: per-call arena, intrusive hash table, hash. */
+#include <stdlib.h>
+
+#include "ct_int.h"
+
+/* ---- Arena: one chunk list per call, freed at once when the call is emitted ---- */
+
+enum { AR_FIRST = 1024 };
+
+static ct_chunk *ar_chunk(ct_arena *a, size_t need) {
+    size_t ncap = a->head ? a->head->cap * 2 : AR_FIRST;
+    if (ncap < need) ncap = need;
+    if (a->total + ncap > a->max) ncap = a->max - a->total; /* last, smaller chunk */
+    if (ncap < need || a->total >= a->max) return NULL;
+    ct_chunk *c = malloc(sizeof *c + ncap);
+    if (!c) return NULL;
+    c->cap = ncap;
+    c->used = 0;
+    c->next = a->head;
+    a->head = c;
+    a->total += ncap;
+    return c;
+}
+
+void *ar_alloc(ct_arena *a, size_t n) {
+    const size_t al = sizeof(max_align_t);
+    size_t need = (n + al - 1) / al * al;
+    if (need < n) { a->full = 1; return NULL; }
+    ct_chunk *c = a->head;
+    if (!c || c->cap - c->used < need) c = ar_chunk(a, need);
+    if (!c) { a->full = 1; return NULL; }
+    void *p = (char *)c->data + c->used;
+    c->used += need;
+    return p;
+}
+
+sx_sv ar_sv_max(ct_arena *a, sx_sv v, size_t max) {
+    if (!v.p) return SX_SV_NULL;
+    size_t n = v.n < max ? v.n : max;
+    char *p = ar_alloc(a, n ? n : 1);
+    if (!p) return SX_SV_NULL;
+    if (n) memcpy(p, v.p, n);
+    return sx_sv_make(p, n);
+}
+
+sx_sv ar_sv(ct_arena *a, sx_sv v) { return ar_sv_max(a, v, SIZE_MAX); }
+
+void ar_free(ct_arena *a) {
+    ct_chunk *c = a->head;
+    while (c) {
+        ct_chunk *n = c->next;
+        free(c);
+        c = n;
+    }
+    a->head = NULL;
+    a->total = 0;
+}
+
+/* ---- Hash table ---- */
+
+int ht_init(ct_htab *t, size_t buckets, int grow) {
+    size_t n = 16;
+    while (n < buckets) n <<= 1;
+    t->b = calloc(n, sizeof *t->b);
+    t->mask = n - 1;
+    t->n = 0;
+    t->grow = grow;
+    return t->b ? 0 : -1;
+}
+
+void ht_free(ct_htab *t) {
+    free(t->b);
+    t->b = NULL;
+}
+
+/* Doubling keeps chains short; a failed realloc just leaves longer chains. */
+static void ht_resize(ct_htab *t) {
+    size_t n = (t->mask + 1) * 2;
+    ct_hnode **b = calloc(n, sizeof *b);
+    if (!b) return;
+    for (size_t i = 0; i <= t->mask; i++) {
+        ct_hnode *nd = t->b[i];
+        while (nd) {
+            ct_hnode *next = nd->next;
+            ct_hnode **head = &b[nd->h & (n - 1)];
+            nd->next = *head;
+            *head = nd;
+            nd = next;
+        }
+    }
+    free(t->b);
+    t->b = b;
+    t->mask = n - 1;
+}
+
+void ht_insert(ct_htab *t, ct_hnode *nd) {
+    if (t->grow && t->n > t->mask) ht_resize(t);
+    ct_hnode **head = &t->b[nd->h & t->mask];
+    nd->next = *head;
+    *head = nd;
+    t->n++;
+}
+
+void ht_remove(ct_htab *t, ct_hnode *nd) {
+    ct_hnode **pp = &t->b[nd->h & t->mask];
+    while (*pp && *pp != nd) pp = &(*pp)->next;
+    if (!*pp) return;
+    *pp = nd->next;
+    nd->next = NULL;
+    t->n--;
+}
+
+ct_hnode *ht_first(const ct_htab *t, uint64_t h) {
+    ct_hnode *nd = t->b[h & t->mask];
+    while (nd && nd->h != h) nd = nd->next;
+    return nd;
+}
+
+ct_hnode *ht_next(const ct_hnode *nd) {
+    uint64_t h = nd->h;
+    nd = nd->next;
+    while (nd && nd->h != h) nd = nd->next;
+    return (ct_hnode *)nd;
+}
+
+uint64_t ct_hash(int kind, sx_sv v, int fold) {
+    uint64_t h = 1469598103934665603ull;
+    h = (h ^ (uint8_t)kind) * 1099511628211ull;
+    for (size_t i = 0; i < v.n; i++) {
+        unsigned char c = (unsigned char)v.p[i];
+        if (fold && c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+        h = (h ^ c) * 1099511628211ull;
+    }
+    /* Mix the low bits: buckets are chosen by h & mask. */
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    return h;
+}

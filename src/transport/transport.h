@@ -5,6 +5,21 @@
  * SIP is recognised by content (sip_looks_like_start), on any port.
  * Memory: one bounded buffer per active TCP stream, a cap on streams; an idle stream is
  * evicted after a timeout in capture time.
+ *
+ * UDP: leading CRLF keep-alives (RFC 5626 §3.5.1) are skipped; the rest of a SIP datagram
+ *   is delivered in place (zero copy). A datagram of only CRLFs counts as udp_not_sip.
+ * HEP (UDP only; HEP carried over TCP is not decoded): v1/v2 and v3 (HEP3, chunk 16 inflated
+ *   with zlib into a 64 KiB buffer owned by the transport). Counted `hep` when it decodes
+ *   (`hep_malformed` otherwise); the inner payload is delivered only if it looks like SIP.
+ * TCP: one stream per direction; a message is delivered with the ts and frame of the
+ *   segment that COMPLETED it (for a flush at FIN/RST, expiry or end of input: the stream's
+ *   last segment). Up to 8 out-of-order segments reaching at most 64 KiB past a hole are
+ *   held; past that, or when the stream ends, the hole is a gap (tcp_gaps) and the stream
+ *   resynchronises at the next SIP start line at a line start. A message over max_msg is
+ *   skipped (tcp_bytes_skipped). tcp_streams counts stream directions. When the table is
+ *   full, the least recently used stream is evicted if it is closed or idle >= 1 s,
+ *   otherwise the new stream's segment is dropped (tcp_dropped_limit).
+ *   tp_packet() itself runs tp_expire() once per second of capture time.
  */
 #ifndef SX_TRANSPORT_H
 #define SX_TRANSPORT_H
@@ -21,7 +36,7 @@ typedef struct sx_msgmeta {
     sx_addr src, dst;
     uint16_t sport, dport;
     uint8_t transport;  /* SX_T_UDP, SX_T_TCP ... */
-    uint8_t hep;        /* 0, 2 or 3: HEP version it arrived in */
+    uint8_t hep;        /* 0, or 1, 2, 3: HEP version it arrived in */
     uint32_t hep_id;    /* HEP capture agent id (0 if none) */
 } sx_msgmeta;
 

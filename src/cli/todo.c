@@ -7,6 +7,5 @@ static int later(const char *name) {
     fprintf(stderr, "sipdx %s: not available in this build yet\n", name);
     return SX_EXIT_INTERNAL;
 }
-int cmd_analyze(int argc, char **argv) { (void)argc, (void)argv; return later("analyze"); }
 int cmd_show(int argc, char **argv) { (void)argc, (void)argv; return later("show"); }
 int cmd_identity(int argc, char **argv) { (void)argc, (void)argv; return later("identity"); }

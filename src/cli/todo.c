@@ -7,5 +7,4 @@ static int later(const char *name) {
     fprintf(stderr, "sipdx %s: not available in this build yet\n", name);
     return SX_EXIT_INTERNAL;
 }
-int cmd_show(int argc, char **argv) { (void)argc, (void)argv; return later("show"); }
 int cmd_identity(int argc, char **argv) { (void)argc, (void)argv; return later("identity"); }

@@ -1,0 +1,73 @@
+/* show.c -- `sipdx show CALL-ID FILE...`: the whole input goes through the call tracker
+ * (so the call is correlated exactly as analyze sees it) and the matching call, or every
+ * leg of its group, is drawn as a ladder. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "call/call.h"
+#include "cli.h"
+#include "pipeline.h"
+#include "report/ladder.h"
+
+typedef struct show_ctx {
+    call_tracker *ct;
+    const char *call_id;
+    int width, found;
+} show_ctx;
+
+static void on_call(void *ud, const call_record *r) {
+    show_ctx *s = ud;
+    if (!sx_sv_eq(r->call_id, s->call_id) && !sx_sv_eq(r->leg_group, s->call_id)) return;
+    if (s->found++) fputc('\n', stdout);
+    ladder_print(r, NULL, s->width, stdout);
+}
+
+static void on_msg(void *ud, const sx_msgmeta *meta, const char *buf, size_t len, int rc,
+                   const sip_msg *m) {
+    (void)buf, (void)len;
+    if (rc > 0) ct_message(((show_ctx *)ud)->ct, meta, m);
+}
+
+static void on_tick(void *ud, sx_time now) { ct_expire(((show_ctx *)ud)->ct, now); }
+
+int cmd_show(int argc, char **argv) {
+    show_ctx s = {.width = 100};
+    char **files = calloc((size_t)argc, sizeof *files);
+    int nfiles = 0, missing = 0;
+    const char *v;
+    for (int i = 1; i < argc && files; i++) {
+        if ((v = cli_optval(argc, argv, &i, "--width", &missing))) s.width = atoi(v);
+        else if (argv[i][0] == '-' && argv[i][1] != '\0' && !missing) {
+            fprintf(stderr, "sipdx show: unknown option '%s'\n", argv[i]);
+            free(files);
+            return SX_EXIT_USAGE;
+        } else if (!missing) {
+            if (!s.call_id) s.call_id = argv[i];
+            else files[nfiles++] = argv[i];
+        }
+    }
+    if (!files || missing || !s.call_id || nfiles == 0) {
+        fprintf(stderr, "sipdx show: usage: sipdx show [--width N] CALL-ID FILE...\n");
+        free(files);
+        return SX_EXIT_USAGE;
+    }
+    pipe_opts po = {.paths = (const char *const *)files, .npaths = nfiles, .progress = 1};
+    pipe_result res;
+    char err[512];
+    s.ct = ct_new(NULL, &res.tally, on_call, &s);
+    int rc = s.ct ? pipe_run(&po, on_msg, on_tick, &s, &res, err, sizeof err) : SX_ENOMEM;
+    if (rc == 0) ct_flush(s.ct);
+    ct_free(s.ct);
+    free(files);
+    if (rc != 0) {
+        fprintf(stderr, "sipdx: %s\n", rc == SX_ENOMEM ? "out of memory" : err);
+        return rc == SX_ENOMEM ? SX_EXIT_INTERNAL : SX_EXIT_NOINPUT;
+    }
+    if (!s.found) {
+        fprintf(stderr, "sipdx show: no call with Call-ID '%s' in the input\n", s.call_id);
+        return SX_EXIT_DATA;
+    }
+    return res.failed_sources ? SX_EXIT_DATA : SX_EXIT_OK;
+}

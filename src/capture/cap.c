@@ -64,6 +64,17 @@ static cap *cap_alloc(int n) {
     return c;
 }
 
+/* libpcap's messages: "unknown file format" for a non-capture (it does not name the file),
+ * "<path>: No such file or directory" when it cannot be opened (it does). */
+static void open_error(char *err, size_t errsz, const char *name, const char *perr) {
+    if (strstr(perr, "unknown file format"))
+        snprintf(err, errsz, "%s: not a pcap or pcapng capture file (libpcap: %s)", name, perr);
+    else if (strstr(perr, name))
+        snprintf(err, errsz, "%s", perr);
+    else
+        snprintf(err, errsz, "%s: %s", name, perr);
+}
+
 cap *cap_open_files(const char *const *paths, int n, char *err, size_t errsz) {
     if (n <= 0) {
         snprintf(err, errsz, "no capture file given");
@@ -82,8 +93,7 @@ cap *cap_open_files(const char *const *paths, int n, char *err, size_t errsz) {
         s->p = pcap_open_offline_with_tstamp_precision(paths[i], PCAP_TSTAMP_PRECISION_MICRO,
                                                        perr);
         if (!s->p) {
-            /* libpcap says "unknown file format" for a non-capture: name the file too. */
-            snprintf(err, errsz, "%s: cannot read as pcap/pcapng capture: %s", s->name, perr);
+            open_error(err, errsz, s->name, perr);
             cap_close(c);
             return NULL;
         }

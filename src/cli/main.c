@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "stir/stir.h"
 
 #define SIPDX_VERSION "0.1.0"
 
@@ -36,14 +37,6 @@ static const cli_opt show_opts[] = {
     {NULL, NULL, NULL},
 };
 
-static const cli_opt identity_opts[] = {
-    {"--format", "FMT", "text (default) or json"},
-    {"--cert", "PEM", "verify with this certificate"},
-    {"--key", "PEM", "verify with this public key"},
-    {"--x5u-map", "FILE", "map x5u URLs to local PEM files: one 'URL PATH' pair per line"},
-    {"--trust", "FILE", "trust anchors (PEM bundle) for chain validation"},
-    {NULL, NULL, NULL},
-};
 
 const cli_cmd cli_commands[] = {
     {"decode", "sipdx decode [OPTIONS] FILE...",
@@ -59,7 +52,7 @@ const cli_cmd cli_commands[] = {
      show_opts, cmd_show},
     {"identity", "sipdx identity [OPTIONS] VALUE|-",
      "Decode an Identity header or PASSporT, check it, and verify its signature.",
-     identity_opts, cmd_identity},
+     NULL /* the STIR module's own table, stir_cli_opts */, cmd_identity},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -72,12 +65,20 @@ static const char exit_codes[] =
     "  3  an input could not be opened or is not a capture\n"
     "  4  internal error (out of memory)\n";
 
+static void print_opt(FILE *out, const char *name, const char *arg, const char *help) {
+    char left[40];
+    snprintf(left, sizeof left, "%s%s%s", name, arg ? " " : "", arg ? arg : "");
+    fprintf(out, "  %-22s %s\n", left, help);
+}
+
 void cli_usage(FILE *out, const cli_cmd *c) {
     fprintf(out, "Usage: %s\n\n%s\n\nOptions:\n", c->synopsis, c->summary);
-    for (const cli_opt *o = c->opts; o->name; o++) {
-        char left[40];
-        snprintf(left, sizeof left, "%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-        fprintf(out, "  %-22s %s\n", left, o->help);
+    if (c->opts)
+        for (const cli_opt *o = c->opts; o->name; o++) print_opt(out, o->name, o->arg, o->help);
+    else {
+        print_opt(out, "--format", "FMT", "text (default) or json (same as --json)");
+        for (const stir_cli_opt *o = stir_cli_opts; o->name; o++)
+            print_opt(out, o->name, o->arg, o->help);
     }
     fprintf(out, "  %-22s %s\n\n%s", "-h, --help", "this help", exit_codes);
 }

@@ -3,11 +3,12 @@
 # when everything is already there. Packages:
 #   build:  gcc make pkg-config libpcap-dev zlib1g-dev libjansson-dev libssl-dev
 #   fuzz:   clang-14 libclang-rt-14-dev (make fuzz)
-#   tests:  sip-tester (SIPp, to make fixtures), tcpdump, tshark (cross-checks)
+#   tests:  sip-tester (SIPp, to make fixtures), tcpdump, tshark (cross-checks), python3
+#           (corpus agreement checks)
 set -eu
 need=()
 for p in gcc make pkg-config libpcap-dev zlib1g-dev libjansson-dev libssl-dev \
-         clang-14 libclang-rt-14-dev tcpdump tshark sip-tester; do
+         clang-14 libclang-rt-14-dev tcpdump tshark sip-tester python3; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -11,7 +11,7 @@
 
 #define SINK_MAX 32
 typedef struct sink {
-    int n;
+    int n, total; /* kept, delivered */
     char msg[SINK_MAX][4096];
     size_t len[SINK_MAX];
     const char *ptr[SINK_MAX];
@@ -20,6 +20,7 @@ typedef struct sink {
 
 static void on_msg(void *ud, const sx_msgmeta *m, const char *buf, size_t len) {
     sink *k = ud;
+    k->total++;
     if (k->n >= SINK_MAX) return;
     size_t c = len < sizeof k->msg[0] ? len : sizeof k->msg[0];
     memcpy(k->msg[k->n], buf, c);
@@ -387,6 +388,26 @@ static void test_idle_expiry(void) {
     rig_close(&r);
 }
 
+/* Thousands of interleaved streams: each message arrives in two halves, all first halves
+ * before any second half, so every stream holds a partial message at once. */
+static void test_many_streams(void) {
+    rig r;
+    rig_open(&r, NULL);
+    size_t half = strlen(M1) / 2;
+    for (uint16_t i = 0; i < 5000; i++) tcp_at(&r, (uint16_t)(10000 + i), ISN, SX_TCP_SYN, NULL, 0, 1);
+    for (uint16_t i = 0; i < 5000; i++) tcp_at(&r, (uint16_t)(10000 + i), ISN + 1, 0, M1, half, 1);
+    CHECK_INT(r.k.n, 0);
+    for (uint16_t i = 0; i < 5000; i++)
+        tcp_at(&r, (uint16_t)(10000 + i), ISN + 1 + (uint32_t)half, 0, M1 + half,
+               strlen(M1) - half, 1);
+    CHECK_INT(r.k.total, 5000);
+    CHECK_INT(r.tally.tcp_streams, 5000);
+    CHECK_INT(r.tally.tcp_bytes_skipped, 0);
+    CHECK_INT(r.tally.tcp_segment, 15000);
+    CHECK(sink_is(&r.k, SINK_MAX - 1, M1));
+    rig_close(&r);
+}
+
 /* Feeding a SIP stream one byte at a time, with keep-alive CRLFs in between. */
 static void test_bytewise(void) {
     rig r;
@@ -524,6 +545,34 @@ static void test_hep3(void) {
     rig_close(&r);
 }
 
+static void test_hep3_v6(void) {
+    rig r;
+    rig_open(&r, NULL);
+    uint8_t b[4096], s6[16] = {0x20, 0x01, 0x0d, 0xb8}, d6[16] = {0x20, 0x01, 0x0d, 0xb8};
+    s6[15] = 1, d6[15] = 2;
+    size_t o = 6;
+    memcpy(b, "HEP3", 4);
+    o = chunk8(b, o, 1, 10);
+    o = chunk8(b, o, 2, SX_PROTO_TCP);
+    o = chunk(b, o, 5, s6, 16);
+    o = chunk(b, o, 6, d6, 16);
+    o = chunk16(b, o, 7, 5061);
+    o = chunk16(b, o, 8, 5060);
+    o = chunk16(b, o, 12, 7); /* a 16-bit agent id, as some agents send */
+    o = chunk(b, o, 15, M2, strlen(M2));
+    put16(b, 4, (unsigned)o);
+    udp(&r, b, o);
+    CHECK_INT(r.k.n, 1);
+    CHECK(sink_is(&r.k, 0, M2));
+    char a[SX_ADDR_STRLEN];
+    CHECK_STR(sx_addr_str(&r.k.meta[0].src, a), "2001:db8::1");
+    CHECK_STR(sx_addr_str(&r.k.meta[0].dst, a), "2001:db8::2");
+    CHECK_INT(r.k.meta[0].transport, SX_T_TCP);
+    CHECK_INT(r.k.meta[0].hep_id, 7);
+    CHECK_INT(r.k.meta[0].ts, 1000LL * SX_SEC); /* no time chunk: the outer packet's */
+    rig_close(&r);
+}
+
 static void test_hep2(void) {
     rig r;
     rig_open(&r, NULL);
@@ -608,8 +657,10 @@ int main(void) {
     test_table_full();
     test_idle_expiry();
     test_bytewise();
+    test_many_streams();
     test_udp();
     test_hep3();
+    test_hep3_v6();
     test_hep2();
     test_hep_malformed();
     TH_END();

@@ -189,7 +189,7 @@ static uint32_t r_start(const tp_stream *s, int i) { return s->ooo[i].seq - s->s
 static uint32_t r_end(const tp_stream *s, int i) { return r_start(s, i) + s->ooo[i].len; }
 
 /* Makes buf hold `end` bytes from head: compacts to the front, then grows (doubling, capped).
- * Returns -1 if that would pass stream_buf_max. */
+ * Returns -1 if that would pass stream_buf_max, or mem_max for all streams together. */
 static int ensure_room(transport *t, tp_stream *s, size_t end) {
     if (s->head + end <= s->cap) return 0;
     if (end > t->lim.stream_buf_max) return -1;
@@ -202,9 +202,11 @@ static int ensure_room(transport *t, tp_stream *s, size_t end) {
     size_t ncap = s->cap ? s->cap : 4096;
     while (ncap < end) ncap *= 2;
     if (ncap > t->lim.stream_buf_max) ncap = t->lim.stream_buf_max;
+    if (t->tcp.mem - s->cap + ncap > t->lim.mem_max) return -1;
     uint8_t *nb = realloc(s->buf, ncap);
     if (!nb) return -1;
     s->buf = nb;
+    t->tcp.mem = t->tcp.mem - s->cap + ncap;
     s->cap = ncap;
     return 0;
 }
@@ -245,7 +247,7 @@ static void in_order(transport *t, tp_stream *s, const uint8_t *d, size_t n,
     while (n > 0) {
         size_t room = t->lim.stream_buf_max - s->len; /* > 0: frame_run leaves < max_msg */
         size_t put = n < room ? n : room;
-        if (put == 0 || ensure_room(t, s, s->len + put) != 0) { /* out of memory */
+        if (put == 0 || ensure_room(t, s, s->len + put) != 0) { /* over the memory cap */
             skipped(t, s->len + n);
             s->seq += (uint32_t)(s->len + n);
             s->len = 0;
@@ -336,6 +338,7 @@ static void stream_finish(transport *t, tp_stream *s) {
     }
     skipped(t, s->len);
     s->seq += (uint32_t)s->len;
+    t->tcp.mem -= s->cap;
     s->len = s->head = s->cap = 0;
     free(s->buf);
     s->buf = NULL;

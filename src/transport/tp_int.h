@@ -20,6 +20,7 @@ typedef struct tcp_table {
     tp_stream **bucket;
     size_t nbucket;           /* power of two */
     size_t count;
+    size_t mem;               /* bytes allocated to stream buffers, <= tp_limits.mem_max */
     tp_stream *lru_head, *lru_tail;
 } tcp_table;
 

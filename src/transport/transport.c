@@ -14,6 +14,7 @@ void tp_limits_default(tp_limits *l) {
     l->stream_buf_max = 256 * 1024;
     l->max_msg = 64 * 1024;
     l->stream_idle = 300 * (sx_time)SX_SEC;
+    l->mem_max = 256u << 20;
 }
 
 /* Limits a stream can live with: a message must fit the stream buffer. */
@@ -23,6 +24,7 @@ static void sanitize(tp_limits *l) {
     if (l->max_msg < 32) l->max_msg = 32;
     if (l->max_msg > l->stream_buf_max) l->max_msg = l->stream_buf_max;
     if (l->stream_idle <= 0) l->stream_idle = 300 * (sx_time)SX_SEC;
+    if (l->mem_max == 0) l->mem_max = 256u << 20;
 }
 
 transport *tp_new(const tp_limits *lim, sx_tally *tally, tp_msg_fn fn, void *ud) {

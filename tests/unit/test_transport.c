@@ -365,6 +365,26 @@ static void test_table_full(void) {
     rig_close(&r);
 }
 
+/* All stream buffers together stay under mem_max: a third stream that would pass it has its
+ * bytes skipped (counted), the others go on. */
+static void test_mem_cap(void) {
+    tp_limits lim;
+    tp_limits_default(&lim);
+    lim.mem_max = 8192; /* two 4 KiB stream buffers */
+    rig r;
+    rig_open(&r, &lim);
+    for (uint16_t port = 1; port <= 3; port++) {
+        tcp_at(&r, port, ISN, SX_TCP_SYN, NULL, 0, 1);
+        tcp_at(&r, port, ISN + 1, 0, M1, 50, 1);
+    }
+    CHECK_INT(r.tally.tcp_bytes_skipped, 50);
+    for (uint16_t port = 1; port <= 3; port++)
+        tcp_at(&r, port, ISN + 51, 0, M1 + 50, strlen(M1) - 50, 1);
+    CHECK_INT(r.k.total, 2);
+    CHECK(sink_is(&r.k, 1, M1));
+    rig_close(&r);
+}
+
 static void test_idle_expiry(void) {
     tp_limits lim;
     tp_limits_default(&lim);
@@ -656,6 +676,7 @@ int main(void) {
     test_too_large();
     test_table_full();
     test_idle_expiry();
+    test_mem_cap();
     test_bytewise();
     test_many_streams();
     test_udp();

@@ -230,6 +230,7 @@ typedef struct stir_verifier_opts {
     int cache_size;
 } stir_verifier_opts;
 
+/* A verifier holds caches and OpenSSL contexts: use one per thread. */
 typedef struct stir_verifier stir_verifier;
 
 /* Loads the key / map / anchors. Returns NULL with a reason in err on an unreadable file. */

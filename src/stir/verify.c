@@ -47,6 +47,7 @@ typedef struct map_entry { const char *url, *path; } map_entry;
 
 struct stir_verifier {
     EVP_MD *sha256;
+    EVP_MD_CTX *md;          /* reused for every digest: no allocation per verification */
     ASN1_OBJECT *tnauth_oid; /* 1.3.6.1.5.5.7.1.26, RFC 8226 §9 */
     X509_STORE *anchors;     /* NULL: chains not assessed */
     cert_entry *direct;      /* direct mode key, or NULL */
@@ -322,9 +323,10 @@ stir_verifier *stir_verifier_new(const stir_verifier_opts *o, char *err, size_t 
     if (errlen) err[0] = '\0';
     if (!v) return NULL;
     v->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    v->md = EVP_MD_CTX_new();
     v->tnauth_oid = OBJ_txt2obj("1.3.6.1.5.5.7.1.26", 1);
     v->certs = calloc(CERT_CACHE_MAX, sizeof *v->certs);
-    int bad = !v->sha256 || !v->tnauth_oid || !v->certs || setup_cache(v, o->cache_size);
+    int bad = !v->sha256 || !v->md || !v->tnauth_oid || !v->certs || setup_cache(v, o->cache_size);
     if (bad) snprintf(err, errlen, "out of memory");
     if (!bad && o->trust_anchors) bad = load_anchors(v, o->trust_anchors, err, errlen);
     if (!bad && o->x5u_map) bad = load_map(v, o->x5u_map, err, errlen);
@@ -359,6 +361,7 @@ void stir_verifier_free(stir_verifier *v) {
     free(v->cert_dir);
     X509_STORE_free(v->anchors);
     ASN1_OBJECT_free(v->tnauth_oid);
+    EVP_MD_CTX_free(v->md);
     EVP_MD_free(v->sha256);
     free(v);
 }
@@ -378,7 +381,9 @@ static int es256_verify(stir_verifier *v, cert_entry *e, const stir_passport *p)
     unsigned mdlen = 0;
     int dlen = stir_rs_to_der(p->sig, der, sizeof der);
     v->stats.verifications++;
-    if (dlen < 0 || !EVP_Digest(p->signing_input, p->signing_len, md, &mdlen, v->sha256, NULL))
+    if (dlen < 0 || !EVP_DigestInit_ex(v->md, v->sha256, NULL) ||
+        !EVP_DigestUpdate(v->md, p->signing_input, p->signing_len) ||
+        !EVP_DigestFinal_ex(v->md, md, &mdlen))
         return STIR_SIG_INVALID;
     int ok = EVP_PKEY_verify(e->vctx, der, (size_t)dlen, md, mdlen);
     ERR_clear_error();
@@ -389,12 +394,10 @@ static result_entry *cache_slot(stir_verifier *v, const stir_passport *p, uint8_
                                 int *hit) {
     *hit = 0;
     if (!v->results) return NULL;
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    int ok = c && EVP_DigestInit_ex(c, v->sha256, NULL) &&
-             EVP_DigestUpdate(c, p->signing_input, p->signing_len) &&
-             EVP_DigestUpdate(c, p->sig, p->sig_len) && EVP_DigestFinal_ex(c, hash, NULL);
-    EVP_MD_CTX_free(c);
-    if (!ok) return NULL;
+    if (!EVP_DigestInit_ex(v->md, v->sha256, NULL) ||
+        !EVP_DigestUpdate(v->md, p->signing_input, p->signing_len) ||
+        !EVP_DigestUpdate(v->md, p->sig, p->sig_len) || !EVP_DigestFinal_ex(v->md, hash, NULL))
+        return NULL;
     size_t i;
     memcpy(&i, hash, sizeof i);
     for (i &= v->rcap - 1;; i = (i + 1) & (v->rcap - 1)) {

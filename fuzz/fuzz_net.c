@@ -1,6 +1,7 @@
 /* fuzz_net.c -- the packet stage on arbitrary frames.
  *
- * Input: byte 0 chooses the link type (low 4 bits, from the table below). If its top bit is
+ * Input: byte 0 chooses the link type (low 4 bits, from the table below) and the reassembly
+ * memory cap (bits 4-5: 6000, 2500, 10 bytes, 1 MiB). If its top bit is
  * clear, the rest is one frame. If set, the rest is a sequence of frames, each preceded by a
  * 2-byte big-endian length, so that fragment reassembly sees several fragments. Limits are
  * tiny so the memory cap, eviction and the tunnel depth cap are reached. Every run checks
@@ -31,7 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
     sx_tally t;
     memset(&t, 0, sizeof t);
-    net_limits lim = {.frag_mem_max = 6000, .frag_timeout = 2 * SX_SEC, .max_tunnel_depth = 3};
+    static const size_t caps[4] = {6000, 2500, 10, 1u << 20};
+    net_limits lim = {.frag_mem_max = caps[data[0] >> 4 & 3], .frag_timeout = 2 * SX_SEC,
+                      .max_tunnel_depth = 3};
     net *n = net_new(&lim, &t, on_l4, &t);
     if (!n) return 0;
     sx_frame f = {.linktype = links[data[0] & 15], .ts = 1000 * (sx_time)SX_SEC};

@@ -87,7 +87,7 @@ static int make_room(net *n, size_t need, const dgram *keep) {
     frag_table *ft = n->frags;
     while (ft->mem + need > n->lim.frag_mem_max) {
         dgram *g = ft->oldest;
-        if (g == keep) g = g->newer;
+        if (g && g == keep) g = g->newer;
         if (!g) return -1;
         drop_dgram(ft, g);
         n->t->frag_expired++;

@@ -542,6 +542,17 @@ static void test_frag_memcap(void) {
     CHECK_INT(net_frag_pending(n), 0);
     CHECK(tally_check(&r->t) == 0);
     net_free(n);
+    /* a cap too small for any datagram: every fragment is dropped, whole packets still pass */
+    lim.frag_mem_max = 10;
+    n = mk(r, &lim);
+    send_frag(n, 0, u, ulen, 0, 1200, 4, 0);
+    send_frag(n, 1, u, ulen, 0, 1200, 4, 0);
+    uint8_t b[256];
+    feed(n, SX_LINK_EN10MB, b, eth_ip4_udp(b));
+    CHECK_INT(r->t.frag_dropped, 2);
+    CHECK_INT(r->udp, 1);
+    CHECK(tally_check(&r->t) == 0);
+    net_free(n);
     free(r);
 }
 

@@ -45,12 +45,25 @@ static int param_info(stir_passport *p, sx_sv v) {
     return copy_sv(p->info, sizeof p->info, v.p, v.n);
 }
 
-/* Splits "name=value" on ';' (no ';' can occur inside <absoluteURI> in practice: URIs put
- * parameters after '?' and SIP URIs are not used for info). */
+/* Length of the next parameter: up to a ';' outside <...> and "..." (an absoluteURI may
+ * itself contain ';', RFC 3986 §3.3). */
+static size_t param_len(sx_sv s) {
+    int in_angle = 0, in_quote = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        char c = s.p[i];
+        if (c == '"' && !in_angle) in_quote = !in_quote;
+        else if (c == '<' && !in_quote) in_angle = 1;
+        else if (c == '>' && !in_quote) in_angle = 0;
+        else if (c == ';' && !in_angle && !in_quote) return i;
+    }
+    return s.n;
+}
+
+/* Splits the ";name=value" list (RFC 8224 §4 ident-info-params). */
 static int parse_params(stir_passport *p, sx_sv s) {
     while (s.n > 0) {
-        const char *semi = memchr(s.p, ';', s.n);
-        size_t len = semi ? (size_t)(semi - s.p) : s.n;
+        size_t len = param_len(s);
+        const char *semi = len < s.n ? s.p + len : NULL;
         sx_sv item = sx_sv_trim(sx_sv_make(s.p, len));
         s = semi ? sx_sv_make(semi + 1, s.n - len - 1) : SX_SV_NULL;
         const char *eq = memchr(item.p, '=', item.n);

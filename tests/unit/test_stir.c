@@ -440,6 +440,10 @@ static void test_own(void) {
     run(v, id, sent, &o);
     CHECK(stir_has(&o.f, STIR_F_info_x5u_mismatch));
     CHECK_INT(o.r.sig, STIR_SIG_VALID); /* the key comes from x5u (RFC 8588 §3) */
+    snprintf(semi, sizeof id - (size_t)(semi - id), ";info=<https://cr.example/good.pem;v=1>;ppt=shaken");
+    run(v, id, sent, &o);
+    CHECK_STR(P.info, "https://cr.example/good.pem;v=1"); /* ';' inside <> is the URL's */
+    CHECK(!stir_has(&o.f, STIR_F_info_malformed) && !stir_has(&o.f, STIR_F_ppt_param_mismatch));
     /* padded base64 signed as sent: verifies, but is reported */
     char claims[512];
     snprintf(claims, sizeof claims, "{\"attest\":\"B\",\"dest\":{\"tn\":[\"" CALLEE "\"]},\"iat\":%lld,"

@@ -2,10 +2,18 @@
  * Turns each frame into zero or more transport-layer packets (sx_l4) for the transport
  * stage, and counts every frame's outcome in the tally.
  *
- * Decodes: Ethernet, 802.1Q/802.1ad (any depth), Linux SLL and SLL2, raw IP, BSD null/loop;
- * IP-in-IP (4in4, 6in4, 4in6, 6in6) and GRE (incl. keys/seq, ERSPAN is not decoded); IPv6
- * extension headers; IPv4 and IPv6 fragments reassembled in any arrival order, bounded by a
- * byte cap and a timeout in capture time.
+ * Decodes: Ethernet, 802.1Q/802.1ad (any depth), PPPoE session, MPLS, Linux SLL and SLL2,
+ * raw IP (101, 228, 229, DLT_RAW 12/14), BSD null/loop; IP-in-IP (4in4, 6in4, 4in6, 6in6) and
+ * GRE (incl. checksum/key/seq, Ethernet bridging 0x6558, PPTP's enhanced GRE with PPP; ERSPAN
+ * is not decoded); IPv6 extension headers; IPv4 and IPv6 fragments reassembled in any
+ * arrival order, bounded by a byte cap and a timeout in capture time.
+ *
+ * Outcomes worth knowing: an IP packet longer than what the capture holds is link_truncated
+ * when the snap length cut the frame (caplen < wirelen), ip_malformed otherwise; nesting
+ * beyond max_tunnel_depth is ip_malformed; overlapping fragments keep the bytes that came
+ * first; when the memory cap is reached the oldest incomplete datagrams are given up
+ * (frag_expired) and a fragment that still does not fit is frag_dropped.
+ * Cost: no allocation or copy per frame; fragments are copied into one buffer per datagram.
  */
 #ifndef SX_NET_H
 #define SX_NET_H
@@ -35,8 +43,9 @@ typedef struct sx_l4 {
     size_t len;
 } sx_l4;
 
-/* Returns the frame outcome: nonzero if the packet was recognised as SIP (udp_sip) so net
- * can account the frame. The transport stage decides; see transport.h. */
+/* Called at most once per frame, for the UDP datagram or TCP segment it carries (or, for the
+ * fragment that completes a datagram, for the reassembled datagram). The callee counts that
+ * frame's outcome (udp_sip, udp_not_sip, tcp_segment...; see transport.h). */
 typedef void (*net_l4_fn)(void *ud, const sx_l4 *p);
 
 typedef struct net_limits {

@@ -45,6 +45,7 @@ struct tp_stream {
     uint8_t *buf;
     seg_range ooo[TP_OOO_MAX]; /* sorted, disjoint, not adjacent to the contiguous data */
     int nooo;
+    size_t skip;               /* bytes still to drop of a message over max_msg */
     uint8_t resync;            /* skip to the next SIP start line before framing */
     uint8_t closed;            /* FIN/RST seen; kept so retransmissions are recognised */
 };
@@ -133,6 +134,33 @@ static size_t line_len(const char *p, size_t n) {
     return nl ? (size_t)(nl - p) + 1 : n;
 }
 
+/* Total length of a message whose header block ends within p[0..n): headers, blank line and
+ * Content-Length bytes of body (RFC 3261 §18.3; long or compact "l" form, absent = 0).
+ * Returns 0 if the headers do not end within n. Used only to skip an oversized message
+ * exactly, without reading its body. */
+static uint64_t msg_total(const char *p, size_t n) {
+    uint64_t clen = 0;
+    for (size_t i = 0; i < n;) {
+        const char *nl = memchr(p + i, '\n', n - i);
+        if (!nl) return 0;
+        size_t next = (size_t)(nl - p) + 1;
+        sx_sv line = sx_sv_make(p + i, next - 1 - i);
+        if (line.n && line.p[line.n - 1] == '\r') line.n--;
+        if (line.n == 0) return i ? next + clen : 0;
+        const char *colon = memchr(line.p, ':', line.n);
+        if (colon && i) {
+            sx_sv name = sx_sv_trim(sx_sv_make(line.p, (size_t)(colon - line.p)));
+            sx_sv v = sx_sv_trim(sx_sv_make(colon + 1, (size_t)(line.p + line.n - colon - 1)));
+            uint64_t x;
+            if ((sx_sv_ieq(name, "content-length") || sx_sv_ieq(name, "l")) &&
+                sx_sv_u64(v, UINT32_MAX, &x) == 0)
+                clen = x;
+        }
+        i = next;
+    }
+    return 0;
+}
+
 /* Delivers every complete message at the start of p[0..n) and skips what is not SIP.
  * Returns the bytes consumed; the rest (shorter than max_msg) is an incomplete message or
  * an undecided line, to be kept until more bytes arrive. */
@@ -143,6 +171,13 @@ static size_t frame_run(transport *t, tp_stream *s, const char *p, size_t n,
     while (off < n) {
         const char *q = p + off;
         size_t rem = n - off;
+        if (s->skip) {
+            size_t k = s->skip < rem ? s->skip : rem;
+            skipped(t, k);
+            off += k;
+            s->skip -= k;
+            continue;
+        }
         if (s->resync) {
             int found;
             size_t k = find_start(q, rem, keep_max, &found);
@@ -165,6 +200,10 @@ static size_t frame_run(transport *t, tp_stream *s, const char *p, size_t n,
             off += (size_t)len;
         } else if (len == 0 && rem < max) {
             break; /* incomplete: wait for more */
+        } else if (len == 0 && msg_total(q, rem) > rem && msg_total(q, rem) <= 64 * max) {
+            /* over max_msg, length known from its headers: drop exactly that. A length
+             * beyond 64 x max_msg is more likely garbage than a body: resync instead. */
+            s->skip = (size_t)msg_total(q, rem);
         } else { /* not a start line, headers too long, or a message growing past max_msg */
             size_t k = line_len(q, rem);
             skipped(t, k);
@@ -230,6 +269,7 @@ static void gap_skip(transport *t, tp_stream *s) {
     s->head += rel;
     s->seq += rel;
     s->len = 0;
+    s->skip = 0;
     s->resync = 1;
     absorb(s);
 }
@@ -251,6 +291,7 @@ static void in_order(transport *t, tp_stream *s, const uint8_t *d, size_t n,
             skipped(t, s->len + n);
             s->seq += (uint32_t)(s->len + n);
             s->len = 0;
+            s->skip = 0;
             s->resync = 1;
             absorb(s);
             return;
@@ -298,6 +339,7 @@ static void future(transport *t, tp_stream *s, uint32_t seq, const uint8_t *d, s
             s->len = 0;
             s->head = 0;
             s->seq = seq;
+            s->skip = 0;
             s->resync = 1;
             in_order(t, s, d, n, m);
             return;
@@ -358,6 +400,7 @@ static void stream_start(transport *t, tp_stream *s, const sx_l4 *p) {
     t->tally->tcp_streams++;
     s->closed = 0;
     s->nooo = 0;
+    s->skip = 0;
     s->len = s->head = 0;
     int syn = (p->tcp_flags & SX_TCP_SYN) != 0;
     s->seq = syn ? p->seq + 1 : p->seq;

@@ -344,14 +344,14 @@ static void fill_caller(ct_call *c, const sip_msg *m) {
         p->source = "pai";
         p->user = ar_sv(&c->ar, u.user);
         p->uri = ar_sv(&c->ar, pa.uri);
-        p->display = ar_sv(&c->ar, pa.display);
+        p->display = pa.display.n ? ar_sv(&c->ar, pa.display) : SX_SV_NULL;
         return;
     }
     p->source = "from";
     p->e164[0] = 0;
     if (!have_from) return;
     p->uri = p->from_uri;
-    p->display = ar_sv(&c->ar, na.display);
+    p->display = na.display.n ? ar_sv(&c->ar, na.display) : SX_SV_NULL;
     if (sip_parse_uri(na.uri, &u) == 0) {
         p->user = ar_sv(&c->ar, u.user);
         if (!sip_e164(u.user, p->e164)) p->e164[0] = 0;
@@ -489,8 +489,7 @@ static void group_call(call_tracker *ct, ct_call *c, const sip_msg *m) {
     q.callee = c->r.callee.e164;
     query_session_id(m, &q);
     const char *hn = ct->cfg.group_header;
-    sx_sv x = sx_sv_ieq(sx_sv_make(hn, strlen(hn)), "X-CID") ? sip_hdr_first(m, SIP_H_X_CID)
-                                                             : sip_hdr_by_name(m, hn);
+    sx_sv x = sip_hdr_by_name(m, hn); /* X-CID maps to SIP_H_X_CID, any other by name */
     if (x.p) q.xcid = sx_sv_trim(x);
     sx_sv pcv = sip_hdr_first(m, SIP_H_P_CHARGING_VECTOR), iv;
     if (pcv.p && sip_param(pcv, "icid-value", &iv)) q.icid = unquote(iv);

@@ -182,7 +182,7 @@ static const char *by_name(int by) {
     return by == CALL_BY_CALLER ? "caller" : by == CALL_BY_CALLEE ? "callee" : NULL;
 }
 
-void call_record_json(const call_record *r, FILE *o) {
+void call_record_json_ex(const call_record *r, FILE *o, call_json_extra_fn extra, void *ud) {
     int f = 1;
     putc('{', o);
     k(o, &f, "schema"), fputs("1", o);
@@ -238,8 +238,11 @@ void call_record_json(const call_record *r, FILE *o) {
     k(o, &f, "truncated"), j_bool(o, r->truncated);
     k(o, &f, "messages"), j_messages(o, r);
     k(o, &f, "messages_dropped"), fprintf(o, "%u", (unsigned)r->messages_dropped);
+    if (extra) extra(ud, r, o, &f);
     fputs("}\n", o);
 }
+
+void call_record_json(const call_record *r, FILE *o) { call_record_json_ex(r, o, NULL, NULL); }
 
 void ct_stats_json(const ct_counters *s, FILE *o) {
     static const char *const methods[16] = {

@@ -140,6 +140,7 @@ static size_t line_len(const char *p, size_t n) {
  * exactly, without reading its body. */
 static uint64_t msg_total(const char *p, size_t n) {
     uint64_t clen = 0;
+    int seen = 0; /* the first Content-Length counts, as in sip_frame_len() */
     for (size_t i = 0; i < n;) {
         const char *nl = memchr(p + i, '\n', n - i);
         if (!nl) return 0;
@@ -148,13 +149,13 @@ static uint64_t msg_total(const char *p, size_t n) {
         if (line.n && line.p[line.n - 1] == '\r') line.n--;
         if (line.n == 0) return i ? next + clen : 0;
         const char *colon = memchr(line.p, ':', line.n);
-        if (colon && i) {
+        if (colon && i && !seen) {
             sx_sv name = sx_sv_trim(sx_sv_make(line.p, (size_t)(colon - line.p)));
             sx_sv v = sx_sv_trim(sx_sv_make(colon + 1, (size_t)(line.p + line.n - colon - 1)));
             uint64_t x;
             if ((sx_sv_ieq(name, "content-length") || sx_sv_ieq(name, "l")) &&
                 sx_sv_u64(v, UINT32_MAX, &x) == 0)
-                clen = x;
+                clen = x, seen = 1;
         }
         i = next;
     }

@@ -31,6 +31,9 @@ enum {
     CT_MAX_CALLINFO = 8,
     CT_LINE_MAX = 256,    /* start line bytes kept per message */
 };
+/* The same packet again within this is a capture duplicate (mirrored port, two HEP agents),
+ * not a retransmission: RFC 3261 retransmits after T1 = 500 ms at the earliest. */
+#define CT_DUP_WINDOW (20 * (sx_time)SX_MSEC)
 
 typedef struct ct_tx { /* one INVITE seen */
     struct ct_tx *next;
@@ -38,6 +41,7 @@ typedef struct ct_tx { /* one INVITE seen */
     sx_sv branch;
     sx_addr src, dst;
     uint16_t sport, dport;
+    sx_time t_last;   /* last transmission seen */
     uint8_t main;     /* first branch seen for this CSeq */
     uint8_t reinvite; /* in-dialog */
 } ct_tx;
@@ -67,6 +71,7 @@ typedef struct ct_call {
     unsigned nids;
     uint16_t prov[CT_MAX_PROV];
     uint64_t rsig[CT_RSIG];
+    sx_time rsig_t[CT_RSIG];
     unsigned nrsig;
 } ct_call;
 
@@ -363,18 +368,17 @@ static void fill_callee(ct_call *c, const sip_msg *m) {
     call_party *p = &c->r.callee;
     sip_uri u;
     sip_naddr na;
+    sx_sv to = sip_hdr_first(m, SIP_H_TO);
+    int have_to = to.p && sip_parse_naddr(to, &na) == 0;
+    if (have_to) p->to_uri = ar_sv(&c->ar, na.uri);
     p->uri = ar_sv(&c->ar, m->ruri);
     p->source = "ruri";
-    p->e164[0] = 0;
     if (sip_parse_uri(m->ruri, &u) == 0) {
         p->user = ar_sv(&c->ar, u.user);
         if (sip_e164(u.user, p->e164)) return;
     }
     p->e164[0] = 0;
-    sx_sv to = sip_hdr_first(m, SIP_H_TO);
-    if (!to.p || sip_parse_naddr(to, &na) != 0) return;
-    p->to_uri = ar_sv(&c->ar, na.uri);
-    if (sip_parse_uri(na.uri, &u) == 0 && sip_e164(u.user, p->e164)) p->source = "to";
+    if (have_to && sip_parse_uri(na.uri, &u) == 0 && sip_e164(u.user, p->e164)) p->source = "to";
     else p->e164[0] = 0;
 }
 
@@ -386,7 +390,7 @@ static void set_final(ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
     r->final_reason = ar_sv(&c->ar, m->reason);
     r->final_addr = mt->src;
     r->final_port = mt->sport;
-    call_reason *rs = ar_alloc(&c->ar, CT_MAX_REASONS * sizeof *rs);
+    call_reason *rs = sip_hdr_first(m, SIP_H_REASON).p ? ar_alloc(&c->ar, CT_MAX_REASONS * sizeof *rs) : NULL;
     r->reasons = rs;
     r->nreasons = 0;
     while (rs && r->nreasons < CT_MAX_REASONS && sip_next_value(m, SIP_H_REASON, &it, &v)) {
@@ -402,7 +406,7 @@ static void set_final(ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
     uint32_t secs;
     sx_sv ra = sip_hdr_first(m, SIP_H_RETRY_AFTER);
     r->retry_after = ra.p && sip_parse_retry_after(ra, &secs) == 0 ? (int64_t)secs : -1;
-    call_info_ref *ci = ar_alloc(&c->ar, CT_MAX_CALLINFO * sizeof *ci);
+    call_info_ref *ci = sip_hdr_first(m, SIP_H_CALL_INFO).p ? ar_alloc(&c->ar, CT_MAX_CALLINFO * sizeof *ci) : NULL;
     r->call_info = ci;
     r->ncall_info = 0;
     memset(&it, 0, sizeof it);
@@ -640,6 +644,7 @@ static ct_tx *tx_add(ct_call *c, const sx_msgmeta *mt, const sip_msg *m, sx_sv b
     t->branch = ar_sv(&c->ar, branch);
     t->src = mt->src, t->sport = mt->sport;
     t->dst = mt->dst, t->dport = mt->dport;
+    t->t_last = mt->ts;
     t->main = (uint8_t)main;
     t->reinvite = (uint8_t)reinvite;
     t->next = c->tx;
@@ -653,20 +658,22 @@ static void on_invite(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const 
     int reinvite = hdr_tag(m, SIP_H_TO).n > 0 || c->phase >= PH_ANSWERED;
     int cseq_known = 0;
     for (ct_tx *t = c->tx; t; t = t->next) {
-        if (t->cseq != m->cseq || t->reinvite != reinvite) continue;
+        if (t->cseq != m->cseq) continue;
         if (sv_same(t->branch, branch)) {
             /* Same transaction again: a retransmission if on the same path (§17.1.1.2),
-             * else the same request seen at another capture point. */
+             * else the same request seen at another capture point. Timer B keeps running
+             * from the first transmission (§17.1.1.2). */
             if (!same_path(t, mt)) return;
+            if (mt->ts - t->t_last < CT_DUP_WINDOW) {
+                ct->st.duplicates++;
+                return;
+            }
+            t->t_last = mt->ts;
             c->r.invite_retransmissions++;
             ct->st.invite_retransmissions++;
-            if (!reinvite && c->phase < PH_ANSWERED) {
-                c->t_invite = mt->ts;
-                set_deadline(ct, c, invite_deadline(ct, c));
-            }
             return;
         }
-        cseq_known = 1;
+        if (t->reinvite == reinvite) cseq_known = 1;
     }
     if (reinvite) {
         if (tx_add(c, mt, m, branch, !cseq_known, 1) && !cseq_known) c->r.invite_transactions++;
@@ -674,6 +681,8 @@ static void on_invite(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const 
     }
     if (cseq_known) { /* the same INVITE forwarded by a proxy on the capture path */
         if (tx_add(c, mt, m, branch, 0, 0) && m->cseq == c->first_cseq) c->r.hops++;
+        note_identity(c, m); /* an SBC on the path may sign, or verify and add verstat */
+        note_verstat(c, m);
         return;
     }
     if (c->ntx && m->cseq < c->cseq) return; /* out of order: older than the current one */
@@ -705,14 +714,20 @@ static int classify(const ct_call *c, const sip_msg *m, sx_sv branch) {
     return m->cseq >= c->cseq && c->phase < PH_ANSWERED ? R_MAIN : R_REINVITE;
 }
 
+/* 0: new; 1: retransmission (identical response again); 2: capture duplicate. */
 static int response_repeat(ct_call *c, const sx_msgmeta *mt, const sip_msg *m, sx_sv tag,
                            sx_sv branch) {
     uint64_t h = ct_hash(m->status, tag, 0) ^ ct_hash(1, branch, 0) * 31;
     h ^= ((uint64_t)m->cseq << 20) ^ ((uint64_t)mt->sport << 4) ^ ((uint64_t)mt->dport << 36);
     h ^= ct_hash(2, sx_sv_make((const char *)mt->src.a, 16), 0) * 7;
     h ^= ct_hash(3, sx_sv_make((const char *)mt->dst.a, 16), 0) * 13;
-    for (unsigned i = 0; i < c->nrsig && i < CT_RSIG; i++)
-        if (c->rsig[i] == h) return 1;
+    for (unsigned i = 0; i < c->nrsig && i < CT_RSIG; i++) {
+        if (c->rsig[i] != h) continue;
+        int dup = mt->ts - c->rsig_t[i] < CT_DUP_WINDOW;
+        c->rsig_t[i] = mt->ts;
+        return dup ? 2 : 1;
+    }
+    c->rsig_t[c->nrsig % CT_RSIG] = mt->ts;
     c->rsig[c->nrsig++ % CT_RSIG] = h;
     return 0;
 }
@@ -759,11 +774,13 @@ static int on_final(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const si
 static void on_invite_response(call_tracker *ct, ct_call *c, const sx_msgmeta *mt,
                                const sip_msg *m) {
     sx_sv branch = top_branch(m), tag = hdr_tag(m, SIP_H_TO);
-    if (response_repeat(c, mt, m, tag, branch)) {
+    int rep = response_repeat(c, mt, m, tag, branch);
+    if (rep == 2) ct->st.duplicates++;
+    if (rep == 1) {
         c->r.response_retransmissions++;
         ct->st.response_retransmissions++;
-        return;
     }
+    if (rep) return;
     int cls = classify(c, m, branch);
     if (cls == R_REINVITE) return;
     if (cls == R_HOP) {

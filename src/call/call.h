@@ -212,6 +212,7 @@ typedef struct ct_counters {
                                 INVITE with To-tag) of unknown calls */
     uint64_t late;           /* absorbed by a finished call's tombstone */
     uint64_t invite_retransmissions, response_retransmissions;
+    uint64_t duplicates;     /* the same packet again within 20 ms: a capture artefact */
     uint64_t truncated;      /* calls whose arena cap was hit */
     uint64_t messages_dropped; /* beyond max_messages, summed over calls */
     uint64_t grouped;        /* calls attached to an earlier leg */

@@ -261,6 +261,7 @@ void ct_stats_json(const ct_counters *s, FILE *o) {
     CT_U(noncall_responses);
     CT_U(invite_retransmissions);
     CT_U(response_retransmissions);
+    CT_U(duplicates);
     CT_U(truncated);
     CT_U(messages_dropped);
     CT_U(grouped);

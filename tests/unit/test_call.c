@@ -212,6 +212,28 @@ static void test_retransmissions(void) {
     tc_done(&c);
 }
 
+/* A mirrored capture shows every packet twice within microseconds: not retransmissions.
+ * An INVITE retransmitted after its 200 (the 200 was lost) is not a re-INVITE. */
+static void test_duplicates(void) {
+    tc c;
+    tc_init(&c, NULL);
+    feed(&c, 0, EP_A, EP_B, INVITE("c2d", "1", "z9hG4bKd"));
+    feed(&c, 40, EP_A, EP_B, INVITE("c2d", "1", "z9hG4bKd"));
+    feed(&c, MS(100), EP_B, EP_A, RESP("200 OK", "c2d", "1", "INVITE", "z9hG4bKd", ";tag=x"));
+    feed(&c, MS(100) + 40, EP_B, EP_A, RESP("200 OK", "c2d", "1", "INVITE", "z9hG4bKd", ";tag=x"));
+    feed(&c, MS(500), EP_A, EP_B, INVITE("c2d", "1", "z9hG4bKd"));
+    feed(&c, MS(600), EP_B, EP_A, RESP("200 OK", "c2d", "1", "INVITE", "z9hG4bKd", ";tag=x"));
+    ct_flush(c.ct);
+    CHECK_INT(c.n, 1);
+    got *g = &c.recs[0];
+    CHECK_INT(g->inv_rtx, 1);
+    CHECK_INT(g->resp_rtx, 1);
+    CHECK_INT(g->inv_tx, 1);
+    CHECK_INT(g->t.answer, MS(100));
+    CHECK_INT(ct_stats(c.ct)->duplicates, 2);
+    tc_done(&c);
+}
+
 static void test_180_retransmission(void) {
     tc c;
     tc_init(&c, NULL);
@@ -420,7 +442,7 @@ static void test_two_hops(void) {
 #define VIA2 "Via: SIP/2.0/UDP 203.0.113.5;branch=z9hG4bKh2\n"
     feed(&c, MS(5), EP_P, EP_B,
          "INVITE sip:+12125550100@198.51.100.20 SIP/2.0\n" VIA2 VIA("z9hG4bKh1") FROM TO "\n"
-         "Call-ID: c10\nCSeq: 1 INVITE\n");
+         "Call-ID: c10\nCSeq: 1 INVITE\nIdentity: aaa.bbb.ccc;info=<https://x/c.pem>\n");
     feed(&c, MS(100), EP_B, EP_P,
          "SIP/2.0 486 Busy Here\n" VIA2 VIA("z9hG4bKh1") FROM TO ";tag=bb\nCall-ID: c10\nCSeq: 1 INVITE\n");
     CHECK_INT(c.n, 0); /* the far hop's final is not the first hop's view */
@@ -428,6 +450,7 @@ static void test_two_hops(void) {
     CHECK_INT(c.n, 1);
     got *g = &c.recs[0];
     CHECK_INT(g->hops, 2);
+    CHECK_INT(g->nidentity, 1); /* signed by the proxy: kept */
     CHECK_INT(g->inv_rtx, 0);
     CHECK_INT(g->final_code, 486);
     CHECK_INT(g->t.final, MS(106));
@@ -560,7 +583,7 @@ static void test_json_full(void) {
         "\"uri\":\"sip:+13125550111;verstat=TN-Validation-Passed@example.com\",\"display\":null,\"source\":\"pai\","
         "\"from_uri\":\"sip:alice@example.com\"},"
         "\"callee\":{\"e164\":\"12125550100\",\"user\":\"+12125550100\","
-        "\"uri\":\"sip:+12125550100@198.51.100.20;user=phone\",\"to_uri\":null,\"source\":\"ruri\"},"
+        "\"uri\":\"sip:+12125550100@198.51.100.20;user=phone\",\"to_uri\":\"sip:+12125550100@example.net\",\"source\":\"ruri\"},"
         "\"src\":\"[2001:db8::1]:5061\",\"dst\":\"198.51.100.20:5060\",\"transport\":\"UDP\","
         "\"final_code\":603,\"final_reason\":\"Network Blocked\",\"final_from\":\"198.51.100.20:5060\","
         "\"no_final_response\":false,"
@@ -621,7 +644,7 @@ static void test_message_cap(void) {
     tc_init(&c, &cfg);
     feed(&c, 0, EP_A, EP_B, INVITE("cap", "1", "z9hG4bKc"));
     for (int i = 1; i <= 5; i++)
-        feed(&c, MS(i), EP_B, EP_A, RESP("180 Ringing", "cap", "1", "INVITE", "z9hG4bKc", ";tag=x"));
+        feed(&c, MS(600 * i), EP_B, EP_A, RESP("180 Ringing", "cap", "1", "INVITE", "z9hG4bKc", ";tag=x"));
     ct_flush(c.ct);
     CHECK_INT(c.recs[0].nmessages, 3);
     CHECK_INT(c.recs[0].dropped, 3);
@@ -674,6 +697,7 @@ static void test_many_calls(void) {
 int main(void) {
     test_answered();
     test_retransmissions();
+    test_duplicates();
     test_180_retransmission();
     test_cancel();
     test_challenge();

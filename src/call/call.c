@@ -103,7 +103,7 @@ void ct_config_default(ct_config *c) {
     c->timer_c = 180 * (sx_time)SX_SEC;
     c->max_duration = 4 * 3600 * (sx_time)SX_SEC;
     c->bye_grace = 4 * (sx_time)SX_SEC;
-    c->challenge_wait = 32 * (sx_time)SX_SEC;
+    c->challenge_wait = 180 * (sx_time)SX_SEC;
     c->linger = 32 * (sx_time)SX_SEC;
     c->group_window = 2 * (sx_time)SX_SEC;
     c->group_id_window = 32 * (sx_time)SX_SEC;
@@ -543,6 +543,7 @@ static void compute_timings(ct_call *c) {
     sx_time end = c->t_final;
     if (c->t_prov1 != CALL_T_NONE && (end == CALL_T_NONE || c->t_prov1 < end)) end = c->t_prov1;
     t->pdd = c->t_final != CALL_T_NONE ? end - t0 : CALL_T_NONE;
+    t->last_invite = since(c->t_invite, t0);
 }
 
 /* Emits the record (arrays gathered in one block) and frees the call. */

@@ -36,7 +36,8 @@ typedef struct ct_config {
     sx_time timer_c;          /* provisional seen but no final (proxy Timer C, 180 s) */
     sx_time max_duration;     /* answered call without BYE: emitted incomplete (4 h) */
     sx_time bye_grace;        /* BYE without its 200: the call ends anyway (4 s) */
-    sx_time challenge_wait;   /* 401/407 and no new INVITE: the call ends (32 s) */
+    sx_time challenge_wait;   /* 401/407 and no new INVITE: the call ends (180 s: a UA may
+                                 prompt its user for the password) */
     sx_time linger;           /* a finished call's tombstone absorbs late ACK/retransmissions
                                  (64*T1 = 32 s, like Timer D/J) */
     sx_time group_window;     /* B2BUA heuristic: legs start within this (2 s) */
@@ -81,6 +82,8 @@ typedef struct call_timings {
     sx_time answer;    /* 2xx - t0 */
     sx_time ring;      /* 2xx - first 18x */
     sx_time talk;      /* BYE - 2xx (RFC 6076 §4.5) */
+    sx_time last_invite; /* first transmission of the last INVITE transaction - t0 (0 unless
+                            challenged): pdd - last_invite is the delay after authentication */
 } call_timings;
 
 typedef struct call_reason {

@@ -131,6 +131,7 @@ static void j_timings(FILE *o, const call_timings *t) {
     k(o, &f, "answer_ms"), j_ms(o, t->answer);
     k(o, &f, "ring_ms"), j_ms(o, t->ring);
     k(o, &f, "talk_ms"), j_ms(o, t->talk);
+    k(o, &f, "last_invite_ms"), j_ms(o, t->last_invite);
     putc('}', o);
 }
 

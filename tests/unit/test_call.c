@@ -173,7 +173,7 @@ static void test_answered(void) {
     CHECK_STR(g->e164_caller, "13125550111");
     CHECK_STR(g->e164_callee, "12125550100");
     CHECK(strstr(g->json, "\"timings\":{\"pdd_ms\":1000,\"first_18x_ms\":1000,\"final_ms\":5000,"
-                          "\"answer_ms\":5000,\"ring_ms\":4000,\"talk_ms\":60000}") != NULL);
+                          "\"answer_ms\":5000,\"ring_ms\":4000,\"talk_ms\":60000,\"last_invite_ms\":0}") != NULL);
     /* the BYE's 200 came 65020.123 ms after t0: rounded to the nearest ms */
     CHECK(strstr(g->json, "{\"t_ms\":65020,\"src\":\"198.51.100.20:5060\"") != NULL);
     /* Late 200 retransmission and ACK: absorbed, never a new call. */
@@ -298,13 +298,16 @@ static void test_challenge(void) {
     CHECK_INT(g->challenged, 1);
     CHECK_INT(g->inv_tx, 2);
     CHECK_INT(g->t.pdd, MS(500));
+    CHECK_INT(g->t.last_invite, MS(30)); /* so 470 ms after the authenticated INVITE */
     CHECK_INT(g->t.answer, MS(2000));
     CHECK_INT(ct_stats(c.ct)->calls, 1);
     /* A 407 never answered: the call ends after challenge_wait with the 407 as outcome. */
     feed(&c, MS(10000), EP_A, EP_B, INVITE("c5b", "1", "z9hG4bK5d"));
     feed(&c, MS(10010), EP_B, EP_A,
          RESP("407 Proxy Authentication Required", "c5b", "1", "INVITE", "z9hG4bK5d", ";tag=p5"));
-    ct_expire(c.ct, T0 + MS(10010) + 32 * (sx_time)SX_SEC);
+    ct_expire(c.ct, T0 + MS(10010) + 180 * (sx_time)SX_SEC - 1);
+    CHECK_INT(c.n, 1);
+    ct_expire(c.ct, T0 + MS(10010) + 180 * (sx_time)SX_SEC);
     CHECK_INT(c.n, 2);
     CHECK_INT(c.recs[1].final_code, 407);
     CHECK_INT(c.recs[1].end, CALL_END_CHALLENGE);
@@ -594,7 +597,7 @@ static void test_json_full(void) {
         "\"responder\":{\"server\":\"CarrierSBC/1.0\",\"user_agent\":null},"
         "\"provisional\":[183],\"early_media\":true,"
         "\"timings\":{\"pdd_ms\":250,\"first_18x_ms\":250,\"final_ms\":1250,\"answer_ms\":null,"
-        "\"ring_ms\":null,\"talk_ms\":null},"
+        "\"ring_ms\":null,\"talk_ms\":null,\"last_invite_ms\":0},"
         "\"invite_retransmissions\":0,\"response_retransmissions\":0,\"invite_transactions\":1,\"hops\":1,"
         "\"branch_count\":1,\"branches\":[{\"to_tag\":\"t1\",\"from\":\"198.51.100.20:5060\","
         "\"codes\":[183,603],\"final_code\":603}],"
@@ -621,7 +624,7 @@ static void test_json_escaping(void) {
     r.leg_match = "none";
     r.retry_after = -1;
     r.timings.pdd = r.timings.first_18x = r.timings.final = CALL_T_NONE;
-    r.timings.answer = r.timings.ring = r.timings.talk = CALL_T_NONE;
+    r.timings.answer = r.timings.ring = r.timings.talk = r.timings.last_invite = CALL_T_NONE;
     char *txt = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&txt, &len);

@@ -135,8 +135,8 @@ static const char *parse_header(const char *p, const char *e, unsigned flags, si
     if (m->nhdrs >= SIP_MAX_HDRS) return *rc = SIP_ETOOMANY, NULL;
     sip_hdr *h = &m->hdrs[m->nhdrs];
     h->name = sx_sv_make(n0, (size_t)(n1 - n0));
-    h->value = sx_sv_trim(sx_sv_make(v0, (size_t)(next - v0)));
-    h->id = (uint8_t)sip_hdr_lookup(n0, h->name.n);
+    h->value = sip_trim(sx_sv_make(v0, (size_t)(next - v0)));
+    h->id = (uint8_t)sip_hdr_lookup_token(n0, h->name.n);
     if (m->first[h->id] < 0) m->first[h->id] = (int16_t)m->nhdrs;
     m->nhdrs++;
     if ((*rc = note_header(h->id, h->value, m)) != 0) return NULL;

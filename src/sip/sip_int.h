@@ -12,6 +12,7 @@ enum {
     SIP_CC_ALPHA = 0x08,
     SIP_CC_HOST = 0x10,  /* hostname characters: alphanum - . _ (RFC 3261 §25.1 hostname) */
     SIP_CC_CTL = 0x20,   /* control characters except HTAB */
+    SIP_CC_URIX = 0x40,  /* never inside a URI as written: LWS, CTL, < > " (RFC 3986 §2) */
 };
 /* One byte of flags per character; read-only (defined in hdr.c). */
 extern const uint8_t sip_cc[256];
@@ -23,6 +24,18 @@ static inline const char *sip_skip_lws(const char *p, const char *e) {
     while (p < e && sip_is(*p, SIP_CC_LWS)) p++;
     return p;
 }
+
+/* Strips LWS at both ends (an inlined sx_sv_trim for the hot path). */
+static inline sx_sv sip_trim(sx_sv v) {
+    while (v.n && sip_is(v.p[0], SIP_CC_LWS)) v.p++, v.n--;
+    while (v.n && sip_is(v.p[v.n - 1], SIP_CC_LWS)) v.n--;
+    return v;
+}
+
+/* sip_hdr_lookup() for a name already known to be all token characters (the parser's case):
+ * token characters fold to lower case with |0x20 without colliding with a name's letters or
+ * '-'. */
+int sip_hdr_lookup_token(const char *name, size_t n);
 
 /* Length of the first element of a comma-separated list in [p, p+n): stops at the first
  * comma that is outside a quoted string (with backslash escapes) and outside <...>. */

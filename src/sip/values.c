@@ -14,7 +14,7 @@ static sx_sv span(const char *a, const char *b) { return sx_sv_make(a, (size_t)(
 static sx_sv first_elem(sx_sv v) {
     if (!v.p) return sx_sv_make("", 0);
     v.n = sip_list_elem_len(v.p, v.n);
-    return sx_sv_trim(v);
+    return sip_trim(v);
 }
 
 static const char *skip_token(const char *p, const char *e) {
@@ -73,21 +73,25 @@ static const char *param_at(const char *p, const char *e, sx_sv *name, sx_sv *va
     return q;
 }
 
-/* Walks a params list (without its leading ';'). With want, stops at the first parameter
- * of that name: returns 1 and sets *found. Returns 0 at the end of a well-formed list, -1 on
- * a malformed one. */
-static int params_walk(sx_sv params, const char *want, sx_sv *found) {
+/* Walks a params list (without its leading ';') once. For each of the k wanted names, the
+ * first value is stored in vals[i] and seen[i] set. With stop, returns 1 as soon as all k
+ * are seen. Returns 0 at the end of a well-formed list, -1 at a malformed parameter. */
+static int params_scan(sx_sv params, int k, const char *const names[], sx_sv vals[], int seen[],
+                       int stop) {
     if (!params.p) return 0;
     const char *p = sip_skip_lws(params.p, params.p + params.n), *e = params.p + params.n;
+    int left = k;
     if (p == e) return 0;
     for (;;) {
         sx_sv name, val;
         p = param_at(sip_skip_lws(p, e), e, &name, &val);
         if (!p) return -1;
-        if (want && sx_sv_ieq(name, want)) {
-            *found = val;
-            return 1;
-        }
+        for (int i = 0; i < k; i++)
+            if (!seen[i] && (name.p[0] | 0x20) == (names[i][0] | 0x20) && sx_sv_ieq(name, names[i])) {
+                seen[i] = 1, vals[i] = val, left--;
+                if (stop && left == 0) return 1;
+                break;
+            }
         p = sip_skip_lws(p, e);
         if (p == e) return 0;
         if (*p != ';') return -1;
@@ -97,21 +101,24 @@ static int params_walk(sx_sv params, const char *want, sx_sv *found) {
 
 int sip_param(sx_sv params, const char *name, sx_sv *value) {
     sx_sv v = SX_SV_NULL;
-    params = sx_sv_trim(params);
+    int seen = 0;
+    params = sip_trim(params);
     if (params.n && params.p[0] == ';') params.p++, params.n--; /* tolerated */
-    if (params_walk(params, name, &v) != 1) return 0;
+    if (params_scan(params, 1, &name, &v, &seen, 1) != 1) return 0;
     if (value) *value = v;
     return 1;
 }
 
-/* Reads "[;params]" at p up to e: *params excludes the ';'. Returns 0 or -1. */
-static int trailing_params(const char *p, const char *e, sx_sv *params) {
+/* Reads "[;params]" at p up to e (*params excludes the ';'), checks the whole list and picks
+ * the k wanted parameters in the same pass. Returns 0 or -1. */
+static int trailing_params(const char *p, const char *e, sx_sv *params, int k,
+                           const char *const names[], sx_sv vals[], int seen[]) {
     p = sip_skip_lws(p, e);
     *params = sx_sv_make(e, 0);
     if (p == e) return 0;
     if (*p != ';') return -1;
-    *params = sx_sv_trim(span(p + 1, e));
-    return params_walk(*params, NULL, NULL) == 0 ? 0 : -1;
+    *params = sip_trim(span(p + 1, e));
+    return params_scan(*params, k, names, vals, seen, 0) == 0 ? 0 : -1;
 }
 
 /* ---- URIs (RFC 3261 §19.1, RFC 3966) ---- */
@@ -186,19 +193,27 @@ static int parse_sip_hier(const char *p, const char *e, sip_uri *u) {
     return h == e ? 0 : -1;
 }
 
+/* Case-insensitive compare with a lower-case scheme name of length n. */
+static int is_scheme(sx_sv s, const char *lit, size_t n) {
+    if (s.n != n) return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((s.p[i] | 0x20) != lit[i]) return 0; /* scheme chars: letters, digits, + - . */
+    return 1;
+}
+
 int sip_parse_uri(sx_sv text, sip_uri *u) {
     memset(u, 0, sizeof *u);
-    sx_sv t = sx_sv_trim(text);
+    sx_sv t = sip_trim(text);
     if (!t.p) return -1;
     const char *p = t.p, *e = t.p + t.n, *c = scheme_end(p, e);
     if (!c || c + 1 == e) return -1;
     for (const char *q = c + 1; q < e; q++)
-        if (sip_is(*q, SIP_CC_LWS | SIP_CC_CTL) || *q == '<' || *q == '>' || *q == '"') return -1;
+        if (sip_is(*q, SIP_CC_URIX)) return -1;
     u->scheme = span(p, c);
     u->rest = span(c + 1, e);
-    if (sx_sv_ieq(u->scheme, "sip") || sx_sv_ieq(u->scheme, "sips"))
+    if (is_scheme(u->scheme, "sip", 3) || is_scheme(u->scheme, "sips", 4))
         return parse_sip_hier(c + 1, e, u);
-    if (sx_sv_ieq(u->scheme, "tel")) { /* RFC 3966: number [;params] */
+    if (is_scheme(u->scheme, "tel", 3)) { /* RFC 3966: number [;params] */
         const char *semi = memchr(c + 1, ';', (size_t)(e - c - 1));
         u->user = span(c + 1, semi ? semi : e);
         if (semi) u->params = span(semi + 1, e);
@@ -223,7 +238,7 @@ static const char *find_laquot(const char *p, const char *e, sip_naddr *na, int 
     const char *q = p;
     while (q < e && sip_is(*q, SIP_CC_TOKEN | SIP_CC_LWS)) q++;
     if (q == e || *q != '<') return NULL;
-    na->display = sx_sv_trim(span(p, q));
+    na->display = sip_trim(span(p, q));
     return q;
 }
 
@@ -245,7 +260,9 @@ int sip_parse_naddr(sx_sv value, sip_naddr *na) {
         if (!gt) return -1;
         na->uri = span(lt + 1, gt);
         /* LAQUOT/RAQUOT allow no LWS inside the brackets (RFC 4475 §3.1.2.14). */
-        if (has_lws(na->uri) || sip_parse_uri(na->uri, &u) != 0) return -1;
+        if (na->uri.n == 0 || sip_is(na->uri.p[0], SIP_CC_LWS) ||
+            sip_is(na->uri.p[na->uri.n - 1], SIP_CC_LWS) || sip_parse_uri(na->uri, &u) != 0)
+            return -1; /* inner LWS is refused by sip_parse_uri */
         rest = gt + 1;
     } else {
         /* addr-spec: its ;params belong to the header, so it cannot hold ',', '?' or ';'
@@ -256,9 +273,9 @@ int sip_parse_naddr(sx_sv value, sip_naddr *na) {
         if (memchr(na->uri.p, '?', na->uri.n) || sip_parse_uri(na->uri, &u) != 0) return -1;
         rest = q;
     }
-    if (trailing_params(rest, e, &na->params) != 0) return -1;
-    sip_param(na->params, "tag", &na->tag);
-    return 0;
+    static const char *const names[] = {"tag"};
+    int seen[1] = {0};
+    return trailing_params(rest, e, &na->params, 1, names, &na->tag, seen);
 }
 
 /* ---- Via (RFC 3261 §20.42) ---- */
@@ -296,10 +313,14 @@ int sip_parse_via(sx_sv value, sip_via *v) {
         q = sip_skip_lws(q + 1, e);
         if (parse_port(&q, e, &v->port) != 0) return -1;
     }
-    if (trailing_params(q, e, &v->params) != 0) return -1;
-    sip_param(v->params, "branch", &v->branch);
-    sip_param(v->params, "received", &v->received);
-    v->has_rport = sip_param(v->params, "rport", &v->rport);
+    static const char *const names[] = {"branch", "received", "rport"};
+    sx_sv vals[3] = {SX_SV_NULL, SX_SV_NULL, SX_SV_NULL};
+    int seen[3] = {0, 0, 0};
+    if (trailing_params(q, e, &v->params, 3, names, vals, seen) != 0) return -1;
+    v->branch = vals[0];
+    v->received = vals[1];
+    v->rport = vals[2];
+    v->has_rport = seen[2];
     return 0;
 }
 
@@ -312,15 +333,17 @@ int sip_parse_reason(sx_sv value, sip_reason *r) {
     const char *e = t.p + t.n, *p1 = skip_token(t.p, e);
     if (p1 == t.p) return -1;
     r->protocol = span(t.p, p1);
-    if (trailing_params(p1, e, &r->params) != 0) return -1;
-    sx_sv c;
-    if (sip_param(r->params, "cause", &c)) {
+    static const char *const names[] = {"cause", "text", "location"};
+    sx_sv vals[3] = {SX_SV_NULL, SX_SV_NULL, SX_SV_NULL};
+    int seen[3] = {0, 0, 0};
+    if (trailing_params(p1, e, &r->params, 3, names, vals, seen) != 0) return -1;
+    if (seen[0]) {
         uint64_t x;
-        if (sx_sv_u64(c, 65535, &x) != 0) return -1;
+        if (sx_sv_u64(vals[0], 65535, &x) != 0) return -1;
         r->cause = (int)x;
     }
-    sip_param(r->params, "text", &r->text);
-    sip_param(r->params, "location", &r->location);
+    r->text = vals[1];
+    r->location = vals[2];
     return 0;
 }
 
@@ -335,9 +358,9 @@ int sip_parse_callinfo(sx_sv value, sip_callinfo *ci) {
     if (!gt || gt == t.p + 1) return -1;
     ci->uri = span(t.p + 1, gt);
     if (has_lws(ci->uri)) return -1;
-    if (trailing_params(gt + 1, e, &ci->params) != 0) return -1;
-    sip_param(ci->params, "purpose", &ci->purpose);
-    return 0;
+    static const char *const names[] = {"purpose"};
+    int seen[1] = {0};
+    return trailing_params(gt + 1, e, &ci->params, 1, names, &ci->purpose, seen);
 }
 
 /* ---- Warning (RFC 3261 §20.43): warn-code SP warn-agent SP warn-text ---- */
@@ -379,7 +402,7 @@ static const char *skip_comment(const char *p, const char *e) {
 }
 
 int sip_parse_retry_after(sx_sv value, uint32_t *seconds) {
-    sx_sv t = sx_sv_trim(value);
+    sx_sv t = sip_trim(value);
     const char *p = t.p, *e = t.p + t.n, *d = p;
     if (!p) return -1;
     while (d < e && sip_is(*d, SIP_CC_DIGIT)) d++;
@@ -388,7 +411,7 @@ int sip_parse_retry_after(sx_sv value, uint32_t *seconds) {
     const char *q = sip_skip_lws(d, e);
     if (q < e && *q == '(' && !(q = skip_comment(q, e))) return -1;
     sx_sv params;
-    if (trailing_params(q, e, &params) != 0) return -1;
+    if (trailing_params(q, e, &params, 0, NULL, NULL, NULL) != 0) return -1;
     *seconds = (uint32_t)x;
     return 0;
 }

@@ -1,0 +1,192 @@
+/* signal.c -- the request side of a call: every distinct Identity decoded, checked against
+ * the call (RFC 8224 §6.2) and verified; then the best result over them (one valid Identity
+ * suffices, RFC 8224 §6.2.1). The response side lives in sig_resp.c. */
+#include <stddef.h>
+#include <string.h>
+
+#include "sig_int.h"
+
+/* Clears what sig_analyze fills; the raw arena and the decode scratch are written before
+ * they are read, so the ~60 KiB they take is not touched. */
+static void reset(sig_result *o) {
+    memset(o, 0, offsetof(sig_result, raw));
+    o->signature = -1;
+    o->stir_reason.identity = -1;
+    o->stir_reason.cause = -1;
+}
+
+static uint32_t fnv1a(sx_sv s) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < s.n; i++) h = (h ^ (uint8_t)s.p[i]) * 16777619u;
+    return h;
+}
+
+static void copy_c(char *dst, size_t bufcap, const char *src) {
+    sig_copy(dst, bufcap, sx_sv_make(src, strlen(src)));
+}
+
+/* The signature segment of an Identity value: after the second '.', up to ';' (RFC 9410
+ * names a failed Identity by it in the ppi parameter). */
+static void sig_segment(sx_sv raw, char *dst, size_t bufcap) {
+    const char *semi = memchr(raw.p, ';', raw.n);
+    size_t end = semi ? (size_t)(semi - raw.p) : raw.n, start = 0;
+    for (size_t i = 0; i < end; i++)
+        if (raw.p[i] == '.') start = i + 1;
+    sx_sv s = sx_sv_trim(sx_sv_make(raw.p + start, end - start));
+    sig_copy(dst, bufcap, s);
+}
+
+/* Decodes and checks one Identity; the signature is left to the caller. */
+static void check_identity(const call_record *r, sx_sv raw, sig_identity *id, stir_passport *p) {
+    id->decode_status = stir_decode(raw, p);
+    copy_c(id->alg, sizeof id->alg, p->alg);
+    copy_c(id->ppt, sizeof id->ppt, p->ppt);
+    copy_c(id->attest, sizeof id->attest, p->attest);
+    copy_c(id->orig_tn, sizeof id->orig_tn, p->orig_tn[0] ? p->orig_tn : p->orig_uri);
+    id->n_dest = p->n_dest_tn + p->n_dest_uri;
+    if (p->n_dest_tn) copy_c(id->dest_tn, sizeof id->dest_tn, p->dest_tn[0]);
+    else if (p->n_dest_uri) copy_c(id->dest_tn, sizeof id->dest_tn, p->dest_uri[0]);
+    copy_c(id->x5u, sizeof id->x5u, p->x5u);
+    copy_c(id->info, sizeof id->info, p->info);
+    id->iat = p->iat;
+    /* RFC 8224 §6.2 step 4: freshness at the moment the INVITE was sent (capture time). */
+    stir_check(p, r->caller.e164, r->callee.e164, r->start, &id->findings);
+    id->sig = id->decode_status ? STIR_SIG_MALFORMED : STIR_SIG_UNVERIFIED;
+    id->hash = fnv1a(raw);
+    sig_segment(raw, id->sig_seg, sizeof id->sig_seg);
+}
+
+static void set_vresult(sig_identity *id, const stir_vresult *vr) {
+    id->sig = vr->sig;
+    id->sig_cached = vr->cached;
+    copy_c(id->sig_detail, sizeof id->sig_detail, vr->detail);
+}
+
+static void verify_jcard_now(sig_result *o, sx_sv jws, stir_verifier *v) {
+    sig_jcard *j = &o->jcard;
+    if (!j->present || j->decode_status != 0 || !jws.n) return;
+    stir_decode(jws, &o->scratch);
+    stir_vresult vr;
+    stir_verify(v, &o->scratch, o->sent_at, &vr);
+    j->sig = vr.sig;
+    copy_c(j->sig_detail, sizeof j->sig_detail, vr.detail);
+}
+
+/* Keeps raw in the arena for deferred verification; 0 if it does not fit. */
+static int keep_raw(sig_result *o, sx_sv raw, uint32_t *off, uint32_t *len) {
+    if (raw.n > sizeof o->raw - o->raw_used) return 0;
+    memcpy(o->raw + o->raw_used, raw.p, raw.n);
+    *off = o->raw_used;
+    *len = (uint32_t)raw.n;
+    o->raw_used += (uint32_t)raw.n;
+    return 1;
+}
+
+/* Links the RFC 9410 STIR reason to the Identity its ppi names, by signature segment. */
+static void match_ppi(sig_result *o) {
+    sig_stir_reason *st = &o->stir_reason;
+    if (!st->present || !st->ppi[0]) return;
+    char seg[sizeof o->ids[0].sig_seg];
+    sx_sv ppi = sx_sv_make(st->ppi, strlen(st->ppi));
+    sig_segment(ppi, seg, sizeof seg);
+    for (int i = 0; i < o->nidentity && i < SIG_MAX_IDENTITIES; i++)
+        if (seg[0] && strcmp(seg, o->ids[i].sig_seg) == 0) st->identity = i;
+}
+
+/* Decodes and checks every Identity, verifying each right after its decode when asked (the
+ * scratch still holds it), then the response side. jws receives the jCard JWS (a view into
+ * r or into buf). */
+static void analyze_common(const call_record *r, stir_verifier *v, int verify, sig_result *o,
+                           char *buf, size_t bufcap, sx_sv *jws) {
+    reset(o);
+    o->sent_at = r->start;
+    o->nidentity = (int)r->nidentity;
+    for (size_t i = 0; i < r->nidentity; i++) {
+        if (i >= SIG_MAX_IDENTITIES) {
+            o->identities_dropped++;
+            continue;
+        }
+        check_identity(r, r->identity[i], &o->ids[i], &o->scratch);
+        if (verify) {
+            stir_vresult vr;
+            stir_verify(v, &o->scratch, r->start, &vr);
+            set_vresult(&o->ids[i], &vr);
+        } else if (o->ids[i].decode_status == 0) {
+            copy_c(o->ids[i].sig_detail, sizeof o->ids[i].sig_detail, "signature not checked");
+        }
+    }
+    sig_response(r, o, buf, bufcap, jws);
+    match_ppi(o);
+}
+
+int sig_analyze(const call_record *r, stir_verifier *v, int verify, sig_result *out) {
+    char buf[STIR_MAX_IDENTITY];
+    sx_sv jws;
+    analyze_common(r, v, verify, out, buf, sizeof buf, &jws);
+    if (verify) verify_jcard_now(out, jws, v);
+    sig_finish(out);
+    return 0;
+}
+
+void sig_analyze_deferred(const call_record *r, sig_result *out) {
+    char buf[STIR_MAX_IDENTITY];
+    sx_sv jws;
+    analyze_common(r, NULL, 0, out, buf, sizeof buf, &jws);
+    for (int i = 0; i < out->nidentity && i < SIG_MAX_IDENTITIES; i++) {
+        sig_identity *id = &out->ids[i];
+        if (id->decode_status == 0) id->pending = keep_raw(out, r->identity[i], &id->raw_off, &id->raw_len);
+        if (id->decode_status == 0 && !id->pending)
+            copy_c(id->sig_detail, sizeof id->sig_detail, "not verified: raw text over the per-call cap");
+    }
+    sig_jcard *j = &out->jcard;
+    if (j->present && j->decode_status == 0 && jws.n)
+        j->pending = keep_raw(out, jws, &j->raw_off, &j->raw_len);
+    sig_finish(out);
+}
+
+void sig_verify_pending(sig_result *res, int i, stir_verifier *v, stir_passport *scratch) {
+    uint32_t off, len;
+    if (i < 0) {
+        if (!res->jcard.pending) return;
+        off = res->jcard.raw_off, len = res->jcard.raw_len;
+    } else {
+        if (i >= SIG_MAX_IDENTITIES || !res->ids[i].pending) return;
+        off = res->ids[i].raw_off, len = res->ids[i].raw_len;
+    }
+    stir_decode(sx_sv_make(res->raw + off, len), scratch);
+    stir_vresult vr;
+    stir_verify(v, scratch, res->sent_at, &vr);
+    if (i < 0) {
+        res->jcard.sig = vr.sig;
+        copy_c(res->jcard.sig_detail, sizeof res->jcard.sig_detail, vr.detail);
+        res->jcard.pending = 0;
+    } else {
+        set_vresult(&res->ids[i], &vr);
+        res->ids[i].pending = 0;
+    }
+}
+
+/* Most favourable first: one valid Identity suffices (RFC 8224 §6.2.1); "unverified" ranks
+ * above definite failures because the signature might still be good. */
+static int sig_rank(int sig) {
+    static const int rank[STIR_SIG__COUNT] = {
+        [STIR_SIG_VALID] = 0, [STIR_SIG_UNTRUSTED] = 1, [STIR_SIG_EXPIRED] = 2,
+        [STIR_SIG_UNVERIFIED] = 3, [STIR_SIG_CERT_UNKNOWN] = 4, [STIR_SIG_INVALID] = 5,
+        [STIR_SIG_MALFORMED] = 6,
+    };
+    return sig >= 0 && sig < STIR_SIG__COUNT ? rank[sig] : 7;
+}
+
+void sig_finish(sig_result *o) {
+    int n = o->nidentity < SIG_MAX_IDENTITIES ? o->nidentity : SIG_MAX_IDENTITIES, best = -1;
+    memset(&o->findings, 0, sizeof o->findings);
+    for (int i = 0; i < n; i++) {
+        o->findings.bits |= o->ids[i].findings.bits;
+        if (best < 0 || sig_rank(o->ids[i].sig) < sig_rank(o->ids[best].sig)) best = i;
+    }
+    if (o->nidentity == 0) stir_set(&o->findings, STIR_F_identity_missing);
+    if (o->nidentity > 1) stir_set(&o->findings, STIR_F_multiple_identity);
+    o->signature = best < 0 ? -1 : o->ids[best].sig;
+    o->attest[0] = '\0';
+    if (best >= 0) copy_c(o->attest, sizeof o->attest, o->ids[best].attest);
+}

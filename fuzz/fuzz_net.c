@@ -1,7 +1,8 @@
 /* fuzz_net.c -- the packet stage on arbitrary frames.
  *
  * Input: byte 0 chooses the link type (low 4 bits, from the table below) and the reassembly
- * memory cap (bits 4-5: 6000, 2500, 10 bytes, 1 MiB). If its top bit is
+ * memory cap (bits 4-5: 6000, 2500, 10 bytes, 1 MiB); bit 6 says the frames were cut by a
+ * snap length (wirelen = caplen + 100), which lets cut packets through. If its top bit is
  * clear, the rest is one frame. If set, the rest is a sequence of frames, each preceded by a
  * 2-byte big-endian length, so that fragment reassembly sees several fragments. Limits are
  * tiny so the memory cap, eviction and the tunnel depth cap are reached. Every run checks
@@ -38,13 +39,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     net *n = net_new(&lim, &t, on_l4, &t);
     if (!n) return 0;
     sx_frame f = {.linktype = links[data[0] & 15], .ts = 1000 * (sx_time)SX_SEC};
+    uint32_t snapped = data[0] & 0x40 ? 100 : 0;
     const uint8_t *p = data + 1;
     size_t left = size - 1;
     if (!(data[0] & 0x80)) {
         /* exact-size copy so any over-read is caught */
         uint8_t *b = malloc(left ? left : 1);
         memcpy(b, p, left);
-        f.data = b, f.caplen = f.wirelen = (uint32_t)left, f.index = 1;
+        f.data = b, f.caplen = (uint32_t)left, f.wirelen = f.caplen + snapped, f.index = 1;
         net_frame(n, &f);
         free(b);
     } else {
@@ -54,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (len > left) len = left;
             uint8_t *b = malloc(len ? len : 1);
             memcpy(b, p, len);
-            f.data = b, f.caplen = f.wirelen = (uint32_t)len;
+            f.data = b, f.caplen = (uint32_t)len, f.wirelen = f.caplen + snapped;
             f.index++;
             f.ts += 700 * SX_MSEC; /* time moves: expiry runs inside net_frame */
             net_frame(n, &f);

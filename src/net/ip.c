@@ -10,19 +10,36 @@ enum {
     P_FRAGMENT = 44, P_GRE = 47, P_AH = 51, P_DSTOPTS = 60,
 };
 
-/* The header length says the packet is longer than what was captured: if the capture's
- * snap length cut the frame it is a short frame, otherwise the header lies. */
-static net_outcome too_short(const net_ctx *c) {
-    return c->f->caplen < c->f->wirelen ? NO_LINK_TRUNCATED : NO_IP_MALFORMED;
+/* The header says the packet is longer than what the frame holds. If the capture's snap
+ * length cut the frame, the packet is kept with what was captured (c->cut says how much is
+ * missing) and decoded as far as its headers go; otherwise the header lies. Returns the
+ * outcome to give up with, or NO_DELIVERED to go on with the captured part. */
+static net_outcome cut_short(net_ctx *c, size_t want, size_t have) {
+    if (!c->snapped) return NO_IP_MALFORMED;
+    c->cut = (uint32_t)(want - have);
+    return NO_DELIVERED;
+}
+
+/* A header that runs past the captured bytes: short frame if the snap length cut it. */
+static net_outcome past_end(const net_ctx *c, net_outcome otherwise) {
+    return c->cut ? NO_LINK_TRUNCATED : otherwise;
 }
 
 net_outcome net_ipv4(net *n, net_ctx *c, const uint8_t *p, size_t len) {
-    if (len < 20 || p[0] >> 4 != 4) return NO_IP_MALFORMED;
+    if (len < 1 || p[0] >> 4 != 4) return NO_IP_MALFORMED;
+    if (len < 20) return c->snapped ? NO_LINK_TRUNCATED : NO_IP_MALFORMED;
     size_t ihl = (size_t)(p[0] & 0x0f) * 4;
     size_t tot = rd16(p + 2);
     if (tot == 0) tot = len; /* TCP segmentation offload: the NIC fills it in later */
     if (ihl < 20 || tot < ihl) return NO_IP_MALFORMED;
-    if (tot > len) return too_short(c);
+    if (tot > len) {
+        net_outcome o = cut_short(c, tot, len);
+        if (o != NO_DELIVERED) return o;
+        tot = len;
+        if (tot < ihl) return NO_LINK_TRUNCATED; /* options cut */
+    } else {
+        c->cut = 0;
+    }
     /* tot < len: link-layer padding (Ethernet minimum frame size) follows; drop it. */
     /* Whole-struct stores: IPv4 leaves the tail of a[] zero, so addresses compare by bytes. */
     c->src = (sx_addr){.family = 4};
@@ -32,17 +49,27 @@ net_outcome net_ipv4(net *n, net_ctx *c, const uint8_t *p, size_t len) {
     uint16_t fo = rd16(p + 6);
     uint32_t off = (uint32_t)(fo & 0x1fff) * 8;
     int more = (fo & 0x2000) != 0;
-    if (off || more)
+    if (off || more) {
+        /* a fragment with missing bytes would leave a hole that nothing fills */
+        if (c->cut) return NO_LINK_TRUNCATED;
         return frag_add(n, c, 0, rd16(p + 4), p[9], off, more, p + ihl, tot - ihl);
+    }
     return net_payload(n, c, 0, p[9], p + ihl, tot - ihl);
 }
 
 net_outcome net_ipv6(net *n, net_ctx *c, const uint8_t *p, size_t len) {
-    if (len < 40 || p[0] >> 4 != 6) return NO_IP_MALFORMED;
+    if (len < 1 || p[0] >> 4 != 6) return NO_IP_MALFORMED;
+    if (len < 40) return c->snapped ? NO_LINK_TRUNCATED : NO_IP_MALFORMED;
     size_t plen = rd16(p + 4);
     /* 0 with a Jumbo Payload option (RFC 2675) or from segmentation offload: use what we have. */
     if (plen == 0) plen = len - 40;
-    if (plen > len - 40) return too_short(c);
+    if (plen > len - 40) {
+        net_outcome o = cut_short(c, plen, len - 40);
+        if (o != NO_DELIVERED) return o;
+        plen = len - 40;
+    } else {
+        c->cut = 0;
+    }
     c->src.family = c->dst.family = 6;
     memcpy(c->src.a, p + 8, 16);
     memcpy(c->dst.a, p + 24, 16);
@@ -83,30 +110,40 @@ static net_outcome gre(net *n, net_ctx *c, const uint8_t *p, size_t len) {
     return net_ethertype(n, c, proto, p + hl, len - hl);
 }
 
+enum { GTPU_PORT = 2152 }; /* 3GPP TS 29.281 §4.4.2 */
+
 static net_outcome udp(net *n, net_ctx *c, const uint8_t *p, size_t len) {
-    if (len < 8) return NO_L4_MALFORMED;
-    size_t ulen = rd16(p + 4);
+    if (len < 8) return past_end(c, NO_L4_MALFORMED);
+    size_t ulen = rd16(p + 4), missing = 0;
     /* ulen < len happens when trailing bytes follow inside the IP packet: the UDP length
-     * is authoritative. ulen 0 (jumbograms, RFC 2675) is not supported. */
-    if (ulen < 8 || ulen > len) return NO_L4_MALFORMED;
+     * is authoritative. ulen 0 (jumbograms, RFC 2675) is not supported. A datagram cut by
+     * the snap length is delivered with what was captured. */
+    if (ulen < 8 || ulen > len + c->cut) return NO_L4_MALFORMED;
+    if (ulen > len) missing = ulen - len, ulen = len;
+    uint16_t sport = rd16(p), dport = rd16(p + 2);
+    if (sport == GTPU_PORT || dport == GTPU_PORT) {
+        net_outcome o;
+        if (net_gtpu(n, c, p + 8, ulen - 8, &o)) return o;
+    }
     sx_l4 l = {
         .ts = c->f->ts, .frame = c->f->index, .src = c->src, .dst = c->dst,
-        .sport = rd16(p), .dport = rd16(p + 2), .proto = SX_PROTO_UDP,
-        .payload = p + 8, .len = ulen - 8,
+        .sport = sport, .dport = dport, .proto = SX_PROTO_UDP,
+        .payload = p + 8, .len = ulen - 8, .missing = (uint32_t)missing,
     };
     n->fn(n->ud, &l);
     return NO_DELIVERED;
 }
 
 static net_outcome tcp(net *n, net_ctx *c, const uint8_t *p, size_t len) {
-    if (len < 20) return NO_L4_MALFORMED;
+    if (len < 20) return past_end(c, NO_L4_MALFORMED);
     size_t doff = (size_t)(p[12] >> 4) * 4;
-    if (doff < 20 || doff > len) return NO_L4_MALFORMED;
+    if (doff < 20) return NO_L4_MALFORMED;
+    if (doff > len) return past_end(c, NO_L4_MALFORMED);
     sx_l4 l = {
         .ts = c->f->ts, .frame = c->f->index, .src = c->src, .dst = c->dst,
         .sport = rd16(p), .dport = rd16(p + 2), .proto = SX_PROTO_TCP,
         .tcp_flags = p[13], .seq = rd32(p + 4),
-        .payload = p + doff, .len = len - doff,
+        .payload = p + doff, .len = len - doff, .missing = c->cut,
     };
     n->fn(n->ud, &l);
     return NO_DELIVERED;
@@ -123,11 +160,12 @@ static net_outcome tunnel(net *n, net_ctx *c, uint8_t proto, const uint8_t *p, s
 /* IPv6 fragment header (RFC 8200 §4.5): next header, reserved, offset|res|M, identification.
  * An atomic fragment (offset 0, M 0; RFC 6946) is processed in place. */
 static net_outcome ipv6_fragment(net *n, net_ctx *c, const uint8_t *p, size_t len) {
-    if (len < 8) return NO_IP_MALFORMED;
+    if (len < 8) return past_end(c, NO_IP_MALFORMED);
     uint16_t om = rd16(p + 2);
     uint32_t off = (uint32_t)(om & 0xfff8);
     int more = om & 1;
     if (!off && !more) return net_payload(n, c, 1, p[0], p + 8, len - 8);
+    if (c->cut) return NO_LINK_TRUNCATED; /* see net_ipv4 */
     return frag_add(n, c, 1, rd32(p + 4), p[0], off, more, p + 8, len - 8);
 }
 
@@ -140,18 +178,18 @@ net_outcome net_payload(net *n, net_ctx *c, int v6, uint8_t proto, const uint8_t
         case P_HOPOPT:
         case P_ROUTING:
         case P_DSTOPTS:
-            if (len < 2) return NO_IP_MALFORMED;
+            if (len < 2) return past_end(c, NO_IP_MALFORMED);
             hl = ((size_t)p[1] + 1) * 8;
             break;
         case P_AH: /* RFC 4302: length in 4-byte units, minus 2 */
-            if (len < 2) return NO_IP_MALFORMED;
+            if (len < 2) return past_end(c, NO_IP_MALFORMED);
             hl = ((size_t)p[1] + 2) * 4;
             break;
         case P_FRAGMENT: return ipv6_fragment(n, c, p, len);
         default: hl = 0; break;
         }
         if (!hl) break;
-        if (hl > len) return NO_IP_MALFORMED;
+        if (hl > len) return past_end(c, NO_IP_MALFORMED);
         proto = p[0];
         p += hl;
         len -= hl;

@@ -47,7 +47,7 @@ void net_frame(net *n, const sx_frame *f) {
      * not at all while nothing is pending (the common case costs one test). */
     if (frag_pending(n->frags) && (f->ts - n->last_expire > SX_SEC || f->ts < n->last_expire))
         net_expire(n, f->ts);
-    net_ctx c = {.f = f};
+    net_ctx c = {.f = f, .snapped = f->caplen < f->wirelen};
     count(n->t, net_link(n, &c, f->linktype, f->data, f->caplen));
 }
 

@@ -5,12 +5,23 @@
  * Decodes: Ethernet, 802.1Q/802.1ad (any depth), PPPoE session, MPLS, Linux SLL and SLL2,
  * raw IP (101, 228, 229, DLT_RAW 12/14), BSD null/loop; IP-in-IP (4in4, 6in4, 4in6, 6in6) and
  * GRE (incl. checksum/key/seq, Ethernet bridging 0x6558, PPTP's enhanced GRE with PPP; ERSPAN
- * is not decoded); IPv6 extension headers; IPv4 and IPv6 fragments reassembled in any
+ * is not decoded); GTP-U; IPv6 extension headers; IPv4 and IPv6 fragments reassembled in any
  * arrival order, bounded by a byte cap and a timeout in capture time.
  *
- * Outcomes worth knowing: an IP packet longer than what the capture holds is link_truncated
- * when the snap length cut the frame (caplen < wirelen), ip_malformed otherwise; nesting
- * beyond max_tunnel_depth is ip_malformed; overlapping fragments keep the bytes that came
+ * GTP-U (3GPP TS 29.281): a UDP datagram to or from port 2152 that is a G-PDU (version 1,
+ * PT 1, type 255; sequence/N-PDU/extension headers skipped) carrying IPv4 or IPv6 is
+ * unwrapped like IP-in-IP; any other GTP-U message (echo, error indication, end marker) and
+ * GTP-C (port 2123) stay plain UDP datagrams.
+ *
+ * Snap length: an IP packet longer than what the frame holds is ip_malformed, unless the
+ * capture's snap length cut the frame (caplen < wirelen). Then, decision: if every header
+ * down to UDP/TCP was captured, the datagram or segment is delivered with the bytes that
+ * were captured and sx_l4.missing says how many are not there (a SIP message in it comes
+ * out truncated, and is counted malformed by the SIP stage rather than hidden here; a TCP
+ * stream sees a gap after it). If a header is cut, or the packet is a fragment (the hole
+ * could never be filled), the frame is link_truncated.
+ *
+ * Other outcomes worth knowing: nesting beyond max_tunnel_depth is ip_malformed; overlapping fragments keep the bytes that came
  * first; when the memory cap is reached the oldest incomplete datagrams are given up
  * (frag_expired) and a fragment that still does not fit is frag_dropped.
  * Cost: no allocation or copy per frame; fragments are copied into one buffer per datagram.
@@ -41,6 +52,7 @@ typedef struct sx_l4 {
     uint32_t seq;           /* TCP sequence number */
     const uint8_t *payload;
     size_t len;
+    uint32_t missing;       /* bytes after payload[len) the snap length cut off (0: whole) */
 } sx_l4;
 
 /* Called at most once per frame, for the UDP datagram or TCP segment it carries (or, for the

@@ -24,7 +24,9 @@ typedef enum net_outcome {
 typedef struct net_ctx {
     const sx_frame *f;
     sx_addr src, dst; /* innermost IP header seen so far */
-    int depth;        /* encapsulations unwrapped (IP-in-IP, GRE, Ethernet-in-GRE) */
+    int depth;        /* encapsulations unwrapped (IP-in-IP, GRE, Ethernet-in-GRE, GTP-U) */
+    int snapped;      /* the capture's snap length cut this frame (caplen < wirelen) */
+    uint32_t cut;     /* bytes of the innermost IP packet beyond the captured ones */
 } net_ctx;
 
 typedef struct frag_table frag_table;
@@ -56,6 +58,10 @@ net_outcome net_ipv6(net *n, net_ctx *c, const uint8_t *p, size_t len);
 /* The payload of an IP header (or of a reassembled datagram) carrying protocol proto. For
  * IPv6 (v6 != 0) proto may be an extension header, which is walked. */
 net_outcome net_payload(net *n, net_ctx *c, int v6, uint8_t proto, const uint8_t *p, size_t len);
+
+/* gtp.c: a UDP payload to or from port 2152. Returns 1 and sets *o when it is a GTP-U
+ * G-PDU (decoded like a tunnel), 0 when it is not one (deliver the datagram as UDP). */
+int net_gtpu(net *n, net_ctx *c, const uint8_t *p, size_t len, net_outcome *o);
 
 /* frag.c: the reassembly table. */
 frag_table *frag_new(void);

@@ -613,6 +613,183 @@ static void test_frag_tunnel(void) {
     free(r);
 }
 
+/* ---- GTP-U (3GPP TS 29.281) ---- */
+
+/* GTP-U header at b (flags, type, 8 + opt + plen as length); returns its size. opt is 0 or
+ * the bytes of the optional part (seq, N-PDU, next type) plus extension headers. */
+static size_t mk_gtp(uint8_t *b, uint8_t flags, uint8_t type, const uint8_t *opt, size_t optlen,
+                     size_t plen) {
+    b[0] = flags;
+    b[1] = type;
+    put16(b + 2, (unsigned)(optlen + plen));
+    memcpy(b + 4, "\x00\x00\x04\xd2", 4); /* TEID 1234 */
+    if (optlen) memcpy(b + 8, opt, optlen);
+    return 8 + optlen;
+}
+
+/* raw IPv4 / UDP 2152 -> 2152 / GTP-U (hdr bytes at g) / inner packet (ilen bytes at in) */
+static size_t gtp_frame(uint8_t *b, unsigned sport, unsigned dport, const uint8_t *g, size_t gl,
+                        const uint8_t *in, size_t ilen) {
+    memcpy(b + 28, g, gl);
+    memcpy(b + 28 + gl, in, ilen);
+    put16(b + 20, sport);
+    put16(b + 22, dport);
+    put16(b + 24, (unsigned)(8 + gl + ilen));
+    put16(b + 26, 0);
+    return mk_ip4(b, 17, 8 + gl + ilen, 5, 0);
+}
+
+static void test_gtpu(void) {
+    rec r;
+    net *n = mk(&r, NULL);
+    uint8_t in6[256], in4[256], g[64], b[512];
+    size_t l6 = mk_ip6(in6, 17, mk_udp(in6 + 40, 5060, 5060, SIPMSG, sizeof SIPMSG - 1));
+    size_t l4 = mk_ip4(in4, 17, mk_udp(in4 + 20, 5060, 5060, SIPMSG, sizeof SIPMSG - 1), 3, 0);
+    /* plain G-PDU (flags 0x30: version 1, PT 1), IPv6 inside: the inner datagram comes out */
+    size_t gl = mk_gtp(g, 0x30, 0xff, NULL, 0, l6);
+    feed(n, SX_LINK_RAW, b, gtp_frame(b, 2152, 2152, g, gl, in6, l6));
+    CHECK_INT(r.udp, 1);
+    CHECK(delivered_sip(&r));
+    CHECK_INT(r.last.src.family, 6);
+    CHECK(memcmp(r.last.src.a, SRC6, 16) == 0);
+    /* sequence number flag and two extension headers (PDU session container 0x85, 4 bytes;
+     * then one of 8 bytes), IPv4 inside, from a dynamic source port */
+    static const uint8_t opt[16] = {0x12, 0x34, 0, 0x85,  1, 0x10, 0x01, 0x40,
+                                    2, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0};
+    gl = mk_gtp(g, 0x36, 0xff, opt, 16, l4);
+    feed(n, SX_LINK_RAW, b, gtp_frame(b, 40000, 2152, g, gl, in4, l4));
+    CHECK_INT(r.udp, 2);
+    CHECK(delivered_sip(&r));
+    CHECK_INT(r.last.src.family, 4);
+    CHECK_INT(r.t.tunnel_decapsulated, 2);
+    /* S set but E clear: the next-type byte is not looked at (0x85 there is ignored) */
+    gl = mk_gtp(g, 0x32, 0xff, opt, 4, l4);
+    feed(n, SX_LINK_RAW, b, gtp_frame(b, 2152, 2152, g, gl, in4, l4));
+    CHECK_INT(r.udp, 3);
+    CHECK(delivered_sip(&r));
+    /* not G-PDUs: echo request (type 1), GTP' (PT 0), GTPv2; GTP-C port 2123: all stay
+     * plain UDP datagrams, delivered with their outer ports */
+    static const struct { uint8_t flags, type; unsigned port; } plain[4] = {
+        {0x32, 1, 2152}, {0x20, 0xff, 2152}, {0x48, 0xff, 2152}, {0x30, 0xff, 2123}};
+    for (int i = 0; i < 4; i++) {
+        gl = mk_gtp(g, plain[i].flags, plain[i].type, NULL, 0, l4);
+        feed(n, SX_LINK_RAW, b, gtp_frame(b, plain[i].port, plain[i].port, g, gl, in4, l4));
+        CHECK_INT(r.udp, 4 + i);
+        CHECK_INT(r.last.dport, plain[i].port);
+        CHECK_INT(r.last.len, gl + l4);
+    }
+    CHECK_INT(r.t.tunnel_decapsulated, 3);
+    /* a G-PDU whose payload is not IP; whose length claims more than the datagram; whose
+     * extension header has length 0; whose extension chain runs past the end */
+    gl = mk_gtp(g, 0x30, 0xff, NULL, 0, 4);
+    feed(n, SX_LINK_RAW, b, gtp_frame(b, 2152, 2152, g, gl, (const uint8_t *)"\x11\x22\x33\x44", 4));
+    CHECK_INT(r.t.not_ip, 1);
+    gl = mk_gtp(g, 0x30, 0xff, NULL, 0, l4 + 1);
+    feed(n, SX_LINK_RAW, b, gtp_frame(b, 2152, 2152, g, gl, in4, l4));
+    CHECK_INT(r.t.link_truncated, 1);
+    static const uint8_t zero_ext[8] = {0, 0, 0, 0x85, 0, 0, 0, 0};
+    gl = mk_gtp(g, 0x34, 0xff, zero_ext, 8, l4);
+    feed(n, SX_LINK_RAW, b, gtp_frame(b, 2152, 2152, g, gl, in4, l4));
+    CHECK_INT(r.t.ip_malformed, 1);
+    gl = mk_gtp(g, 0x34, 0xff, opt, 8, 0); /* second extension header announced, missing */
+    feed(n, SX_LINK_RAW, b, gtp_frame(b, 2152, 2152, g, gl, in4, 0));
+    CHECK_INT(r.t.link_truncated, 2);
+    CHECK_INT(r.udp, 7);
+    CHECK(tally_check(&r.t) == 0);
+    net_free(n);
+
+    /* nesting: GTP-U inside GTP-U counts against the tunnel depth cap */
+    net_limits lim;
+    net_limits_default(&lim);
+    lim.max_tunnel_depth = 1;
+    n = mk(&r, &lim);
+    uint8_t once[512];
+    gl = mk_gtp(g, 0x30, 0xff, NULL, 0, l4);
+    size_t ol = gtp_frame(once, 2152, 2152, g, gl, in4, l4);
+    feed(n, SX_LINK_RAW, once, ol);
+    CHECK_INT(r.udp, 1);
+    gl = mk_gtp(g, 0x30, 0xff, NULL, 0, ol);
+    feed(n, SX_LINK_RAW, b, gtp_frame(b, 2152, 2152, g, gl, once, ol));
+    CHECK_INT(r.udp, 1);
+    CHECK_INT(r.t.ip_malformed, 1);
+    CHECK(tally_check(&r.t) == 0);
+    net_free(n);
+}
+
+/* ---- the snap length cut the frame ---- */
+
+static void feed_cut(net *n, int link, const uint8_t *b, size_t caplen, size_t wirelen) {
+    sx_frame f = {.linktype = link, .data = b, .caplen = (uint32_t)caplen,
+                  .wirelen = (uint32_t)wirelen, .index = 1};
+    net_frame(n, &f);
+}
+
+static void test_snapped(void) {
+    rec r;
+    net *n = mk(&r, NULL);
+    uint8_t b[512];
+    /* Ethernet / IPv4 / UDP with SIP, 20 bytes of the payload captured: delivered with
+     * what was captured, the rest said missing */
+    size_t len = eth_ip4_udp(b);
+    size_t hdrs = 14 + 20 + 8;
+    feed_cut(n, SX_LINK_EN10MB, b, hdrs + 20, len);
+    CHECK_INT(r.udp, 1);
+    CHECK_INT(r.last.len, 20);
+    CHECK_INT(r.last.missing, sizeof SIPMSG - 1 - 20);
+    CHECK(memcmp(r.pay, SIPMSG, 20) == 0);
+    /* only the UDP header: an empty payload, all of it missing */
+    feed_cut(n, SX_LINK_EN10MB, b, hdrs, len);
+    CHECK_INT(r.udp, 2);
+    CHECK_INT(r.last.len, 0);
+    CHECK_INT(r.last.missing, sizeof SIPMSG - 1);
+    /* the UDP header cut, or the IP header cut: a short frame */
+    feed_cut(n, SX_LINK_EN10MB, b, hdrs - 1, len);
+    feed_cut(n, SX_LINK_EN10MB, b, 14 + 19, len);
+    CHECK_INT(r.t.link_truncated, 2);
+    /* a whole frame says nothing is missing */
+    feed(n, SX_LINK_EN10MB, b, len);
+    CHECK_INT(r.udp, 3);
+    CHECK_INT(r.last.missing, 0);
+    /* IPv6 / TCP cut in its payload (SLL, like pcapplusplus/SllPacket.pcap) */
+    uint8_t *t = b + 40;
+    memset(t, 0, 20);
+    put16(t, 5060), put16(t + 2, 40000);
+    t[12] = 5 << 4;
+    t[13] = SX_TCP_ACK;
+    memcpy(t + 20, SIPMSG, sizeof SIPMSG - 1);
+    size_t il = mk_ip6(b, 6, 20 + sizeof SIPMSG - 1);
+    feed_cut(n, SX_LINK_RAW, b, 40 + 20 + 6, il);
+    CHECK_INT(r.tcp, 1);
+    CHECK_INT(r.last.len, 6);
+    CHECK_INT(r.last.missing, sizeof SIPMSG - 1 - 6);
+    feed_cut(n, SX_LINK_RAW, b, 40 + 12, il); /* TCP header cut */
+    CHECK_INT(r.t.link_truncated, 3);
+    /* a UDP length beyond even the uncut IP packet is still a lie */
+    size_t u = mk_udp(b + 20, 1, 2, "hello world", 11);
+    size_t l = mk_ip4(b, 17, u, 1, 0);
+    put16(b + 24, 100);
+    feed_cut(n, SX_LINK_RAW, b, l - 4, l);
+    CHECK_INT(r.t.l4_malformed, 1);
+    /* a cut fragment would leave a hole: short frame, nothing held */
+    u = mk_udp(b + 20, 1, 2, "hello world", 11);
+    l = mk_ip4(b, 17, u, 1, 0x2000);
+    feed_cut(n, SX_LINK_RAW, b, l - 4, l);
+    CHECK_INT(r.t.link_truncated, 4);
+    CHECK_INT(net_frag_pending(n), 0);
+    /* GTP-U cut inside the inner packet: the inner datagram, with what was captured */
+    uint8_t in4[128], g[16], o[512];
+    size_t l4 = mk_ip4(in4, 17, mk_udp(in4 + 20, 5060, 5060, SIPMSG, sizeof SIPMSG - 1), 3, 0);
+    size_t gl = mk_gtp(g, 0x30, 0xff, NULL, 0, l4);
+    size_t ol = gtp_frame(o, 2152, 2152, g, gl, in4, l4);
+    feed_cut(n, SX_LINK_RAW, o, ol - 5, ol);
+    CHECK_INT(r.udp, 4);
+    CHECK_INT(r.last.dport, 5060);
+    CHECK_INT(r.last.len, sizeof SIPMSG - 1 - 5);
+    CHECK_INT(r.last.missing, 5);
+    CHECK(tally_check(&r.t) == 0);
+    net_free(n);
+}
+
 int main(void) {
     test_ethernet();
     test_vlan();
@@ -626,5 +803,7 @@ int main(void) {
     test_frag_memcap();
     test_frag_expiry();
     test_frag_tunnel();
+    test_gtpu();
+    test_snapped();
     TH_END();
 }

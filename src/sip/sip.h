@@ -159,6 +159,14 @@ enum {
  * if the buffer ends before the message does (stream transports: read more); another
  * negative SIP_E* code if the message is malformed. On a datagram (no SIP_P_STREAM) the body
  * runs to Content-Length, or to the end of the datagram if there is no Content-Length. */
+/* After a success, consumers may rely on: a start line with single SPs and SIP/2.0 (a status
+ * 100-699; a Request-URI with a scheme, no LWS, no '<', no ?headers in sip/sips); a non-empty
+ * Call-ID (the first one if repeated); a CSeq "number method" with number < 2**31 whose
+ * method equals the request's (byte for byte, ACK/CANCEL included); From and To present and
+ * parseable by sip_parse_naddr(); a first Via value parseable by sip_parse_via(); every
+ * Contact value parseable (or '*'); Max-Forwards 0-255 if present; Date ending in "GMT" if
+ * present. CRLFs before the start line are skipped (RFC 3261 §7.5) and counted as consumed.
+ * Header values are not otherwise checked (NUL inside a quoted-pair is legal). */
 int sip_parse(const char *buf, size_t len, unsigned flags, sip_msg *m);
 
 /* Framing for stream transports, without a full parse: returns the total length of the

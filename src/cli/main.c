@@ -29,6 +29,12 @@ static const cli_opt analyze_opts[] = {
     {"--live", "IFACE", "capture live from a network interface instead of files"},
     {"--filter", "BPF", "capture filter for --live"},
     {"--no-progress", NULL, "never draw the progress bar"},
+    {"--x5u-map", "FILE", "STIR certificates: lines 'x5u-URL PEM-FILE' (nothing is fetched)"},
+    {"--cert-dir", "DIR", "STIR certificates: DIR/<last path segment of x5u> or "
+                          "DIR/<sha256-hex of x5u>.pem"},
+    {"--trust", "FILE", "PEM trust anchors (STI-PA list): certificates must chain to them"},
+    {"--no-verify", NULL, "decode and check Identity headers but skip signatures"},
+    {"-j", "N", "verify signatures on N threads (default 1)"},
     {NULL, NULL, NULL},
 };
 

@@ -181,4 +181,42 @@ const char *sig_verstat_class(sx_sv verstat);
 /* Name of the best signature result for JSON ("none" when sig < 0). */
 const char *sig_signature_name(int sig);
 
+/* ---- The analyze stage: every finished call through sig_analyze, its record written with
+ * the "stir" and "signals" keys, and counters for the summary ----
+ * jobs > 1: calls are analysed at once (decode and checks) but their signatures are checked
+ * by `jobs` worker threads, a batch at a time, while the next batch fills (double buffer);
+ * each Identity goes to the worker chosen by its hash, so a repeated Identity (retransmission,
+ * B2BUA leg) meets the same verifier's cache and is verified once. Records are written in
+ * call order. Memory: two batches of 32 * jobs calls (~85 KiB each), whatever the input. */
+typedef struct sig_stage_opts {
+    const char *x5u_map, *cert_dir, *trust; /* certificate sources (stir_verifier_opts) */
+    int verify;                             /* 0: --no-verify */
+    int jobs;                               /* verification threads (1 = inline) */
+} sig_stage_opts;
+
+typedef struct sig_stats {
+    uint64_t calls, with_identity, multiple_identity;
+    uint64_t attest[4];                 /* A, B, C, other/absent (calls with Identity) */
+    uint64_t signature[STIR_SIG__COUNT];/* best result per call with Identity */
+    uint64_t findings[STIR_F__COUNT];   /* calls with each finding */
+    uint64_t implied[5];                /* 428, 436, 437, 438, 403 Stale Date */
+    uint64_t network_blocked, jcard, jcard_valid, stir_reason;
+    uint64_t verstat[4];                /* passed, failed, no_validation, other */
+} sig_stats;
+
+typedef struct sig_stage sig_stage;
+/* Returns NULL with a reason in err when a certificate source cannot be read. */
+sig_stage *sig_stage_new(const sig_stage_opts *o, char *err, size_t errlen);
+/* From the call tracker's emit callback: analyses r and writes its record to out (NULL: only
+ * counts), now or -- with jobs > 1 -- once its batch is verified. */
+void sig_stage_call(sig_stage *s, const call_record *r, FILE *out);
+/* End of input: verifies and writes what is pending. */
+void sig_stage_flush(sig_stage *s);
+void sig_stage_free(sig_stage *s);
+const sig_stats *sig_stage_stats(const sig_stage *s);
+/* Verifier counters summed over the workers. */
+void sig_stage_vstats(const sig_stage *s, stir_verifier_stats *out);
+/* The STIR section of the analyze text summary. */
+void sig_stats_text(const sig_stats *st, FILE *out);
+
 #endif

@@ -29,7 +29,7 @@ else
 endif
 
 CFLAGS  += $(CSTD) $(WARN) $(OPT) -Isrc $(PKG_CFLAGS) -MMD -MP
-LDLIBS  += $(PKG_LIBS) -lm
+LDLIBS  += $(PKG_LIBS) -lm -pthread
 
 # Each module is a static library, so a test links only what it uses and a module being
 # rewritten does not break another module's tests.

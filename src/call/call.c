@@ -19,7 +19,9 @@
 
 #include "ct_int.h"
 
-enum phase { PH_CALLING, PH_PROCEEDING, PH_CHALLENGED, PH_ANSWERED, PH_BYE };
+/* PH_FAILING: the first hop failed but another hop of the same INVITE (a fork seen
+ * downstream of the proxy) has not answered yet; a 2xx there still wins (RFC 3261 §16.7). */
+enum phase { PH_CALLING, PH_PROCEEDING, PH_CHALLENGED, PH_FAILING, PH_ANSWERED, PH_BYE };
 
 enum {
     CT_MAX_TX = 32,       /* INVITEs (transactions x hops) remembered per call */
@@ -42,6 +44,7 @@ typedef struct ct_tx { /* one INVITE seen */
     sx_addr src, dst;
     uint16_t sport, dport;
     sx_time t_last;   /* last transmission seen */
+    uint16_t final;   /* final status seen for it, 0 if none */
     uint8_t main;     /* first branch seen for this CSeq */
     uint8_t reinvite; /* in-dialog */
 } ct_tx;
@@ -59,6 +62,8 @@ typedef struct ct_call {
     ct_arena ar;
     call_record r;
     int phase, cancelled, final_main;
+    int fallback_2xx;              /* the fallback final (another hop's) is a 2xx */
+    sx_time t_hop_answer;          /* when another hop answered */
     sx_sv from_tag;
     uint32_t cseq, first_cseq;     /* latest and first initial INVITE transactions */
     sx_time t_invite, t_prov, t_prov1, t_18x, t_answer, t_final, t_bye;
@@ -641,6 +646,7 @@ static ct_tx *tx_add(ct_call *c, const sx_msgmeta *mt, const sip_msg *m, sx_sv b
                      int reinvite) {
     ct_tx *t;
     if (c->ntx >= CT_MAX_TX || !(t = ar_alloc(&c->ar, sizeof *t))) return NULL;
+    memset(t, 0, sizeof *t);
     t->cseq = m->cseq;
     t->branch = ar_sv(&c->ar, branch);
     t->src = mt->src, t->sport = mt->sport;
@@ -689,8 +695,9 @@ static void on_invite(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const 
     if (c->ntx && m->cseq < c->cseq) return; /* out of order: older than the current one */
     if (!tx_add(c, mt, m, branch, 1, 0)) return;
     c->r.invite_transactions++;
-    if (c->phase == PH_CHALLENGED) {
-        clear_final(c);
+    if (c->phase == PH_CHALLENGED || c->phase == PH_FAILING) {
+        clear_final(c); /* a new attempt (after 401/407, or 422...): its outcome counts */
+        c->fallback_2xx = 0;
         c->phase = PH_CALLING;
     }
     c->cseq = m->cseq;
@@ -703,11 +710,15 @@ static void on_invite(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const 
 enum { R_MAIN, R_HOP, R_REINVITE };
 
 /* Which INVITE a response answers (RFC 3261 §17.1.3: top Via branch + CSeq). */
-static int classify(const ct_call *c, const sip_msg *m, sx_sv branch) {
+static int classify(ct_call *c, const sip_msg *m, sx_sv branch, ct_tx **tx) {
     int known = 0;
-    for (const ct_tx *t = c->tx; t; t = t->next) {
+    *tx = NULL;
+    for (ct_tx *t = c->tx; t; t = t->next) {
         if (t->cseq != m->cseq) continue;
-        if (sv_same(t->branch, branch)) return t->reinvite ? R_REINVITE : t->main ? R_MAIN : R_HOP;
+        if (sv_same(t->branch, branch)) {
+            *tx = t;
+            return t->reinvite ? R_REINVITE : t->main ? R_MAIN : R_HOP;
+        }
         known = 1;
     }
     if (known) return R_HOP; /* a hop whose INVITE the capture did not see */
@@ -750,15 +761,34 @@ static void on_provisional(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, c
     if (c->phase == PH_PROCEEDING) set_deadline(ct, c, invite_deadline(ct, c));
 }
 
+/* Another hop of the current INVITE still waiting for its final response? */
+static int hops_pending(const ct_call *c) {
+    for (const ct_tx *t = c->tx; t; t = t->next)
+        if (t->cseq == c->cseq && !t->reinvite && !t->main && !t->final) return 1;
+    return 0;
+}
+
+static void answered(call_tracker *ct, ct_call *c, sx_time t) {
+    c->t_answer = c->t_final = t;
+    c->phase = PH_ANSWERED;
+    set_deadline(ct, c, t + ct->cfg.max_duration);
+}
+
+static void end_failed(call_tracker *ct, ct_call *c, sx_time now) {
+    end_call(ct, c, CALL_COMPLETED, c->cancelled ? CALL_END_CANCEL : CALL_END_FAILURE, now);
+}
+
 /* Returns 1 if the call ended (and was freed). */
 static int on_final(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
     if (c->phase >= PH_ANSWERED) return 0; /* another fork's 2xx, or a stray failure */
+    if (m->status >= 300 && !is_challenge(m->status) && c->fallback_2xx) {
+        answered(ct, c, c->t_hop_answer); /* a fork answered downstream: the best final */
+        return 0;
+    }
     set_final(c, mt, m);
     c->final_main = 1;
     if (m->status < 300) {
-        c->t_answer = c->t_final = mt->ts;
-        c->phase = PH_ANSWERED;
-        set_deadline(ct, c, mt->ts + ct->cfg.max_duration);
+        answered(ct, c, mt->ts);
         return 0;
     }
     if (is_challenge(m->status)) {
@@ -768,8 +798,36 @@ static int on_final(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const si
         return 0;
     }
     c->t_final = mt->ts;
-    end_call(ct, c, CALL_COMPLETED, c->cancelled ? CALL_END_CANCEL : CALL_END_FAILURE, mt->ts);
+    if (hops_pending(c)) {
+        c->phase = PH_FAILING;
+        set_deadline(ct, c, mt->ts + ct->cfg.timer_b);
+        return 0;
+    }
+    end_failed(ct, c, mt->ts);
     return 1;
+}
+
+/* A final response on another hop: a fallback outcome if the first hop's never shows up,
+ * and a 2xx there beats a failure of the first hop (a fork answered). */
+static void on_hop_final(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
+    if (m->status < 200 || is_challenge(m->status) || c->phase >= PH_ANSWERED) return;
+    int ok = m->status < 300;
+    if (c->phase == PH_FAILING) {
+        if (ok) {
+            set_final(c, mt, m);
+            answered(ct, c, mt->ts);
+        } else if (!hops_pending(c)) {
+            end_failed(ct, c, mt->ts);
+        }
+        return;
+    }
+    if (c->final_main || (c->r.final_code && (c->fallback_2xx || !ok))) return;
+    set_final(c, mt, m);
+    c->t_final = mt->ts;
+    if (ok) {
+        c->fallback_2xx = 1;
+        c->t_hop_answer = mt->ts;
+    }
 }
 
 static void on_invite_response(call_tracker *ct, ct_call *c, const sx_msgmeta *mt,
@@ -782,14 +840,12 @@ static void on_invite_response(call_tracker *ct, ct_call *c, const sx_msgmeta *m
         ct->st.response_retransmissions++;
     }
     if (rep) return;
-    int cls = classify(c, m, branch);
+    ct_tx *tx;
+    int cls = classify(c, m, branch, &tx);
+    if (tx && m->status >= 200 && !tx->final) tx->final = (uint16_t)m->status;
     if (cls == R_REINVITE) return;
     if (cls == R_HOP) {
-        /* Another hop's final: a fallback in case the first hop's never shows up. */
-        if (m->status >= 200 && !c->final_main && c->phase < PH_ANSWERED && !is_challenge(m->status)) {
-            set_final(c, mt, m);
-            c->t_final = mt->ts;
-        }
+        on_hop_final(ct, c, mt, m);
         return;
     }
     note_branch(c, mt, m, tag);
@@ -872,6 +928,10 @@ static void time_out(call_tracker *ct, ct_call *c) {
     switch (c->phase) {
     case PH_CALLING:
     case PH_PROCEEDING: {
+        if (c->fallback_2xx) { /* answered on another hop; the first hop's 2xx was missed */
+            answered(ct, c, c->t_hop_answer);
+            break;
+        }
         int end = c->cancelled ? CALL_END_CANCEL
                   : c->r.final_code ? CALL_END_FAILURE
                                     : CALL_END_NO_RESPONSE;
@@ -880,6 +940,9 @@ static void time_out(call_tracker *ct, ct_call *c) {
     }
     case PH_CHALLENGED:
         end_call(ct, c, CALL_COMPLETED, CALL_END_CHALLENGE, now);
+        break;
+    case PH_FAILING:
+        end_failed(ct, c, now);
         break;
     case PH_ANSWERED:
         end_call(ct, c, CALL_INCOMPLETE, CALL_END_MAX_DURATION, now);
@@ -899,6 +962,7 @@ void ct_flush(call_tracker *ct) {
     while (ct->oldest) {
         ct_call *c = ct->oldest;
         if (c->phase == PH_BYE) end_call(ct, c, CALL_COMPLETED, CALL_END_BYE, CALL_T_NONE);
+        else if (c->phase == PH_FAILING) end_failed(ct, c, CALL_T_NONE);
         else end_call(ct, c, CALL_INCOMPLETE, CALL_END_EOF, CALL_T_NONE);
     }
     while (ct->tomb_head) tomb_remove_head(ct);

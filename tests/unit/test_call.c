@@ -462,6 +462,64 @@ static void test_two_hops(void) {
     tc_done(&c);
 }
 
+/* Captured downstream of a forking proxy: the first fork seen is the "first hop", the other
+ * fork is another hop of the same INVITE. Its 2xx beats the first fork's failure, in either
+ * order (RFC 3261 §16.7: the best final response). */
+static void test_fork_downstream(void) {
+#define FORK_INV(br)                                                                          \
+    "INVITE sip:+12125550100@198.51.100.20 SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5;branch=" br \
+    "\n" VIA("z9hG4bKup") FROM TO "\nCall-ID: %s\nCSeq: 1 INVITE\n"
+#define FORK_RESP(st, br, tag)                                                               \
+    "SIP/2.0 " st "\nVia: SIP/2.0/UDP 203.0.113.5;branch=" br "\n" VIA("z9hG4bKup") FROM TO \
+    ";tag=" tag "\nCall-ID: %s\nCSeq: 1 INVITE\n"
+    for (int order = 0; order < 2; order++) {
+        tc c;
+        char txt[1024];
+        const char *cid = order ? "fd2" : "fd1";
+        tc_init(&c, NULL);
+        snprintf(txt, sizeof txt, FORK_INV("z9hG4bKf1"), cid);
+        feed(&c, 0, EP_P, EP_F1, txt);
+        snprintf(txt, sizeof txt, FORK_INV("z9hG4bKf2"), cid);
+        feed(&c, MS(1), EP_P, EP_F2, txt);
+        char busy[1024], ok[1024];
+        snprintf(busy, sizeof busy, FORK_RESP("486 Busy Here", "z9hG4bKf1", "t1"), cid);
+        snprintf(ok, sizeof ok, FORK_RESP("200 OK", "z9hG4bKf2", "t2"), cid);
+        if (order == 0) { /* the busy fork first: the call waits for the other one */
+            feed(&c, MS(200), EP_F1, EP_P, busy);
+            CHECK_INT(c.n, 0);
+            feed(&c, MS(300), EP_F2, EP_P, ok);
+        } else {
+            feed(&c, MS(200), EP_F2, EP_P, ok);
+            feed(&c, MS(300), EP_F1, EP_P, busy);
+        }
+        CHECK_INT(c.n, 0);
+        ct_flush(c.ct);
+        CHECK_INT(c.n, 1);
+        CHECK_INT(c.recs[0].final_code, 200);
+        CHECK_INT(c.recs[0].t.answer, MS(order ? 200 : 300));
+        CHECK_INT(c.recs[0].status, CALL_INCOMPLETE); /* answered, no BYE before the end */
+        CHECK_INT(c.recs[0].hops, 2);
+        tc_done(&c);
+    }
+    /* Both forks fail: the first fork's failure, once the other one has answered too. */
+    tc c;
+    char txt[1024];
+    tc_init(&c, NULL);
+    snprintf(txt, sizeof txt, FORK_INV("z9hG4bKf1"), "fd3");
+    feed(&c, 0, EP_P, EP_F1, txt);
+    snprintf(txt, sizeof txt, FORK_INV("z9hG4bKf2"), "fd3");
+    feed(&c, MS(1), EP_P, EP_F2, txt);
+    snprintf(txt, sizeof txt, FORK_RESP("486 Busy Here", "z9hG4bKf1", "t1"), "fd3");
+    feed(&c, MS(200), EP_F1, EP_P, txt);
+    CHECK_INT(c.n, 0);
+    snprintf(txt, sizeof txt, FORK_RESP("480 Temporarily Unavailable", "z9hG4bKf2", "t2"), "fd3");
+    feed(&c, MS(300), EP_F2, EP_P, txt);
+    CHECK_INT(c.n, 1);
+    CHECK_INT(c.recs[0].final_code, 486);
+    CHECK_INT(c.recs[0].t.final, MS(200));
+    tc_done(&c);
+}
+
 /* ---- B2BUA grouping ---- */
 
 #define LEG(cid, br, from_user, ruri_user, extra)                                        \
@@ -660,10 +718,12 @@ static void test_message_cap(void) {
  * most 4 open at once, every call freed (LeakSanitizer checks at exit). */
 static void test_many_calls(void) {
 #if defined(__SANITIZE_ADDRESS__)
-    const long n = 200000;
+    long n = 200000;
 #else
-    const long n = 1000000;
+    long n = 1000000;
 #endif
+    const char *env = getenv("SIPDX_TEST_CALLS"); /* e.g. a quick run under valgrind */
+    if (env && atol(env) > 3) n = atol(env);
     tc *c = malloc(sizeof *c);
     tc_init(c, NULL);
     c->n = 8; /* keep nothing, count only */
@@ -710,6 +770,7 @@ int main(void) {
     test_flush();
     test_eviction();
     test_two_hops();
+    test_fork_downstream();
     test_group_session_id();
     test_group_xcid_icid();
     test_group_heuristic();

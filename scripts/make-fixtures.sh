@@ -159,7 +159,7 @@ for _, pkt in ET.iterparse(sys.stdin, events=("end",)):
 finish() {
     local name=$1 dir=${2:-$FIX}
     mv "$WORK/$name.pcap" "$dir/$name.pcap"
-    chmod 644 "$dir/$name.pcap"
+    chown "$(id -u):$(id -g)" "$dir/$name.pcap"; chmod 644 "$dir/$name.pcap"   # tcpdump wrote it as its own user
     facts "$dir/$name.pcap" "$dir/$name.expected.tsv"
     printf '%-14s %6d bytes, %3d SIP messages: %s\n' "$name" "$(stat -c %s "$dir/$name.pcap")" \
         "$(($(wc -l <"$dir/$name.expected.tsv") - 1))" \
@@ -231,7 +231,14 @@ cap_tcp() {
     sleep 0.3
     call uas_403 uac_call 127.0.0.1:5070 127.0.0.1 5070 127.0.0.1 5060 "-t t1 -d 50" -t t1 \
         -key caller 14155550112 -key callee 16465550134 -key cname "Bay Area Solar"
-    cap_stop; finish tcp
+    sleep 0.3
+    # 100 and 183 in one TCP segment, then 486
+    call uas_coalesce uac_call 127.0.0.1:5070 127.0.0.1 5070 127.0.0.1 5060 "-t t1 -d 700" -t t1 \
+        -key caller 16175550168 -key callee 15125550163 -key cname "Dana Whitfield"
+    cap_stop
+    [ "$(tshark -r "$WORK/tcp.pcap" -Y 'sip.Status-Code == 100 && sip.Status-Code == 183' 2>/dev/null | wc -l)" -eq 1 ] \
+        || die "tcp: expected one segment holding both 100 and 183"
+    finish tcp
 }
 
 cap_ipv6() {

@@ -239,6 +239,52 @@ static char *read_file(const char *path, size_t *len) {
     return buf;
 }
 
+/* Prints a header value with each folded line break (CRLF + white space) as one space,
+ * RFC 3261 §7.3.1, so each header stays on one output line. */
+static void print_unfolded(FILE *out, sx_sv v) {
+    for (size_t i = 0; i < v.n; i++) {
+        if (v.p[i] == '\r' || v.p[i] == '\n') {
+            while (i + 1 < v.n && (v.p[i + 1] == '\r' || v.p[i + 1] == '\n' ||
+                                   v.p[i + 1] == ' ' || v.p[i + 1] == '\t'))
+                i++;
+            fputc(' ', out);
+        } else {
+            fputc(v.p[i], out);
+        }
+    }
+}
+
+/* The typed values call diagnosis reads, so a person sees what sipdx understood. */
+static void print_typed(FILE *out, const sip_msg *m) {
+    static const struct { int id; const char *label; } parties[] = {
+        {SIP_H_FROM, "from"}, {SIP_H_TO, "to"}, {SIP_H_PAI, "pai"}};
+    for (size_t i = 0; i < sizeof parties / sizeof parties[0]; i++) {
+        sip_naddr na;
+        sip_uri u;
+        char e164[16] = "";
+        sx_sv v = sip_hdr_first(m, parties[i].id);
+        if (!v.p || sip_parse_naddr(v, &na) != 0) continue;
+        if (sip_parse_uri(na.uri, &u) == 0) sip_e164(u.user, e164);
+        fprintf(out, "%s: uri=%.*s display=\"%.*s\" tag=%.*s e164=%s\n", parties[i].label,
+                SX_SV_FMT(na.uri), SX_SV_FMT(na.display), SX_SV_FMT(na.tag), e164[0] ? e164 : "-");
+    }
+    sip_vit it = {0};
+    sx_sv v;
+    while (sip_next_value(m, SIP_H_VIA, &it, &v)) {
+        sip_via via;
+        if (sip_parse_via(v, &via) == 0)
+            fprintf(out, "via: %.*s %.*s:%d branch=%.*s\n", SX_SV_FMT(via.transport),
+                    SX_SV_FMT(via.host), via.port, SX_SV_FMT(via.branch));
+    }
+    sip_vit rit = {0};
+    while (sip_next_value(m, SIP_H_REASON, &rit, &v)) {
+        sip_reason r;
+        if (sip_parse_reason(v, &r) == 0)
+            fprintf(out, "reason: protocol=%.*s cause=%d text=\"%.*s\"\n", SX_SV_FMT(r.protocol),
+                    r.cause, SX_SV_FMT(r.text));
+    }
+}
+
 static void print_raw_text(FILE *out, const sip_msg *m) {
     fprintf(out, "start-line: %.*s\n", SX_SV_FMT(m->start_line));
     if (m->is_request)
@@ -249,9 +295,16 @@ static void print_raw_text(FILE *out, const sip_msg *m) {
             SX_SV_FMT(m->cseq_method));
     for (unsigned i = 0; i < m->nhdrs; i++) {
         const sip_hdr *h = &m->hdrs[i];
-        fprintf(out, "header: %s%s%.*s = %.*s\n", h->id ? sip_hdr_name(h->id) : "",
-                h->id ? " <- " : "", SX_SV_FMT(h->name), SX_SV_FMT(h->value));
+        /* Canonical name, and the name as written when it differs (compact form, case). */
+        const char *canon = h->id ? sip_hdr_name(h->id) : NULL;
+        if (canon && !sx_sv_eq(h->name, canon))
+            fprintf(out, "header: %s (%.*s): ", canon, SX_SV_FMT(h->name));
+        else
+            fprintf(out, "header: %.*s: ", SX_SV_FMT(h->name));
+        print_unfolded(out, h->value);
+        fputc('\n', out);
     }
+    print_typed(out, m);
     fprintf(out, "body: %zu bytes\n", m->body.n);
 }
 

@@ -1,0 +1,1 @@
+analyze samples/demo.pcap

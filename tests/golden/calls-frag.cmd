@@ -1,0 +1,1 @@
+analyze --calls - tests/fixtures/frag.pcap

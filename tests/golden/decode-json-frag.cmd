@@ -1,0 +1,1 @@
+decode --format json tests/fixtures/frag.pcap

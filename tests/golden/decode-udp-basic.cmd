@@ -1,0 +1,1 @@
+decode tests/fixtures/udp-basic.pcap

@@ -1,0 +1,1 @@
+decode --raw tests/fixtures/raw/603-network-blocked.sip

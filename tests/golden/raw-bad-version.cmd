@@ -1,0 +1,1 @@
+decode --raw tests/fixtures/raw/bad-version.sip

@@ -10,7 +10,7 @@
 CC      ?= cc
 SAN     ?= 0
 PKGS    := libpcap zlib jansson libcrypto
-MODULES := base capture net transport sip stir call signal report
+MODULES := base capture net transport sip stir call signal diag report
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
            -Wformat=2 -Wno-format-nonliteral -Werror
@@ -39,7 +39,7 @@ LIBS     := $(foreach m,$(MODULES),$(BUILD)/lib/libsx_$(m).a)
 CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/cli/*.c))
 
 # Link order: later stages first (static libraries resolve left to right).
-LINK_ORDER := report signal call stir transport net capture sip base
+LINK_ORDER := report diag signal call stir transport net capture sip base
 LINK_LIBS  := $(foreach m,$(LINK_ORDER),$(BUILD)/lib/libsx_$(m).a)
 
 .PHONY: all clean check demo deps test golden fuzz fuzz-smoke fuzz-replay bench help tidy
@@ -80,6 +80,7 @@ DEPS_transport := transport net capture sip base
 DEPS_stir      := stir sip base
 DEPS_call      := call stir sip base
 DEPS_signal    := signal call stir sip base
+DEPS_diag      := diag signal call stir sip base
 test_mod  = $(word 2,$(subst _, ,$(basename $(notdir $(1)))))
 test_deps = $(foreach m,$(or $(DEPS_$(call test_mod,$(1))),$(LINK_ORDER)),$(BUILD)/lib/libsx_$(m).a)
 

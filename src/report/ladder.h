@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "../call/call.h"
-#include "carriers.h"
+#include "../base/carriers.h"
 
 void ladder_print(const call_record *r, const carriers *names, int width, FILE *out);
 

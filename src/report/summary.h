@@ -9,7 +9,7 @@
 
 #include "../base/tally.h"
 #include "../call/call.h"
-#include "carriers.h"
+#include "../base/carriers.h"
 
 typedef struct summary summary;
 

@@ -1,0 +1,172 @@
+/* diag.h -- the diagnosis stage (issue 5): for every call, who in the path refused it and
+ * why (a verdict decided by a readable rule table, src/diag/rules.c), and across calls, per
+ * caller ID x carrier and per carrier over time, since when a number is flagged, what policy
+ * each carrier evidently applies, and the plan: remediations ranked by calls affected.
+ *
+ * Two phases, so that a call's verdict can use evidence from other calls (what a carrier
+ * does to unsigned calls in general; when a number became flagged) with bounded memory and
+ * independently of the order the input files were given in (they are merged by time):
+ *
+ *   phase 1, as calls end:  diag_facts_from(record, signals) -> diag_learn(d, facts)
+ *                           and the caller spills the fixed-size facts (fwrite) to a temp file;
+ *   between:                diag_finalize(d): carrier policies, onsets, thresholds;
+ *   phase 2, per spilled:   diag_decide(d, facts, &verdict) -> diag_tally(d, facts, &verdict)
+ *                           (and the verdict is added to the call's NDJSON record);
+ *   then:                   diag_text / diag_json_keys / diag_csv_* report it.
+ *
+ * Memory: aggregates are sized by carriers x caller IDs x time buckets (all capped; overflow
+ * is counted and reported), never by calls. Facts are plain data (no pointers), so they can
+ * be written to and read from a file as they are.
+ */
+#ifndef SX_DIAG_H
+#define SX_DIAG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../base/sx.h"
+#include "../call/call.h"
+#include "../base/carriers.h"
+#include "../signal/signal.h"
+
+/* ---- Vocabulary (stable: scripts rely on these names; docs/diagnosis.md) ---- */
+
+/* Who in the path refused the call. */
+#define DIAG_BLOCKERS(X)                                                               \
+    X(DIAG_BY_NONE, "none", "not refused (answered, or ended by the caller)")          \
+    X(DIAG_BY_OWN, "own_side", "the caller's own SBC, dialer or signer")               \
+    X(DIAG_BY_NETWORK, "network", "a carrier's policy (intermediate or terminating)")  \
+    X(DIAG_BY_ANALYTICS, "analytics", "an analytics engine (spam filter) in the path") \
+    X(DIAG_BY_CALLEE, "callee", "the called person or their device")                   \
+    X(DIAG_BY_UNKNOWN, "unknown", "the evidence does not say")
+enum diag_blocker {
+#define DIAG_ENUM3(sym, name, desc) sym,
+    DIAG_BLOCKERS(DIAG_ENUM3) DIAG_BY__COUNT
+};
+
+/* Why: exactly one cause per call. */
+#define DIAG_CAUSES(X)                                                                           \
+    X(DIAG_C_ANSWERED, "answered", "the call was answered")                                      \
+    X(DIAG_C_BUSY, "busy", "the callee was busy (486/600)")                                      \
+    X(DIAG_C_NO_ANSWER, "no_answer", "rang, not answered (480/487 after ringing, caller CANCEL)") \
+    X(DIAG_C_CALLEE_DECLINED, "callee_declined", "a person declined after ringing (603)")        \
+    X(DIAG_C_CALLEE_UNWANTED, "callee_unwanted", "the callee marked the caller unwanted (607)")  \
+    X(DIAG_C_UNSIGNED_CALL, "unsigned_call", "refused because the INVITE carried no Identity")   \
+    X(DIAG_C_LOW_ATTESTATION, "low_attestation", "refused because attestation was B or C")       \
+    X(DIAG_C_STALE_IDENTITY, "stale_identity", "PASSporT iat too old when sent (403 Stale Date)") \
+    X(DIAG_C_IDENTITY_BAD_SIGNATURE, "identity_bad_signature", "the PASSporT does not verify")   \
+    X(DIAG_C_IDENTITY_TN_MISMATCH, "identity_tn_mismatch", "orig/dest in PASSporT differ from the call") \
+    X(DIAG_C_IDENTITY_CERT_UNREACHABLE, "identity_cert_unreachable", "x5u certificate could not be fetched (436)") \
+    X(DIAG_C_IDENTITY_CERT_UNTRUSTED, "identity_cert_untrusted", "certificate untrusted or expired (437)") \
+    X(DIAG_C_ANALYTICS_REJECTED, "analytics_rejected", "an analytics engine rejected it (608, fast automated decline)") \
+    X(DIAG_C_CALLER_ID_REPUTATION, "caller_id_reputation", "the caller ID is flagged at that carrier") \
+    X(DIAG_C_NETWORK_BLOCKLIST, "network_blocklist", "a network blocklist (603+ Network Blocked)") \
+    X(DIAG_C_INVALID_CALLER_ID, "invalid_caller_id", "the caller ID is impossible under NANP/E.164") \
+    X(DIAG_C_ANONYMOUS_REJECTED, "anonymous_rejected", "the callee refuses anonymous calls (433)") \
+    X(DIAG_C_INVALID_DESTINATION, "invalid_destination", "the number dialed does not exist (404/484/410/604)") \
+    X(DIAG_C_CAPACITY, "capacity", "no capacity (503 and kin)")                                   \
+    X(DIAG_C_NO_RESPONSE, "no_response", "no final response (timeouts, 408)")                     \
+    X(DIAG_C_ROUTE_FAILURE, "route_failure", "other server failure (5xx)")                        \
+    X(DIAG_C_AUTH_FAILURE, "auth_failure", "401/407 challenge not resolved")                      \
+    X(DIAG_C_CODEC_MISMATCH, "codec_mismatch", "no common media (488/606)")                       \
+    X(DIAG_C_OWN_POLICY, "own_policy", "refused by the caller's own side")                        \
+    X(DIAG_C_OTHER, "other", "none of the above")
+enum diag_cause {
+    DIAG_CAUSES(DIAG_ENUM3) DIAG_C__COUNT
+};
+#undef DIAG_ENUM3
+
+const char *diag_blocker_name(int b);
+const char *diag_cause_name(int c);
+const char *diag_cause_desc(int c);
+
+/* ---- Per-call facts: what the rules read. Fixed size, no pointers (spilled to disk). ---- */
+
+#define DIAG_TN 16
+#define DIAG_NAME 48
+#define DIAG_PHRASE 40
+#define DIAG_URL 96
+
+typedef struct diag_facts {
+    uint64_t seq;              /* order the call was emitted in phase 1 */
+    sx_time start;             /* first INVITE */
+    char call_id[64];          /* for the report's example calls (cut if longer) */
+    char caller[DIAG_TN];      /* canonical E.164 digits ("" if not a number) */
+    char caller_raw[DIAG_NAME];/* the user part as written (anonymous, alphanumerics...) */
+    char callee[DIAG_TN];
+    sx_addr next_hop;          /* where the first INVITE went */
+    uint16_t next_hop_port;
+    sx_addr final_addr;        /* who sent the final response */
+    uint16_t final_port;
+    uint16_t final_code;       /* 0 = none */
+    char phrase[DIAG_PHRASE];  /* reason phrase of the final response */
+    int16_t q850;              /* Q.850 cause in a Reason, -1 */
+    int16_t sip_cause;         /* SIP cause in a Reason, -1 */
+    int16_t stir_cause;        /* RFC 9410 STIR Reason cause, -1 */
+    int32_t final_ms, first_18x_ms, answer_ms, talk_ms; /* -1 when not applicable */
+    uint8_t rang;              /* some 18x */
+    uint8_t early_media;
+    uint8_t challenged, challenge_unresolved;
+    uint8_t no_final_response;
+    uint8_t end;               /* enum call_end */
+    uint8_t ended_by;          /* CALL_BY_* */
+    uint16_t invite_retransmissions;
+    uint8_t has_identity;      /* number of distinct Identity values */
+    char attest;               /* 'A', 'B', 'C', 0 when none */
+    int8_t signature;          /* best enum stir_sig, -1 when no Identity */
+    uint64_t stir_findings;    /* stir_findings bits (union over identities) */
+    int64_t iat_age_s;         /* age of iat when sent, INT64_MIN if unknown */
+    uint8_t network_blocked;   /* 603+ */
+    char blocked_by_party[DIAG_NAME]; /* 603+ blocking party, or jCard entity name */
+    char redress[DIAG_URL];    /* 603+ url/tel/email or jCard contact or Call-Info URL */
+    uint8_t jcard;             /* 608 with purpose=jwscard */
+    int8_t implied_stir;       /* sig_implied finding (enum stir finding), -1 */
+    uint8_t verstat;           /* 0 none, 1 passed, 2 failed, 3 no_validation, 4 other */
+} diag_facts;
+
+/* Fills f from a finished call and its signals (s may be NULL when STIR is off). */
+void diag_facts_from(const call_record *r, const sig_result *s, uint64_t seq, diag_facts *f);
+
+/* ---- Verdict ---- */
+
+#define DIAG_MAX_EVIDENCE 4
+#define DIAG_EVIDENCE 200
+
+typedef struct diag_verdict {
+    uint8_t blocked_by;        /* enum diag_blocker */
+    uint8_t cause;             /* enum diag_cause */
+    float confidence;          /* 0..1 */
+    const char *rule;          /* id of the rule that decided ("R06"), static */
+    const char *remediation;   /* one sentence, static */
+    char evidence[DIAG_MAX_EVIDENCE][DIAG_EVIDENCE]; /* exact header lines and facts used */
+    uint8_t nevidence;
+} diag_verdict;
+
+/* Writes ,"verdict":{...} (a call_json_extra_fn-style helper). */
+void diag_verdict_json(const diag_verdict *v, FILE *out, int *first);
+
+/* ---- The engine ---- */
+
+typedef struct diag_config {
+    const carriers *names;     /* --carriers: names peers; may be NULL */
+    sx_time bucket;            /* time bucket of the aggregates (default 15 min) */
+    size_t max_pairs;          /* caller ID x carrier pairs tracked (default 100000) */
+    size_t max_carriers;       /* carriers tracked (default 1024) */
+} diag_config;
+void diag_config_default(diag_config *c);
+
+typedef struct diag diag;
+diag *diag_new(const diag_config *cfg);
+void diag_learn(diag *d, const diag_facts *f);          /* phase 1 */
+void diag_finalize(diag *d);                            /* between the phases */
+void diag_decide(const diag *d, const diag_facts *f, diag_verdict *v); /* phase 2 */
+void diag_tally(diag *d, const diag_facts *f, const diag_verdict *v);  /* phase 2 */
+void diag_free(diag *d);
+
+/* ---- Reports ---- */
+void diag_text(const diag *d, FILE *out);                /* plan, carriers, caller IDs */
+void diag_json_keys(const diag *d, FILE *out, int *first); /* "plan", "carriers", "callers" */
+int diag_csv_callers(const diag *d, const char *path);   /* 0, or -1 (errno) */
+int diag_csv_carriers(const diag *d, const char *path);
+
+#endif

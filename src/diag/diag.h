@@ -122,6 +122,15 @@ typedef struct diag_facts {
     uint8_t jcard;             /* 608 with purpose=jwscard */
     int8_t implied_stir;       /* sig_implied finding (enum stir finding), -1 */
     uint8_t verstat;           /* 0 none, 1 passed, 2 failed, 3 no_validation, 4 other */
+    /* added for the rules' evidence (rules.c): */
+    uint8_t trying;            /* a 100 Trying came back: the next hop took the call on */
+    uint8_t final_from_next_hop; /* final response sent by the first INVITE's destination */
+    uint8_t hops;              /* capture points the first INVITE was seen at */
+    char caller_src[8];        /* "pai" or "from": where the caller came from */
+    char orig_tn[DIAG_TN];     /* orig.tn of the first decoded PASSporT ("" if none) */
+    char dest_tn[DIAG_TN];     /* its first dest.tn */
+    char server[DIAG_NAME];    /* Server (else User-Agent) of the final response */
+    char reason_line[96];      /* first Reason of the final, as "Q.850;cause=21;text=\"...\"" */
 } diag_facts;
 
 /* Fills f from a finished call and its signals (s may be NULL when STIR is off). */
@@ -145,6 +154,86 @@ typedef struct diag_verdict {
 /* Writes ,"verdict":{...} (a call_json_extra_fn-style helper). */
 void diag_verdict_json(const diag_verdict *v, FILE *out, int *first);
 
+typedef struct diag diag;
+
+/* ---- Caller-ID validity (NANP and E.164; reference §4), nanp.c ---- */
+
+enum diag_tn_class {
+    DIAG_TN_GEOGRAPHIC = 0, /* a NANP geographic number, or a plausible non-NANP E.164 */
+    DIAG_TN_TOLL_FREE,      /* 800/833/844/855/866/877/888 */
+    DIAG_TN_PREMIUM,        /* 900 */
+    DIAG_TN_NON_GEOGRAPHIC, /* 5XX, 600, 700, 710, 456 */
+    DIAG_TN_SPECIAL_NXX,    /* 950, 958, 959, 976 (reference marks them unverified) */
+    DIAG_TN_ANONYMOUS,      /* anonymous, restricted, private, unavailable, empty */
+    DIAG_TN_NOT_NUMBER,     /* alphanumeric user part */
+    DIAG_TN_INVALID         /* impossible under NANP / E.164: see reason */
+};
+
+typedef struct diag_tn_check {
+    int tn_class;           /* enum diag_tn_class */
+    int invalid;            /* 1: impossible (a carrier may block it, FCC 2017 R&O) */
+    const char *reason;     /* static: "NPA starts with 0/1", "N11 service code as NXX"...;
+                               "" when nothing to say */
+    int neighbor;           /* NANP caller and callee share NPA-NXX (neighbor spoofing) */
+} diag_tn_check;
+
+/* Checks a caller ID: e164 as in diag_facts.caller (canonical digits or ""), raw the user
+ * part as written (for anonymous vs alphanumeric), callee_e164 for neighbor spoofing (may
+ * be NULL or ""). Never fails. */
+void diag_tn_check_caller(const char *e164, const char *raw, const char *callee_e164,
+                          diag_tn_check *out);
+const char *diag_tn_class_name(int c);
+
+/* ---- Context from other calls (implemented by agg.c, read by the rules) ----
+ * What the aggregates learnt in phase 1 that a single call cannot show. All zero/NULL means
+ * "nothing known": the rules then decide on the call's own evidence. Strings point into d
+ * (or are static) and stay valid while d lives. */
+typedef struct diag_context {
+    const char *carrier;          /* name of the carrier the call was sent to, NULL if unnamed */
+    uint8_t final_from_own;       /* the final response's sender is a peer named "own" or
+                                     "self" in --carriers (diag_peer_is_own) */
+    /* this carrier's evident STIR policy (reference §7 #6, #28) */
+    uint8_t carrier_rejects_unsigned; /* its refusals with unsigned_code go (nearly) only to
+                                         unsigned calls, while signed calls get through */
+    uint16_t unsigned_code;       /* that code (e.g. 403) */
+    uint32_t unsigned_refused, unsigned_calls; /* its unsigned calls refused with it / all */
+    uint32_t signed_refused, signed_calls;     /* its signed calls refused with it / all */
+    uint8_t carrier_rejects_low_attest; /* likewise for B/C attestation vs A */
+    uint16_t low_attest_code;
+    uint32_t low_refused, low_calls, a_refused, a_calls;
+    /* caller ID x carrier onset (issue 5: "calls of a flagged pair get caller_id_reputation") */
+    uint8_t pair_flagged;         /* the pair is flagged AND this call started at or after since */
+    uint8_t pair_at_risk;
+    sx_time pair_since;           /* first call of the sustained block */
+    const char *pair_reason;      /* "velocity 40->310 calls/h", NULL if none */
+} diag_context;
+
+/* Fills ctx for the call f from the aggregates (agg.c, after diag_finalize). */
+void diag_context_of(const diag *d, const diag_facts *f, diag_context *ctx);
+/* 1 when a --carriers name marks a peer as the caller's own side ("own", "self", or a name
+ * starting with "own-" / "self-"). */
+int diag_peer_is_own(const char *name);
+
+/* ---- The rule table (rules.c; docs/diagnosis.md lists it for people) ---- */
+
+typedef struct diag_rule {
+    const char *id;           /* "R06": stable, cited in verdicts and docs */
+    const char *title;        /* short name */
+    uint8_t blocked_by;       /* enum diag_blocker */
+    uint8_t cause;            /* enum diag_cause */
+    float confidence;
+    const char *needs;        /* the evidence it needs, for people */
+    const char *explanation;  /* one line */
+    const char *remediation;  /* one sentence */
+    /* 1 if the rule applies; then it appends the evidence it used to v */
+    int (*match)(const diag_facts *f, const diag_context *c, diag_verdict *v);
+} diag_rule;
+
+/* The table, in evaluation order (first match wins). */
+const diag_rule *diag_rules(size_t *n);
+/* Decides on the call's facts and a context (diag_decide = diag_context_of + this). */
+void diag_decide_ctx(const diag_facts *f, const diag_context *c, diag_verdict *v);
+
 /* ---- The engine ---- */
 
 typedef struct diag_config {
@@ -155,7 +244,6 @@ typedef struct diag_config {
 } diag_config;
 void diag_config_default(diag_config *c);
 
-typedef struct diag diag;
 diag *diag_new(const diag_config *cfg);
 void diag_learn(diag *d, const diag_facts *f);          /* phase 1 */
 void diag_finalize(diag *d);                            /* between the phases */

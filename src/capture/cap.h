@@ -1,6 +1,10 @@
 /* cap.h -- the source stage: frames from pcap/pcapng files, stdin, or a live interface,
  * through libpcap. libpcap's types stay inside this module.
  *
+ * Classic pcap files (not pcapng, not stdin or a pipe) are read by sipdx's own reader
+ * (pcapfile.c) rather than libpcap's per-record fread()s: the same frames, timestamps and
+ * error messages, more than twice as fast, in a fixed ~512 KiB buffer per file.
+ *
  * Several files are merged in timestamp order (a k-way merge over one open handle per
  * file). A truncated or corrupt file ends with a message in cap_err(); every frame read
  * until then has been delivered.
@@ -37,6 +41,10 @@ typedef struct cap cap;
 /* Opens every path ("-" = stdin). Returns NULL and writes a message to err (size errsz)
  * naming the file if one cannot be opened or is not a capture. */
 cap *cap_open_files(const char *const *paths, int n, char *err, size_t errsz);
+/* The same, with flags: CAP_LIBPCAP_ONLY reads every file through libpcap (the reference
+ * the direct reader is tested against). */
+enum { CAP_LIBPCAP_ONLY = 1 };
+cap *cap_open_files_ex(const char *const *paths, int n, int flags, char *err, size_t errsz);
 /* Opens a live interface (promiscuous, snaplen 262144); filter may be NULL. */
 cap *cap_open_live(const char *ifname, const char *filter, char *err, size_t errsz);
 /* Next frame in timestamp order: 1 = got one, 0 = end of all input, -1 = a source failed
@@ -48,6 +56,8 @@ const char *cap_err(const cap *c);
 void cap_progress(const cap *c, uint64_t *done, uint64_t *total);
 /* Number of sources that ended in error (truncated/corrupt). */
 int cap_failed_sources(const cap *c);
+/* 1 if that source is read by the direct reader, 0 if through libpcap. */
+int cap_direct_read(const cap *c, int source);
 /* Link type (SX_LINK_*) of one source, -1 if out of range. */
 int cap_linktype(const cap *c, int source);
 /* Makes a blocked cap_next() on a live capture return 0 soon (call from a signal handler:

@@ -1,0 +1,155 @@
+/* pcapfile.c -- classic pcap files read by sipdx itself: the fast path of the source stage.
+ *
+ * Why: libpcap makes two fread()s per record, copying each one twice (into stdio's buffer,
+ * then into its own), which costs about as much CPU as the whole packet stage. This reader
+ * reads the file in 256 KiB pread()s into one buffer and hands out records in place: one
+ * copy by the kernel, then the records are parsed while still in the CPU cache.
+ * (A memory mapping was measured too, on a 4.5 GB file in the page cache: walking the
+ * headers alone ran at ~1.9 GB/s of CPU against ~4.6 GB/s this way; page faults and TLB
+ * misses on a fresh page every few records cost more than the copy.)
+ *
+ * libpcap stays the reference: this reader takes only files whose every record it reads
+ * as libpcap 1.10's sf-pcap.c does, messages included
+ * (format: https://www.tcpdump.org/manpages/pcap-savefile.5.txt):
+ *  - caplen > 262144 (libpcap's maximum for the link types sipdx decodes) is an error;
+ *  - caplen > the file's snapshot length (but within the maximum) is cut to the snapshot
+ *    length, the rest of the record skipped;
+ *  - a record header or data that runs past the end of the file is an error;
+ *  - nanosecond timestamps are divided down to microseconds; seconds are unsigned (libpcap
+ *    1.10 reads them signed, which differs only after 2038).
+ * Memory: one buffer of CHUNK + 256 KiB per file, whatever the file size.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cap_int.h"
+
+enum {
+    MAGIC_USEC = 0xa1b2c3d4,
+    MAGIC_NSEC = 0xa1b23c4d,
+    FILE_HDR = 24,
+    REC_HDR = 16,
+    MAX_CAPLEN = 262144, /* libpcap's MAXIMUM_SNAPLEN */
+};
+/* Bytes asked of each read: small enough that a chunk is still in L2 when it is parsed. */
+#define CHUNK ((size_t)256 << 10)
+#define BUF_SIZE (CHUNK + REC_HDR + MAX_CAPLEN)
+
+static uint32_t rd32(const uint8_t *p, int swapped) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return swapped ? __builtin_bswap32(v) : v;
+}
+
+static uint16_t rd16(const uint8_t *p, int swapped) {
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return swapped ? __builtin_bswap16(v) : v;
+}
+
+int direct_open(cap_direct *d, int fd, uint32_t snap) {
+    memset(d, 0, sizeof *d);
+    d->fd = -1;
+    uint8_t h[FILE_HDR];
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+    if (pread(fd, h, sizeof h, 0) != (ssize_t)sizeof h) return -1;
+    uint32_t magic;
+    memcpy(&magic, h, 4);
+    int swapped = magic == __builtin_bswap32(MAGIC_USEC) || magic == __builtin_bswap32(MAGIC_NSEC);
+    if (swapped) magic = __builtin_bswap32(magic);
+    if (magic != MAGIC_USEC && magic != MAGIC_NSEC) return -1;
+    /* 2.4 only: libpcap swaps caplen and len in older versions (or guesses, for 2.3) */
+    if (rd16(h + 4, swapped) != 2 || rd16(h + 6, swapped) != 4) return -1;
+    d->buf = malloc(BUF_SIZE);
+    if (!d->buf) return -1;
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    d->fd = fd;
+    d->foff = FILE_HDR;
+    d->snap = snap;
+    d->swapped = swapped;
+    d->nano = magic == MAGIC_NSEC;
+    return 0;
+}
+
+/* Makes at least `need` bytes available at buf[pos] unless the file ends first. Moves the
+ * unread tail (less than one record) to the front: the frame handed out before is no longer
+ * in use once the next one is asked for (cap.h: valid until the next cap_next()). Returns 0,
+ * or -1 on a read error (message in err). */
+static int refill(cap_direct *d, size_t need, char *err, size_t errsz) {
+    size_t left = d->have - d->pos;
+    memmove(d->buf, d->buf + d->pos, left);
+    d->pos = 0;
+    d->have = left;
+    while (d->have < need) {
+        ssize_t got = pread(d->fd, d->buf + d->have, BUF_SIZE - d->have, (off_t)d->foff);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            snprintf(err, errsz, "error reading dump file: %s", strerror(errno));
+            return -1;
+        }
+        if (got == 0) break; /* end of file */
+        d->have += (size_t)got;
+        d->foff += (uint64_t)got;
+    }
+    return 0;
+}
+
+int direct_next(cap_direct *d, cap_rec *r, char *err, size_t errsz) {
+    if (d->have - d->pos < REC_HDR) {
+        if (refill(d, CHUNK, err, errsz) != 0) return -1;
+        size_t left = d->have - d->pos;
+        if (left == 0) return 0;
+        if (left < REC_HDR) {
+            snprintf(err, errsz,
+                     "truncated dump file; tried to read %d header bytes, only got %zu", REC_HDR,
+                     left);
+            return -1;
+        }
+    }
+    const uint8_t *h = d->buf + d->pos;
+    uint32_t caplen = rd32(h + 8, d->swapped);
+    if (caplen > MAX_CAPLEN) {
+        if (caplen > d->snap)
+            snprintf(err, errsz, "invalid packet capture length %u, bigger than snaplen of %u",
+                     caplen, d->snap);
+        else
+            snprintf(err, errsz, "invalid packet capture length %u, bigger than maximum of %u",
+                     caplen, (unsigned)MAX_CAPLEN);
+        return -1;
+    }
+    if (d->have - d->pos < REC_HDR + (size_t)caplen) {
+        if (refill(d, REC_HDR + (size_t)caplen, err, errsz) != 0) return -1;
+        h = d->buf; /* refill moved the record to the front */
+        size_t left = d->have - REC_HDR;
+        if (left < caplen) {
+            /* libpcap reads the first snapshot-length bytes of an oversized record first,
+             * and names that length if they are already missing */
+            snprintf(err, errsz,
+                     "truncated dump file; tried to read %u captured bytes, only got %zu",
+                     caplen > d->snap && left < d->snap ? d->snap : caplen, left);
+            return -1;
+        }
+    }
+    uint32_t sub = rd32(h + 4, d->swapped);
+    r->ts = (sx_time)rd32(h, d->swapped) * SX_SEC + (sx_time)(d->nano ? sub / 1000 : sub);
+    r->data = h + REC_HDR;
+    r->caplen = caplen > d->snap ? d->snap : caplen;
+    r->wirelen = rd32(h + 12, d->swapped);
+    d->pos += REC_HDR + (size_t)caplen;
+    return 1;
+}
+
+uint64_t direct_offset(const cap_direct *d) { return d->foff - (d->have - d->pos); }
+
+void direct_close(cap_direct *d) {
+    if (d->fd >= 0) close(d->fd);
+    free(d->buf);
+    memset(d, 0, sizeof *d);
+    d->fd = -1;
+}

@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         memset(&b, 0, sizeof b);
         memset(&j, 0, sizeof j);
         if (sip_parse_reason(lines[i], &sr) == 0)
-            reasons[r.nreasons++] = (call_reason){sr.protocol, sr.cause, sr.text, sr.location};
+            reasons[r.nreasons++] = (call_reason){sr.protocol, sr.cause, sr.text, sr.location, sr.params};
         if (sip_parse_callinfo(lines[i], &ci) == 0)
             info[r.ncall_info++] = (call_info_ref){ci.uri, ci.purpose.n ? ci.purpose : SX_SV_LIT("jwscard")};
         sig_parse_blocked_text(lines[i], &b);

@@ -406,6 +406,7 @@ static void set_final(ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
         o->cause = pr.cause;
         o->text = ar_sv(&c->ar, pr.text);
         o->location = ar_sv(&c->ar, pr.location);
+        o->params = ar_sv(&c->ar, pr.params);
     }
     r->warning = ar_sv(&c->ar, sip_hdr_first(m, SIP_H_WARNING));
     uint32_t secs;

@@ -91,6 +91,7 @@ typedef struct call_reason {
     int cause;      /* -1 when absent */
     sx_sv text;
     sx_sv location; /* RFC 8606 */
+    sx_sv params;   /* every reason-param as written (RFC 9410 ppi...), without the first ';' */
 } call_reason;
 
 typedef struct call_info_ref {

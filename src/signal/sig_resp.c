@@ -198,11 +198,10 @@ static const char *reason_meaning(const sig_reason *s) {
     return NULL;
 }
 
-/* The Reason parameters beyond cause/text/location are not kept by the call record, so the
- * RFC 9410 ppi is read from the text when an element put it there; see docs/signals.md. */
+/* RFC 9410 §5: ppi names the failed PASSporT (its compact form, or at least its signature). */
 static sx_sv reason_ppi(const call_reason *cr) {
-    (void)cr;
-    return SX_SV_NULL;
+    sx_sv v;
+    return cr->params.n && sip_param(cr->params, "ppi", &v) ? v : SX_SV_NULL;
 }
 
 static void note_reasons(const call_record *r, sig_result *o) {

@@ -184,9 +184,15 @@ static void record(int64_t sent_after_iat, int final, const char *phrase) {
 
 static void add_identity(const char *v) { IDS[R.nidentity++] = sv(v); }
 
-static void add_reason(const char *proto, int cause, const char *text, const char *loc) {
+static void add_reason_p(const char *proto, int cause, const char *text, const char *loc,
+                         const char *params) {
     REASONS[R.nreasons++] = (call_reason){sv(proto), cause, text ? sv(text) : SX_SV_NULL,
-                                          loc ? sv(loc) : SX_SV_NULL};
+                                          loc ? sv(loc) : SX_SV_NULL,
+                                          params ? sv(params) : SX_SV_NULL};
+}
+
+static void add_reason(const char *proto, int cause, const char *text, const char *loc) {
+    add_reason_p(proto, cause, text, loc, NULL);
 }
 
 /* The record's JSON with the signal keys, parsed back. */
@@ -537,6 +543,40 @@ static void test_reasons(void) {
     CHECK(sig_implied_of(428, SX_SV_NULL, &im) && !strcmp(im.name, "identity_missing"));
 }
 
+/* RFC 9410: the call went on; Reason: STIR names the failed Identity by its ppi. */
+static void test_stir_reason_ppi(stir_verifier *v) {
+    char good[4096], bad[4096], tmp[4096], params[600];
+    identity(GOOD, "A", CALLER, CALLEE, NOW, good, sizeof good);
+    identity(GOOD, "A", CALLER, CALLEE, NOW, tmp, sizeof tmp);
+    tamper_orig(tmp, "12025550199", bad, sizeof bad);
+    const char *d1 = strchr(bad, '.'), *d2 = strchr(d1 + 1, '.'), *semi = strchr(d2, ';');
+    /* ppi = compact form "header..signature" of the failed PASSporT */
+    snprintf(params, sizeof params, "cause=438;text=\"Invalid Identity Header\";ppi=\"%.*s..%.*s\"",
+             (int)(d1 - bad), bad, (int)(semi - d2 - 1), d2 + 1);
+    record(2, 200, "OK");
+    add_identity(good);
+    add_identity(bad);
+    add_reason_p("STIR", 438, "Invalid Identity Header", NULL, params);
+    sig_analyze(&R, v, 1, &RES);
+    CHECK(RES.stir_reason.present);
+    CHECK_INT(RES.stir_reason.identity, 1);
+    CHECK_INT(RES.ids[1].sig, STIR_SIG_INVALID);
+    CHECK_INT(RES.signature, STIR_SIG_VALID);
+    CHECK_STR(RES.implied.name, "invalid_identity");
+    json_t *j = record_json(&RES);
+    json_t *st = json_object_get(json_object_get(j, "signals"), "stir_reason");
+    CHECK_INT(json_integer_value(json_object_get(st, "identity")), 1);
+    CHECK(strstr(json_string_value(json_object_get(st, "ppi")), "..") != NULL);
+    json_decref(j);
+    /* a ppi naming no Identity of the call */
+    record(2, 200, "OK");
+    add_identity(good);
+    add_reason_p("STIR", 436, NULL, NULL, "cause=436;ppi=\"..AAAA\"");
+    sig_analyze(&R, v, 1, &RES);
+    CHECK_INT(RES.stir_reason.identity, -1);
+    CHECK_STR(RES.implied.name, "bad_identity_info");
+}
+
 static void test_jcard_parsers(void) {
     sig_jcard j;
     memset(&j, 0, sizeof j);
@@ -619,8 +659,13 @@ static void test_end_to_end(void) {
     sip_pair(f, "e2e-valid", good,
              "SIP/2.0 603 Network Blocked\r\nReason: SIP;cause=603;"
              "text=\"v=analytics1;url=https://example.com/r;id=9\";location=LN");
-    sip_pair(f, "e2e-tampered", bad,
-             "SIP/2.0 438 Invalid Identity Header\r\nReason: Q.850;cause=21;text=\"Call Rejected\"");
+    char resp[1024];
+    const char *d2 = strrchr(bad, '.'), *semi = strchr(d2, ';');
+    snprintf(resp, sizeof resp,
+             "SIP/2.0 438 Invalid Identity Header\r\nReason: Q.850;cause=21;text=\"Call Rejected\"\r\n"
+             "Reason: STIR;cause=438;text=\"Invalid Identity Header\";ppi=\"..%.*s\"",
+             (int)(semi - d2 - 1), d2 + 1);
+    sip_pair(f, "e2e-tampered", bad, resp);
     fclose(f);
     for (int jobs = 1; jobs <= 2; jobs++) {
         char cmd[1024];
@@ -649,6 +694,9 @@ static void test_end_to_end(void) {
             CHECK_STR(json_string_value(json_object_get(im, "name")), "invalid_identity");
             json_t *r0 = json_array_get(json_object_get(json_object_get(t, "signals"), "reasons"), 0);
             CHECK_STR(json_string_value(json_object_get(r0, "meaning")), "call rejected");
+            json_t *sr = json_object_get(json_object_get(t, "signals"), "stir_reason");
+            CHECK_INT(json_integer_value(json_object_get(sr, "identity")), 0);
+            CHECK_INT(json_integer_value(json_object_get(sr, "cause")), 438);
         }
         for (int i = 0; i < n; i++) json_decref(calls[i]);
     }
@@ -666,6 +714,7 @@ int main(void) {
         test_counts(v);
         test_deferred(v);
         test_jcard(v);
+        test_stir_reason_ppi(v);
     }
     test_blocked();
     test_reasons();

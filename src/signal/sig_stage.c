@@ -157,6 +157,7 @@ static void finish_in_flight(sig_stage *s) {
         sig_finish(&sl->res);
         count(&s->st, &sl->res);
         if (sl->json) write_res(&sl->res, sl->json, sl->len, sl->out);
+        if (s->o.on_result) s->o.on_result(s->o.ud, &sl->res);
         free(sl->json);
         sl->json = NULL;
     }
@@ -226,6 +227,7 @@ void sig_stage_call(sig_stage *s, const call_record *r, FILE *out) {
         sig_analyze(r, s->ver[0], s->o.verify, s->inline_res);
         count(&s->st, s->inline_res);
         if (out) call_record_json_ex(r, out, sig_json_extra, s->inline_res);
+        if (s->o.on_result) s->o.on_result(s->o.ud, s->inline_res);
         return;
     }
     batch *bt = &s->b[s->cur];

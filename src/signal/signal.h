@@ -192,6 +192,11 @@ typedef struct sig_stage_opts {
     const char *x5u_map, *cert_dir, *trust; /* certificate sources (stir_verifier_opts) */
     int verify;                             /* 0: --no-verify */
     int jobs;                               /* verification threads (1 = inline) */
+    /* Optional: called once per call, in call order, when its result is final (signatures
+     * checked), right after its record is written. The diagnosis stage (src/diag) reads it;
+     * the record itself may be gone by then (jobs > 1). */
+    void (*on_result)(void *ud, const sig_result *res);
+    void *ud;
 } sig_stage_opts;
 
 typedef struct sig_stats {

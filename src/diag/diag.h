@@ -131,10 +131,16 @@ typedef struct diag_facts {
     char dest_tn[DIAG_TN];     /* its first dest.tn */
     char server[DIAG_NAME];    /* Server (else User-Agent) of the final response */
     char reason_line[96];      /* first Reason of the final, as "Q.850;cause=21;text=\"...\"" */
+    uint16_t implied_code;     /* sig_implied code: 428/436/437/438/403 (Stale Date), 0 */
 } diag_facts;
 
 /* Fills f from a finished call and its signals (s may be NULL when STIR is off). */
 void diag_facts_from(const call_record *r, const sig_result *s, uint64_t seq, diag_facts *f);
+/* The signal half alone (facts.c): fills f's STIR and response-signal fields from s, so that
+ * diag_facts_from(r, NULL, ...) then diag_facts_add_signals(s, f) == diag_facts_from(r, s).
+ * analyze -j N needs the split: the record is gone when the signatures are verified
+ * (sig_stage_opts.on_result). */
+void diag_facts_add_signals(const sig_result *s, diag_facts *f);
 
 /* ---- Verdict ---- */
 
@@ -256,5 +262,64 @@ void diag_text(const diag *d, FILE *out);                /* plan, carriers, call
 void diag_json_keys(const diag *d, FILE *out, int *first); /* "plan", "carriers", "callers" */
 int diag_csv_callers(const diag *d, const char *path);   /* 0, or -1 (errno) */
 int diag_csv_carriers(const diag *d, const char *path);
+
+/* ---- Aggregates: queries (agg.c; for tests and the HTML report) ---- */
+
+#define DIAG_STATUSES(X)                                                                  \
+    X(DIAG_ST_CLEAN, "clean", "no sign of a reputation problem at this carrier")         \
+    X(DIAG_ST_AT_RISK, "at_risk", "rising volume, short calls or a few analytics refusals") \
+    X(DIAG_ST_FLAGGED, "flagged", "a sustained block of reputation refusals until the end")
+enum diag_status {
+#define DIAG_ENUM3S(sym, name, desc) sym,
+    DIAG_STATUSES(DIAG_ENUM3S) DIAG_ST__COUNT
+#undef DIAG_ENUM3S
+};
+const char *diag_status_name(int s);
+
+#define DIAG_REASON 320
+/* One caller ID x carrier after diag_finalize. */
+typedef struct diag_pair_info {
+    int status;                /* enum diag_status */
+    sx_time since;             /* flagged: start of the first call of the sustained block; else 0 */
+    sx_time first, last;       /* first and last call start seen */
+    uint64_t attempts, answered, blocked, short_calls;
+    double peak_per_hour, mean_per_hour;
+    char reason[DIAG_REASON];  /* why, with numbers ("" when clean) */
+} diag_pair_info;
+/* 0 and *out filled, or -1 when the pair is not tracked. carrier: the --carriers name or
+ * the next hop's address as text. */
+int diag_pair_get(const diag *d, const char *caller, const char *carrier, diag_pair_info *out);
+
+/* A carrier's evident policies (filled by diag_finalize), one sentence each with numbers. */
+#define DIAG_POLICIES(X)                                                                  \
+    X(DIAG_P_REJECTS_UNSIGNED, "rejects_unsigned")                                        \
+    X(DIAG_P_REJECTS_LOW_ATTEST, "rejects_low_attestation")                               \
+    X(DIAG_P_IAT_FRESHNESS, "enforces_iat_freshness")                                     \
+    X(DIAG_P_ANALYTICS_608, "analytics_608")                                              \
+    X(DIAG_P_BLOCKLIST_603PLUS, "blocklist_603plus")                                     \
+    X(DIAG_P_FAST_DECLINE, "fast_603_decline")                                            \
+    X(DIAG_P_CONCURRENCY, "concurrency_limit")                                            \
+    X(DIAG_P_INVALID_CALLER, "blocks_invalid_caller_ids")
+enum diag_policy {
+#define DIAG_ENUM2P(sym, name) sym,
+    DIAG_POLICIES(DIAG_ENUM2P) DIAG_P__COUNT
+#undef DIAG_ENUM2P
+};
+const char *diag_policy_name(int p);
+#define DIAG_SENTENCE 256
+/* Writes the carrier's policy sentence for p into buf and returns 1, or 0 when the carrier
+ * does not evidently apply p (or is unknown). */
+int diag_carrier_policy(const diag *d, const char *carrier, int p, char *buf, size_t n);
+
+typedef struct diag_counts {
+    uint64_t learnt, tallied;        /* calls through diag_learn / diag_tally */
+    uint64_t carriers, pairs;        /* tracked */
+    uint64_t carrier_overflow;       /* calls whose carrier was beyond max_carriers
+                                        (counted under the carrier "(other)") */
+    uint64_t pair_overflow;          /* calls whose caller x carrier was beyond max_pairs */
+    uint64_t flagged, at_risk;       /* pairs */
+    uint64_t plan_items;
+} diag_counts;
+void diag_counts_get(const diag *d, diag_counts *out);
 
 #endif

@@ -1,8 +1,8 @@
 /* hdr.c -- header names (long and compact forms), method names, and header iteration.
  *
- * Name lookup runs once per header line on the hot path, so it switches on the length and
- * compares only the few names of that length (at most six), first character first, instead
- * of a strcasecmp loop over every known name.
+ * Name lookup runs once per header line on the hot path, so it reads one slot of a perfect
+ * hash and compares one candidate a word at a time, instead of a strcasecmp loop over every
+ * known name.
  */
 #include "sip_int.h"
 
@@ -24,20 +24,6 @@ const uint8_t sip_cc[256] = {
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 };
-
-/* Compares n bytes of token characters s with a lower-case literal, 8 bytes at a time. */
-static int ieq_lower(const char *s, const char *lit, size_t n) {
-    const uint64_t lower = 0x2020202020202020ull;
-    for (; n >= 8; s += 8, lit += 8, n -= 8) {
-        uint64_t a, b;
-        memcpy(&a, s, 8);
-        memcpy(&b, lit, 8);
-        if ((a | lower) != b) return 0;
-    }
-    for (size_t i = 0; i < n; i++)
-        if ((s[i] | 0x20) != lit[i]) return 0;
-    return 1;
-}
 
 /* ---- header names ---- */
 
@@ -104,66 +90,83 @@ static const uint8_t compact[26] = {
     ['y' - 'a'] = SIP_H_IDENTITY,
 };
 
-/* Long names grouped by length; lower case for ieq_lower(). */
-typedef struct { const char *name; uint8_t id; } name_id;
-#define NI(s, id) {s, id}
-static const name_id len2[] = {NI("to", SIP_H_TO)};
-static const name_id len3[] = {NI("via", SIP_H_VIA)};
-static const name_id len4[] = {NI("from", SIP_H_FROM), NI("cseq", SIP_H_CSEQ), NI("date", SIP_H_DATE)};
-static const name_id len5[] = {NI("route", SIP_H_ROUTE), NI("event", SIP_H_EVENT),
-                               NI("x-cid", SIP_H_X_CID)};
-static const name_id len6[] = {NI("reason", SIP_H_REASON), NI("server", SIP_H_SERVER)};
-static const name_id len7[] = {NI("call-id", SIP_H_CALL_ID), NI("contact", SIP_H_CONTACT),
-                               NI("warning", SIP_H_WARNING), NI("require", SIP_H_REQUIRE),
-                               NI("privacy", SIP_H_PRIVACY), NI("subject", SIP_H_SUBJECT)};
-static const name_id len8[] = {NI("identity", SIP_H_IDENTITY), NI("refer-to", SIP_H_REFER_TO)};
-static const name_id len9[] = {NI("call-info", SIP_H_CALL_INFO), NI("supported", SIP_H_SUPPORTED),
-                               NI("diversion", SIP_H_DIVERSION)};
-static const name_id len10[] = {NI("user-agent", SIP_H_USER_AGENT),
-                                NI("session-id", SIP_H_SESSION_ID)};
-static const name_id len11[] = {NI("retry-after", SIP_H_RETRY_AFTER),
-                                NI("referred-by", SIP_H_REFERRED_BY)};
-static const name_id len12[] = {NI("content-type", SIP_H_CONTENT_TYPE),
-                                NI("max-forwards", SIP_H_MAX_FORWARDS),
-                                NI("record-route", SIP_H_RECORD_ROUTE),
-                                NI("feature-caps", SIP_H_FEATURE_CAPS),
-                                NI("history-info", SIP_H_HISTORY_INFO),
-                                NI("allow-events", SIP_H_ALLOW_EVENTS)};
-static const name_id len14[] = {NI("content-length", SIP_H_CONTENT_LENGTH),
-                                NI("accept-contact", SIP_H_ACCEPT_CONTACT),
-                                NI("reject-contact", SIP_H_REJECT_CONTACT)};
-static const name_id len15[] = {NI("session-expires", SIP_H_SESSION_EXPIRES)};
-static const name_id len16[] = {NI("content-encoding", SIP_H_CONTENT_ENCODING)};
-static const name_id len17[] = {NI("p-charging-vector", SIP_H_P_CHARGING_VECTOR)};
-static const name_id len19[] = {NI("p-asserted-identity", SIP_H_PAI),
-                                NI("request-disposition", SIP_H_REQUEST_DISPOSITION)};
-static const name_id len20[] = {NI("p-preferred-identity", SIP_H_PPI)};
-#undef NI
+/* Long names in a 128-slot perfect hash of (length, first and last character folded to lower
+ * case): slot = (8 * len + first + 3 * last) & 127, which no two names share (checked by
+ * test_sip's round trip of every name). One slot read and one word-wise compare replace a
+ * walk over the candidates of a length. Names are lower case, zero-padded to 24 bytes so
+ * the compare may read whole words of them. */
+typedef struct { uint8_t len, id; char name[22]; } hname;
+static const hname by_hash[128] = {
+    [1] = {12, SIP_H_RECORD_ROUTE, "record-route"},
+    [7] = {7, SIP_H_SUBJECT, "subject"},
+    [11] = {14, SIP_H_CONTENT_LENGTH, "content-length"},
+    [19] = {7, SIP_H_PRIVACY, "privacy"},
+    [20] = {8, SIP_H_IDENTITY, "identity"},
+    [21] = {12, SIP_H_HISTORY_INFO, "history-info"},
+    [24] = {16, SIP_H_CONTENT_ENCODING, "content-encoding"},
+    [26] = {12, SIP_H_ALLOW_EVENTS, "allow-events"},
+    [31] = {12, SIP_H_FEATURE_CAPS, "feature-caps"},
+    [32] = {11, SIP_H_RETRY_AFTER, "retry-after"},
+    [33] = {10, SIP_H_USER_AGENT, "user-agent"},
+    [38] = {12, SIP_H_MAX_FORWARDS, "max-forwards"},
+    [45] = {14, SIP_H_ACCEPT_CONTACT, "accept-contact"},
+    [49] = {3, SIP_H_VIA, "via"},
+    [51] = {4, SIP_H_DATE, "date"},
+    [53] = {11, SIP_H_REFERRED_BY, "referred-by"},
+    [62] = {14, SIP_H_REJECT_CONTACT, "reject-contact"},
+    [68] = {15, SIP_H_SESSION_EXPIRES, "session-expires"},
+    [71] = {7, SIP_H_CALL_ID, "call-id"},
+    [73] = {5, SIP_H_ROUTE, "route"},
+    [76] = {5, SIP_H_X_CID, "x-cid"},
+    [77] = {4, SIP_H_FROM, "from"},
+    [78] = {17, SIP_H_P_CHARGING_VECTOR, "p-charging-vector"},
+    [81] = {2, SIP_H_TO, "to"},
+    [84] = {19, SIP_H_REQUEST_DISPOSITION, "request-disposition"},
+    [86] = {4, SIP_H_CSEQ, "cseq"},
+    [89] = {7, SIP_H_REQUIRE, "require"},
+    [100] = {7, SIP_H_WARNING, "warning"},
+    [103] = {9, SIP_H_SUPPORTED, "supported"},
+    [105] = {5, SIP_H_EVENT, "event"},
+    [108] = {6, SIP_H_REASON, "reason"},
+    [111] = {10, SIP_H_SESSION_ID, "session-id"},
+    [114] = {12, SIP_H_CONTENT_TYPE, "content-type"},
+    [115] = {19, SIP_H_PAI, "p-asserted-identity"},
+    [118] = {9, SIP_H_DIVERSION, "diversion"},
+    [119] = {7, SIP_H_CONTACT, "contact"},
+    [120] = {9, SIP_H_CALL_INFO, "call-info"},
+    [121] = {6, SIP_H_SERVER, "server"},
+    [123] = {20, SIP_H_PPI, "p-preferred-identity"},
+    [127] = {8, SIP_H_REFER_TO, "refer-to"},
+};
 
-int sip_hdr_lookup(const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (!sip_is(s[i], SIP_CC_TOKEN)) return SIP_H_OTHER;
-    return sip_hdr_lookup_token(s, n);
+/* s[0..n) equals the padded lower-case name lit, ignoring case (n >= 2). Overlapping loads
+ * cover the tail, so no read leaves s[0..n) or lit[0..24). */
+static int hname_eq(const char *s, size_t n, const char *lit) {
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8)
+            if (!sip_ieq_word(sip_load8(s + i), sip_load8(lit + i))) return 0;
+        return sip_ieq_word(sip_load8(s + n - 8), sip_load8(lit + n - 8));
+    }
+    if (n >= 4)
+        return sip_ieq_word(sip_load4(s), sip_load4(lit)) &&
+               sip_ieq_word(sip_load4(s + n - 4), sip_load4(lit + n - 4));
+    return sip_ieq_word(sip_load2(s), sip_load2(lit)) &&
+           sip_ieq_word(sip_load2(s + n - 2), sip_load2(lit + n - 2));
 }
 
+/* The compare is exact (case folds only where the name has a letter), so a name that is not
+ * all token characters can match nothing: no separate token check is needed. */
+int sip_hdr_lookup(const char *s, size_t n) { return sip_hdr_lookup_token(s, n); }
+
 int sip_hdr_lookup_token(const char *s, size_t n) {
-    const name_id *t;
-    size_t cnt;
-#define LEN(k) case k: t = len##k; cnt = sizeof len##k / sizeof len##k[0]; break;
-    switch (n) {
-    case 1: {
-        int c = s[0] | 0x20;
+    if (n == 1) {
+        int c = (unsigned char)s[0] | 0x20;
         return (c >= 'a' && c <= 'z') ? compact[c - 'a'] : SIP_H_OTHER;
     }
-    LEN(2) LEN(3) LEN(4) LEN(5) LEN(6) LEN(7) LEN(8) LEN(9) LEN(10) LEN(11) LEN(12)
-    LEN(14) LEN(15) LEN(16) LEN(17) LEN(19) LEN(20)
-    default: return SIP_H_OTHER;
-    }
-#undef LEN
-    int c0 = s[0] | 0x20;
-    for (size_t i = 0; i < cnt; i++)
-        if (t[i].name[0] == c0 && ieq_lower(s + 1, t[i].name + 1, n - 1)) return t[i].id;
-    return SIP_H_OTHER;
+    if (n < 2 || n > 20) return SIP_H_OTHER;
+    unsigned first = (unsigned char)s[0] | 0x20, last = (unsigned char)s[n - 1] | 0x20;
+    const hname *h = &by_hash[(8 * n + first + 3 * last) & 127];
+    return (h->len == n && hname_eq(s, n, h->name)) ? h->id : SIP_H_OTHER;
 }
 
 /* Which headers are comma-separated lists (RFC 3261 §7.3.1 "#" rules). Single-valued ones
@@ -187,21 +190,29 @@ int sip_hdr_is_list(int id) {
 
 /* ---- methods (case-sensitive, RFC 3261 §7.1) ---- */
 
+static int method_is(sx_sv m, const char *lit, size_t n, int id) {
+    return (m.n == n && memcmp(m.p, lit, n) == 0) ? id : SIP_M_OTHER;
+}
+
 int sip_method_id(sx_sv m) {
-    static const struct { const char *s; uint8_t n, id; } tab[] = {
-        {"INVITE", 6, SIP_M_INVITE},   {"ACK", 3, SIP_M_ACK},
-        {"BYE", 3, SIP_M_BYE},         {"CANCEL", 6, SIP_M_CANCEL},
-        {"OPTIONS", 7, SIP_M_OPTIONS}, {"REGISTER", 8, SIP_M_REGISTER},
-        {"PRACK", 5, SIP_M_PRACK},     {"UPDATE", 6, SIP_M_UPDATE},
-        {"INFO", 4, SIP_M_INFO},       {"SUBSCRIBE", 9, SIP_M_SUBSCRIBE},
-        {"NOTIFY", 6, SIP_M_NOTIFY},   {"REFER", 5, SIP_M_REFER},
-        {"MESSAGE", 7, SIP_M_MESSAGE}, {"PUBLISH", 7, SIP_M_PUBLISH},
-    };
     if (m.n < 3 || m.n > 9) return SIP_M_OTHER;
-    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
-        if (tab[i].n == m.n && tab[i].s[0] == m.p[0] && memcmp(tab[i].s, m.p, m.n) == 0)
-            return tab[i].id;
-    return SIP_M_OTHER;
+    switch (m.p[0]) { /* one candidate per first letter and length */
+    case 'A': return method_is(m, "ACK", 3, SIP_M_ACK);
+    case 'B': return method_is(m, "BYE", 3, SIP_M_BYE);
+    case 'C': return method_is(m, "CANCEL", 6, SIP_M_CANCEL);
+    case 'I': return m.n == 6 ? method_is(m, "INVITE", 6, SIP_M_INVITE)
+                              : method_is(m, "INFO", 4, SIP_M_INFO);
+    case 'M': return method_is(m, "MESSAGE", 7, SIP_M_MESSAGE);
+    case 'N': return method_is(m, "NOTIFY", 6, SIP_M_NOTIFY);
+    case 'O': return method_is(m, "OPTIONS", 7, SIP_M_OPTIONS);
+    case 'P': return m.n == 5 ? method_is(m, "PRACK", 5, SIP_M_PRACK)
+                              : method_is(m, "PUBLISH", 7, SIP_M_PUBLISH);
+    case 'R': return m.n == 5 ? method_is(m, "REFER", 5, SIP_M_REFER)
+                              : method_is(m, "REGISTER", 8, SIP_M_REGISTER);
+    case 'S': return method_is(m, "SUBSCRIBE", 9, SIP_M_SUBSCRIBE);
+    case 'U': return method_is(m, "UPDATE", 6, SIP_M_UPDATE);
+    default: return SIP_M_OTHER;
+    }
 }
 
 /* ---- iteration ---- */

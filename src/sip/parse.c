@@ -14,10 +14,24 @@
  * bound; a SIP message body is kilobytes). */
 #define SIP_MAX_CLEN (64u * 1024 * 1024)
 
+/* Control characters (all but HTAB, RFC 3261 §25.1 TEXT-UTF8char excludes them) in p[0..n)?
+ * Eight bytes per step while no byte is below 0x20 or DEL; the byte loop decides the rest
+ * (a word flagged only for an HTAB is fine). */
 static int has_ctl(const char *p, size_t n) {
-    for (size_t i = 0; i < n; i++)
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x = sip_load8(p + i);
+        if (sip_has_less(x, 0x20) | sip_has_byte(x, 0x7f)) break;
+    }
+    for (; i < n; i++)
         if (sip_is(p[i], SIP_CC_CTL)) return 1;
     return 0;
+}
+
+/* v equals "SIP/2.0" in any case (ABNF literals are case-insensitive, RFC 5234 §2.3). */
+static int is_sip20(const char *p, size_t n) {
+    return n == 7 && sip_ieq_word(sip_load4(p), sip_load4("sip/")) &&
+           sip_ieq_word(sip_load4(p + 3), sip_load4("/2.0"));
 }
 
 /* Request-URI checks beyond the single-SP rule (RFC 4475 §3.1.2.7, §3.1.2.11). */
@@ -41,12 +55,14 @@ static int parse_request_line(sx_sv line, sip_msg *m) {
     const char *sp2 = e - 1;
     while (sp2 > sp1 && *sp2 != ' ') sp2--;
     if (sp2 == sp1) return SIP_ESTARTLINE;
-    sx_sv ver = sx_sv_make(sp2 + 1, (size_t)(e - sp2 - 1));
-    if (!sx_sv_ieq(ver, "SIP/2.0"))
-        return sx_sv_istarts(ver, "SIP/") ? SIP_EVERSION : SIP_ESTARTLINE;
+    if (!is_sip20(sp2 + 1, (size_t)(e - sp2 - 1)))
+        return (e - sp2 > 4 && sip_ieq_word(sip_load4(sp2 + 1), sip_load4("sip/"))) ? SIP_EVERSION
+                                                                                  : SIP_ESTARTLINE;
     sx_sv ruri = sx_sv_make(sp1 + 1, (size_t)(sp2 - sp1 - 1));
     if (ruri.n == 0 || ruri.p[0] == ' ' || ruri.p[ruri.n - 1] == ' ') return SIP_ESTARTLINE;
-    if (memchr(ruri.p, ' ', ruri.n) || memchr(ruri.p, '\t', ruri.n)) return SIP_EURI;
+    /* No SP or HTAB inside: sip_parse_uri refuses LWS within the URI but would trim it at the
+     * ends, so only the ends are looked at here (the line holds no CR/LF: has_ctl). */
+    if (ruri.p[0] == '\t' || ruri.p[ruri.n - 1] == '\t') return SIP_EURI;
     int rc = check_ruri(ruri);
     if (rc) return rc;
     m->is_request = 1;
@@ -61,7 +77,7 @@ static int parse_request_line(sx_sv line, sip_msg *m) {
 static int parse_status_line(sx_sv line, sip_msg *m) {
     const char *p = line.p, *e = line.p + line.n;
     const char *sp = memchr(p, ' ', line.n);
-    if (!sx_sv_ieq(sx_sv_make(p, sp ? (size_t)(sp - p) : line.n), "SIP/2.0")) return SIP_EVERSION;
+    if (!is_sip20(p, sp ? (size_t)(sp - p) : line.n)) return SIP_EVERSION;
     if (!sp) return SIP_ESTATUS;
     const char *c = sp + 1;
     if (e - c < 3 || !sip_is(c[0], SIP_CC_DIGIT) || !sip_is(c[1], SIP_CC_DIGIT) ||
@@ -79,7 +95,8 @@ static int parse_status_line(sx_sv line, sip_msg *m) {
 static int parse_start_line(sx_sv line, sip_msg *m) {
     if (has_ctl(line.p, line.n)) return SIP_EBINARY;
     m->start_line = line;
-    if (line.n >= 4 && sx_sv_ieq(sx_sv_make(line.p, 4), "SIP/")) return parse_status_line(line, m);
+    if (line.n >= 4 && sip_ieq_word(sip_load4(line.p), sip_load4("sip/")))
+        return parse_status_line(line, m);
     return parse_request_line(line, m);
 }
 
@@ -107,40 +124,56 @@ static int note_header(int id, sx_sv v, sip_msg *m) {
     }
 }
 
-/* Scans one header line starting at p (not SP/HTAB/CR/LF). On success stores the header and
- * returns the start of the next line. *rc gets SIP_EINCOMPLETE when the buffer ends inside
- * the line (or, on a stream, before the next line shows whether this one is folded). */
-static const char *parse_header(const char *p, const char *e, unsigned flags, sip_msg *m,
-                                int *rc) {
+/* The error for a header line that the buffer cuts before its LF: the same walk as a whole
+ * line gets, so a bad name is refused at once and a good one waits for more bytes. */
+static int cut_header(const char *p, const char *e) {
     const char *n0 = p;
     while (p < e && sip_is(*p, SIP_CC_TOKEN)) p++;
     const char *n1 = p;
-    while (p < e && (*p == ' ' || *p == '\t')) p++; /* HCOLON = *(SP/HTAB) ":" SWS */
-    if (p == e) return *rc = SIP_EINCOMPLETE, NULL;
-    if (n1 == n0 || *p != ':') return *rc = SIP_EHEADER, NULL;
-    const char *v0 = p + 1, *q = v0, *next;
+    while (p < e && (*p == ' ' || *p == '\t')) p++;
+    if (p < e && (n1 == n0 || *p != ':')) return SIP_EHEADER;
+    return SIP_EINCOMPLETE;
+}
+
+/* The LF ending a header value that starts on the line ending at nl: continuation lines
+ * (starting with SP/HTAB) are part of it (RFC 3261 §7.3.1). NULL with *rc set when the
+ * buffer ends first (or, on a stream, before the next line shows whether this one is
+ * folded). */
+static const char *value_end(const char *nl, const char *e, unsigned flags, sip_msg *m,
+                             int *rc) {
     for (;;) {
-        const char *nl = memchr(q, '\n', (size_t)(e - q));
-        if (!nl) return *rc = SIP_EINCOMPLETE, NULL;
-        if (nl == q || nl[-1] != '\r') m->warn |= SIP_W_BARE_LF;
-        next = nl + 1;
+        if (nl[-1] != '\r') m->warn |= SIP_W_BARE_LF; /* nl[-1] is the ':' at worst */
+        const char *next = nl + 1;
         if (next == e && (flags & SIP_P_STREAM)) return *rc = SIP_EINCOMPLETE, NULL;
-        if (next < e && (*next == ' ' || *next == '\t')) { /* folded (RFC 3261 §7.3.1) */
-            m->warn |= SIP_W_FOLDED;
-            q = next;
-            continue;
-        }
-        break;
+        if (next == e || (*next != ' ' && *next != '\t')) return nl;
+        m->warn |= SIP_W_FOLDED;
+        if (!(nl = memchr(next, '\n', (size_t)(e - next)))) return *rc = SIP_EINCOMPLETE, NULL;
     }
+}
+
+/* Scans one header line starting at p (not SP/HTAB/CR/LF). On success stores the header and
+ * returns the start of the next line. The line's LF is found first so that the name scan
+ * needs no bounds check: the LF is no token character. */
+static const char *parse_header(const char *p, const char *e, unsigned flags, sip_msg *m,
+                                int *rc) {
+    const char *nl = memchr(p, '\n', (size_t)(e - p));
+    if (!nl) return *rc = cut_header(p, e), NULL;
+    const char *n1 = p;
+    while (sip_is(*n1, SIP_CC_TOKEN)) n1++;
+    const char *c = n1;
+    while (*c == ' ' || *c == '\t') c++; /* HCOLON = *(SP/HTAB) ":" SWS */
+    if (n1 == p || *c != ':') return *rc = SIP_EHEADER, NULL;
+    const char *v0 = c + 1;
+    if (!(nl = value_end(nl, e, flags, m, rc))) return NULL;
     if (m->nhdrs >= SIP_MAX_HDRS) return *rc = SIP_ETOOMANY, NULL;
     sip_hdr *h = &m->hdrs[m->nhdrs];
-    h->name = sx_sv_make(n0, (size_t)(n1 - n0));
-    h->value = sip_trim(sx_sv_make(v0, (size_t)(next - v0)));
-    h->id = (uint8_t)sip_hdr_lookup_token(n0, h->name.n);
+    h->name = sx_sv_make(p, (size_t)(n1 - p));
+    h->value = sip_trim(sx_sv_make(v0, (size_t)(nl - v0)));
+    h->id = (uint8_t)sip_hdr_lookup_token(p, h->name.n);
     if (m->first[h->id] < 0) m->first[h->id] = (int16_t)m->nhdrs;
     m->nhdrs++;
     if ((*rc = note_header(h->id, h->value, m)) != 0) return NULL;
-    return next;
+    return nl + 1;
 }
 
 /* Parses the header block starting at p; returns the first byte of the body or NULL. */

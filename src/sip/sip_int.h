@@ -32,6 +32,35 @@ static inline sx_sv sip_trim(sx_sv v) {
     return v;
 }
 
+/* ---- word-at-a-time helpers (SWAR): 8 bytes per step where a byte loop would take 8 ---- */
+
+#define SIP_ONES 0x0101010101010101ull
+#define SIP_HIGHS 0x8080808080808080ull
+
+/* Unaligned loads; memcpy compiles to one instruction. The caller keeps them in bounds. */
+static inline uint64_t sip_load8(const char *p) { uint64_t x; memcpy(&x, p, 8); return x; }
+static inline uint64_t sip_load4(const char *p) { uint32_t x; memcpy(&x, p, 4); return x; }
+static inline uint64_t sip_load2(const char *p) { uint16_t x; memcpy(&x, p, 2); return x; }
+
+/* Case-insensitive equality of a word of text with the same bytes of a lower-case literal.
+ * Bit 5 is forced only where the literal holds a lower-case letter (0x61-0x7a; literals use
+ * no '`' '{' '|' '}' '~'), so 'A' matches 'a' but CR (0x0d) never matches '-' (0x2d), as a
+ * plain |0x20 would let it. */
+static inline int sip_ieq_word(uint64_t text, uint64_t lit) {
+    return (text | ((lit >> 1) & lit & 0x2020202020202020ull)) == lit;
+}
+
+/* Non-zero if some byte of x is below n (n <= 128). Exact as a yes/no answer: a borrow can
+ * only flag a byte above one that is truly below n ("hasless", Bit Twiddling Hacks). */
+static inline uint64_t sip_has_less(uint64_t x, unsigned n) {
+    return (x - SIP_ONES * n) & ~x & SIP_HIGHS;
+}
+/* Non-zero if some byte of x equals c. */
+static inline uint64_t sip_has_byte(uint64_t x, unsigned c) {
+    uint64_t y = x ^ (SIP_ONES * c);
+    return (y - SIP_ONES) & ~y & SIP_HIGHS;
+}
+
 /* sip_hdr_lookup() for a name already known to be all token characters (the parser's case):
  * token characters fold to lower case with |0x20 without colliding with a name's letters or
  * '-'. */

@@ -38,7 +38,7 @@
     X(bytes_read, "bytes of captured frames read")                                              \
     X(frag_reassembled, "IP datagrams reassembled from fragments")                             \
     X(frag_expired, "IP datagrams whose fragments timed out incomplete")                      \
-    X(tunnel_decapsulated, "tunnelled packets unwrapped (IP-in-IP, GRE, VLAN stacks)")         \
+    X(tunnel_decapsulated, "tunnelled packets unwrapped (IP-in-IP, GRE, GTP-U, VLAN stacks)")  \
     X(tcp_streams, "TCP streams seen")                                                          \
     X(tcp_streams_evicted, "TCP streams closed early by the stream limit or idle timeout")    \
     X(tcp_bytes, "TCP payload bytes received")                                                  \

@@ -53,6 +53,9 @@ static cg_entry *find(ct_group *g, int kind, uint64_t h, const cg_query *q, sx_t
     for (ct_hnode *nd = ht_first(&g->idx, h); nd; nd = ht_next(nd)) {
         cg_key *k = (cg_key *)nd;
         if (k->kind != kind) continue;
+        /* A B2BUA starts the next leg while the first is still open; the same caller and
+         * callee again after the first call ended is a retry, not a leg. */
+        if (kind == CG_PAIR && !k->e->owner) continue;
         sx_time d = q->start - k->e->start;
         if (d > window || d < -window) continue;
         if (!best || k->e->start > best->start) best = k->e;

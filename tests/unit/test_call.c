@@ -586,6 +586,17 @@ static void test_group_heuristic(void) {
     /* legJ is 4.2 s after legH too: no group. */
     CHECK_STR(c.recs[3].leg_match, "none");
     CHECK_STR(c.recs[3].leg_group, "legJ");
+    /* A retry after a failure (the first call already ended) is not a B2BUA leg. */
+    feed(&c, MS(20000), EP_A, EP_P, LEG("legK", "z9hG4bKk", "3125550111", "2125550100", ""));
+    feed(&c, MS(20100), EP_P, EP_A,
+         "SIP/2.0 503 Service Unavailable\n" VIA("z9hG4bKk") "From: <sip:3125550111@192.0.2.10>;tag=fz9hG4bKk\n"
+         "To: <sip:2125550100@x>;tag=s\nCall-ID: legK\nCSeq: 1 INVITE\n");
+    feed(&c, MS(20500), EP_A, EP_P, LEG("legL", "z9hG4bKl", "3125550111", "2125550100", ""));
+    ct_flush(c.ct);
+    CHECK_INT(c.n, 6);
+    CHECK_INT(c.recs[4].final_code, 503);
+    CHECK_STR(c.recs[5].call_id, "legL");
+    CHECK_STR(c.recs[5].leg_match, "none");
     tc_done(&c);
 }
 

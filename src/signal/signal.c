@@ -10,6 +10,7 @@
  * they are read, so the ~60 KiB they take is not touched. */
 static void reset(sig_result *o) {
     memset(o, 0, offsetof(sig_result, raw));
+    o->raw_used = 0;
     o->signature = -1;
     o->stir_reason.identity = -1;
     o->stir_reason.cause = -1;

@@ -1,0 +1,370 @@
+/* onset.c -- since when is a caller ID flagged at a carrier, why, and what each carrier
+ * evidently does (issue 5; reference §5, §7 #1-#3, #6, #11-#12, #17-#19, #25-#28).
+ *
+ * Onset. A pair's calls are read in the order they end (close to the order they start for
+ * refusals, which are short). A run starts at a reputation refusal (agg_rep_of) and scores
+ * +2 per refusal and -3 per call that got through (answered, rang, busy), so it holds while
+ * at least 60 % of the calls that reach a verdict are refused; it ends when the score falls
+ * below -6 -- a lone refusal followed by three good calls is no block. Calls that say
+ * nothing about the caller ID (503, 404, timeouts, signature policy) do not move it. A pair
+ * is flagged when the run is still alive at the end of the capture with >= 5 refusals and
+ * >= 50 % of its calls refused; `since` is the start of its earliest refused call, i.e. the
+ * first call of the sustained block, not an isolated earlier refusal. Runs that held and
+ * then ended are kept as episodes (at_risk, and their calls still count as flagged).
+ *
+ * Policies are sentences with the numbers behind them, inferred only when the evidence
+ * separates the groups (e.g. unsigned calls refused, signed ones not). */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg_int.h"
+
+#define RUN_UP 2
+#define RUN_DOWN 3
+#define RUN_FLOOR (-6)
+
+/* ---- onset ---- */
+
+static void run_close(agg_pair *p) {
+    agg_run *r = &p->run;
+    if (r->active && r->refused >= AGG_MIN_REFUSED && r->refused * 2 >= r->refused + r->good) {
+        if (p->nep == AGG_EPISODES) { /* keep the latest ones */
+            memmove(&p->ep[0], &p->ep[1], (AGG_EPISODES - 1) * sizeof p->ep[0]);
+            p->nep--;
+        }
+        p->ep[p->nep++] = (agg_episode){r->since, r->last, r->refused, r->refused + r->good};
+    }
+    memset(r, 0, sizeof *r);
+}
+
+void agg_run_step(agg_pair *p, const diag_facts *f, int rep, int good) {
+    agg_run *r = &p->run;
+    if (rep >= 0) {
+        if (!r->active) {
+            memset(r, 0, sizeof *r);
+            r->active = 1;
+            r->since = f->start;
+        }
+        r->score += RUN_UP;
+        r->refused++;
+        r->rep[rep]++;
+        if (f->start < r->since) r->since = f->start;
+        if (f->start > r->last) r->last = f->start;
+    } else if (good && r->active) {
+        r->score -= RUN_DOWN;
+        r->good++;
+        if (r->score < RUN_FLOOR) run_close(p);
+    }
+}
+
+/* Rates per hour of the pair's buckets, in time order, gaps as zero. Returns the count. */
+static size_t pair_rates(const diag *d, const agg_pair *p, double *rate, sx_time *when, size_t max) {
+    const agg_pbucket *b = p->s.b;
+    sx_time w = d->cfg.bucket << p->s.shift;
+    double per_h = 3600.0 * SX_SEC / (double)w;
+    size_t n = 0;
+    for (uint32_t i = 0; i < p->s.n && n < max; i++) {
+        if (i > 0) /* an empty stretch between buckets: one zero sample is enough */
+            if (b[i].k > b[i - 1].k + 1 && n < max) rate[n] = 0, when[n] = (b[i - 1].k + 1) * w, n++;
+        if (n < max) rate[n] = b[i].attempts * per_h, when[n] = b[i].first, n++;
+    }
+    return n;
+}
+
+/* "went from 40 to 310 calls/hour at 14:05": the first bucket whose rate is at least twice
+ * the mean of the buckets before it (and 20/h above it), up to `until`. */
+static int velocity(const diag *d, agg_pair *p, sx_time until, char *out, size_t n) {
+    double rate[AGG_PAIR_BUCKETS * 2];
+    sx_time when[AGG_PAIR_BUCKETS * 2];
+    size_t m = pair_rates(d, p, rate, when, AGG_PAIR_BUCKETS * 2);
+    double sum = 0, peak = 0;
+    for (size_t i = 0; i < m; i++) peak = rate[i] > peak ? rate[i] : peak;
+    p->peak_h = peak;
+    double span_h = (double)(p->last - p->first + (d->cfg.bucket << p->s.shift)) / (3600.0 * SX_SEC);
+    p->mean_h = span_h > 0 ? (double)p->attempts / span_h : 0;
+    for (size_t j = 0; j < m; j++) {
+        if (j > 0 && when[j] <= until) {
+            double base = sum / (double)j;
+            if (rate[j] >= 2 * base && rate[j] - base >= 20) {
+                double top = rate[j];
+                for (size_t k = j + 1; k < m && when[k] <= until; k++) top = rate[k] > top ? rate[k] : top;
+                char hm[8];
+                snprintf(out, n, "went from %.0f to %.0f calls/hour at %s", base, top,
+                         agg_hhmm(when[j], hm, sizeof hm));
+                return 1;
+            }
+        }
+        sum += rate[j];
+    }
+    return 0;
+}
+
+static const char *const rep_what[AGG_R__COUNT] = {
+    "608 (analytics)", "603+ Network Blocked", "603 in < 2 s without ringing",
+    "607 (callees marked it unwanted)", "403 on A-attested calls"};
+
+static int top_rep(const uint64_t *rep) {
+    int best = 0;
+    for (int i = 1; i < AGG_R__COUNT; i++) best = rep[i] > rep[best] ? i : best;
+    return best;
+}
+
+/* Appends "; " and a formatted clause to out (length at); returns the new length. */
+static size_t cat(char *out, size_t n, size_t at, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static size_t cat(char *out, size_t n, size_t at, const char *fmt, ...) {
+    if (at >= n - 1) return at;
+    if (at) at += (size_t)snprintf(out + at, n - at, "; ");
+    if (at >= n - 1) return n - 1;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(out + at, n - at, fmt, ap);
+    va_end(ap);
+    at += k > 0 ? (size_t)k : 0;
+    return at < n ? at : n - 1;
+}
+
+static double pct(uint64_t a, uint64_t b) { return b ? 100.0 * (double)a / (double)b : 0; }
+
+/* The pattern traffic showed, as clauses of the reason. */
+static size_t pattern(const agg_pair *p, char *out, size_t n, size_t at) {
+    if (p->answered >= 5 && p->short_calls * 100 > p->answered * 15)
+        at = cat(out, n, at, "short calls %.0f %% of answered (< 6 s; healthy < 15 %%)",
+                 pct(p->short_calls, p->answered));
+    if (p->attempts >= 3 && p->neighbor * 10 >= p->attempts * 3)
+        at = cat(out, n, at, "neighbor spoofing: %.0f %% of calls share the callee's NPA-NXX",
+                 pct(p->neighbor, p->attempts));
+    uint64_t low = p->attest[1] + p->attest[2] + p->attest[3];
+    if (p->attempts >= 3 && low * 2 > p->attempts)
+        at = cat(out, n, at, "low attestation: %.0f %% of calls B, C or unsigned", pct(low, p->attempts));
+    if (p->invalid)
+        at = cat(out, n, at, "invalid number%s%s", p->invalid_reason[0] ? ": " : "", p->invalid_reason);
+    double callees = agg_hll_estimate(p->hll);
+    if (callees >= 50) at = cat(out, n, at, "~%.0f distinct callees", callees);
+    return at;
+}
+
+static const char *first_party(const diag *d, const agg_pair *p, int rep) {
+    const agg_carrier *c = &d->car[p->carrier];
+    if (rep == AGG_R_608 && c->entity608[0]) return c->entity608;
+    if (rep == AGG_R_603PLUS && c->party603[0]) return c->party603;
+    return NULL;
+}
+
+void agg_onset_finalize(diag *d, agg_pair *p) {
+    char hm[8], vel[128];
+    agg_run *r = &p->run;
+    size_t at = 0, n = sizeof p->reason;
+    p->reason[0] = '\0';
+    if (r->active && r->refused >= AGG_MIN_REFUSED && r->refused * 2 >= r->refused + r->good) {
+        p->status = DIAG_ST_FLAGGED;
+        p->since = r->since;
+        int top = top_rep(r->rep);
+        const char *party = first_party(d, p, top);
+        at = cat(p->reason, n, at, "%s from %s on (%" PRIu32 " of %" PRIu32 " calls refused%s%s)",
+                 rep_what[top], agg_hhmm(r->since, hm, sizeof hm), r->refused, r->refused + r->good,
+                 party ? ", by " : "", party ? party : "");
+        if (velocity(d, p, r->since, vel, sizeof vel)) at = cat(p->reason, n, at, "%s", vel);
+        pattern(p, p->reason, n, at);
+        return;
+    }
+    run_close(p);
+    uint64_t reps = 0;
+    for (int i = 0; i < AGG_R__COUNT; i++) reps += p->rep[i];
+    int vel_up = velocity(d, p, INT64_MAX, vel, sizeof vel);
+    if (p->nep) {
+        const agg_episode *e = &p->ep[p->nep - 1];
+        char hm2[8];
+        at = cat(p->reason, n, at, "was blocked from %s to %s (%" PRIu32 " of %" PRIu32 " refused), then got through",
+                 agg_hhmm(e->since, hm, sizeof hm), agg_hhmm(e->until, hm2, sizeof hm2), e->refused, e->calls);
+    } else if (reps) {
+        at = cat(p->reason, n, at, "%" PRIu64 " %s refusal%s without a sustained block", reps,
+                 rep_what[top_rep(p->rep)],
+                 reps > 1 ? "s" : "");
+    }
+    int hot = vel_up || p->peak_h >= 100; /* reference §5: < 80-100 calls/TN/hour */
+    if (vel_up) at = cat(p->reason, n, at, "%s", vel);
+    else if (hot) at = cat(p->reason, n, at, "peak %.0f calls/hour (published limits 80-100)", p->peak_h);
+    size_t before = at;
+    at = pattern(p, p->reason, n, at);
+    int risky = p->nep || reps || hot || (at > before && (p->short_calls * 100 > p->answered * 15 || p->invalid));
+    p->status = risky ? DIAG_ST_AT_RISK : DIAG_ST_CLEAN;
+    if (!risky) p->reason[0] = '\0';
+}
+
+/* ---- concurrency: a grid of starts and ends per carrier ---- */
+
+static void grid_coarsen(agg_grid *g) {
+    for (int i = 0; i < AGG_GRID / 2; i++) {
+        g->diff[i] = g->diff[2 * i] + g->diff[2 * i + 1];
+        g->starts[i] = g->starts[2 * i] + g->starts[2 * i + 1];
+        g->refused[i] = g->refused[2 * i] + g->refused[2 * i + 1];
+    }
+    memset(&g->diff[AGG_GRID / 2], 0, sizeof g->diff / 2);
+    memset(&g->starts[AGG_GRID / 2], 0, sizeof g->starts / 2);
+    memset(&g->refused[AGG_GRID / 2], 0, sizeof g->refused / 2);
+    g->width *= 2;
+}
+
+static long grid_slot(agg_grid *g, sx_time t) {
+    if (t < g->origin) return 0;
+    while ((t - g->origin) / g->width >= AGG_GRID) grid_coarsen(g);
+    return (long)((t - g->origin) / g->width);
+}
+
+/* A call holds a channel from its start to its end (final response, or answer + talk). */
+void agg_grid_add(agg_carrier *c, const diag_facts *f) {
+    if (!c->grid) {
+        if (!(c->grid = calloc(1, sizeof *c->grid))) return;
+        c->grid->origin = f->start - 300 * (sx_time)SX_SEC; /* calls learnt later started earlier */
+        c->grid->width = SX_SEC;
+    }
+    agg_grid *g = c->grid;
+    sx_time end = f->start;
+    if (f->answer_ms >= 0 && f->talk_ms >= 0) end += ((sx_time)f->answer_ms + f->talk_ms) * SX_MSEC;
+    else if (f->final_ms >= 0) end += (sx_time)f->final_ms * SX_MSEC;
+    long e = grid_slot(g, end), s = grid_slot(g, f->start); /* end first: it may coarsen */
+    g->starts[s]++;
+    g->refused[s] += f->final_code == 503;
+    if (e > s) g->diff[s]++, g->diff[e]--;
+}
+
+/* "503 above ~N concurrent calls": N is the highest level of active calls at or above which
+ * 90 % of the 503s came; kept only when 503s are common there (>= 30 % of the calls started)
+ * and rare below (<= 5 % of >= 5 calls started). */
+static void concurrency_policy(agg_carrier *c) {
+    agg_grid *g = c->grid;
+    if (!g || c->n503 < 3) return;
+    int32_t *lv = malloc(AGG_GRID * sizeof *lv);
+    if (!lv) return;
+    int32_t level = 0, maxc = 0;
+    uint64_t total = 0;
+    for (int i = 0; i < AGG_GRID; i++) {
+        level += g->diff[i];
+        lv[i] = level;
+        maxc = level > maxc ? level : maxc;
+        total += g->refused[i];
+    }
+    for (int32_t N = maxc; N >= 1; N--) {
+        uint64_t below_ref = 0, below = 0, above_ref = 0, above = 0;
+        for (int i = 0; i < AGG_GRID; i++) {
+            if (lv[i] >= N) above += g->starts[i], above_ref += g->refused[i];
+            else below += g->starts[i], below_ref += g->refused[i];
+        }
+        if (above_ref * 10 < total * 9) continue;
+        if (above_ref * 10 >= above * 3 && below >= 5 && below_ref * 20 <= below) {
+            c->concurrency_limit = (uint32_t)N;
+            c->pol[DIAG_P_CONCURRENCY] = (agg_policy){1, c->n503, ""};
+            snprintf(c->pol[DIAG_P_CONCURRENCY].sentence, DIAG_SENTENCE,
+                     "503 above ~%d concurrent calls (%" PRIu64 " of %" PRIu64 " calls started with >= %d "
+                     "active got 503, %" PRIu64 " of %" PRIu64 " below)",
+                     N, above_ref, above, N, below_ref, below);
+        }
+        break;
+    }
+    free(lv);
+}
+
+/* ---- policies ---- */
+
+static int mode_of(const agg_mode *m) {
+    int best = -1;
+    uint32_t bn = 0;
+    for (int k = 0; k < 4; k++)
+        if (m->n[k] > bn) bn = m->n[k], best = m->v[k];
+    return best;
+}
+
+static void how(char *buf, size_t n, int code, int q850, const char *phrase) {
+    if (q850 >= 0) snprintf(buf, n, "%d cause %d", code, q850);
+    else if (phrase && phrase[0]) snprintf(buf, n, "%d \"%s\"", code, phrase);
+    else snprintf(buf, n, "%d", code);
+}
+
+static const int by_code[3] = {403, 428, 608};
+
+/* Refused with by_code[k] (nearly) only when unsigned: >= 3 and >= 80 % of the unsigned
+ * calls, <= 20 % of the signed ones (reference §7 #6, #7). */
+static void unsigned_policy(agg_carrier *c) {
+    for (int k = 0; k < 3; k++) {
+        uint64_t u = c->unsigned_by[k], s = c->signed_by[k];
+        if (u < 3 || u * 5 < c->unsigned_calls * 4 || !c->signed_calls || s * 5 > c->signed_calls) continue;
+        char h[80];
+        how(h, sizeof h, by_code[k], k == 0 ? mode_of(&c->unsigned_q850) : -1, k == 0 ? c->unsigned_phrase : NULL);
+        c->unsigned_code = (uint16_t)by_code[k];
+        c->pol[DIAG_P_REJECTS_UNSIGNED] = (agg_policy){1, u, ""};
+        snprintf(c->pol[DIAG_P_REJECTS_UNSIGNED].sentence, DIAG_SENTENCE,
+                 "rejects unsigned calls with %s (%" PRIu64 " of %" PRIu64 " unsigned, %" PRIu64 " of %" PRIu64 " signed)",
+                 h, u, c->unsigned_calls, s, c->signed_calls);
+        return;
+    }
+}
+
+/* B/C refused, A through (reference §7 #28). */
+static void low_attest_policy(agg_carrier *c) {
+    for (int k = 0; k < 3; k += 2) {
+        uint64_t l = c->low_by[k], a = c->a_by[k];
+        if (l < 3 || l * 5 < c->low_calls * 4 || !c->a_calls || a * 5 > c->a_calls) continue;
+        char h[80];
+        how(h, sizeof h, by_code[k], k == 0 ? mode_of(&c->low_q850) : -1, NULL);
+        c->low_code = (uint16_t)by_code[k];
+        c->pol[DIAG_P_REJECTS_LOW_ATTEST] = (agg_policy){1, l, ""};
+        snprintf(c->pol[DIAG_P_REJECTS_LOW_ATTEST].sentence, DIAG_SENTENCE,
+                 "rejects B/C-attested calls with %s (%" PRIu64 " of %" PRIu64 " B/C, %" PRIu64 " of %" PRIu64 " A)",
+                 h, l, c->low_calls, a, c->a_calls);
+        return;
+    }
+}
+
+static void iat_policy(agg_carrier *c) {
+    if (!c->stale_refused) return;
+    char older[64] = "", fresh[96] = "";
+    if (c->stale_min_age != INT64_MAX) snprintf(older, sizeof older, " whose PASSporT was >= %" PRId64 " s old", c->stale_min_age);
+    if (c->fresh_ok && c->fresh_max_age != INT64_MIN)
+        snprintf(fresh, sizeof fresh, "; %" PRIu64 " signed calls up to %" PRId64 " s old went through", c->fresh_ok, c->fresh_max_age);
+    c->pol[DIAG_P_IAT_FRESHNESS] = (agg_policy){1, c->stale_refused, ""};
+    snprintf(c->pol[DIAG_P_IAT_FRESHNESS].sentence, DIAG_SENTENCE,
+             "enforces iat freshness (403 Stale Date on %" PRIu64 " calls%s%s)", c->stale_refused, older, fresh);
+}
+
+static void analytics_policy(agg_carrier *c) {
+    if (c->n608) {
+        char from[96] = "", contact[128] = "";
+        if (c->entity608[0]) snprintf(from, sizeof from, " from %s", c->entity608);
+        if (c->redress608[0]) snprintf(contact, sizeof contact, ", redress %s", c->redress608);
+        c->pol[DIAG_P_ANALYTICS_608] = (agg_policy){1, c->n608, ""};
+        snprintf(c->pol[DIAG_P_ANALYTICS_608].sentence, DIAG_SENTENCE,
+                 "analytics with 608%s%s%s (%" PRIu64 " calls, %" PRIu64 " with a jCard)",
+                 c->n608_jcard ? " + jCard" : "", from, contact, c->n608, c->n608_jcard);
+    }
+    if (c->n603plus) {
+        char by[96] = "", url[128] = "";
+        if (c->party603[0]) snprintf(by, sizeof by, " by %s", c->party603);
+        if (c->redress603[0]) snprintf(url, sizeof url, " with redress %s", c->redress603);
+        c->pol[DIAG_P_BLOCKLIST_603PLUS] = (agg_policy){1, c->n603plus, ""};
+        snprintf(c->pol[DIAG_P_BLOCKLIST_603PLUS].sentence, DIAG_SENTENCE,
+                 "603+ Network Blocked%s%s (%" PRIu64 " calls)", by, url, c->n603plus);
+    }
+    if (c->n603fast >= 3) {
+        c->pol[DIAG_P_FAST_DECLINE] = (agg_policy){1, c->n603fast, ""};
+        snprintf(c->pol[DIAG_P_FAST_DECLINE].sentence, DIAG_SENTENCE,
+                 "declines with 603 in < 2 s without ringing (%" PRIu64 " calls): an automated block, "
+                 "not people", c->n603fast);
+    }
+    if (c->invalid_calls >= 1 && c->invalid_refused * 5 >= c->invalid_calls * 4 &&
+        c->valid_refused * 2 < c->valid_calls) {
+        c->pol[DIAG_P_INVALID_CALLER] = (agg_policy){1, c->invalid_refused, ""};
+        snprintf(c->pol[DIAG_P_INVALID_CALLER].sentence, DIAG_SENTENCE,
+                 "blocks invalid caller IDs (%" PRIu64 " of %" PRIu64 " invalid refused at once, %" PRIu64
+                 " of %" PRIu64 " valid)", c->invalid_refused, c->invalid_calls, c->valid_refused, c->valid_calls);
+    }
+}
+
+void agg_policy_finalize(agg_carrier *c) {
+    unsigned_policy(c);
+    low_attest_policy(c);
+    iat_policy(c);
+    analytics_policy(c);
+    concurrency_policy(c);
+}

@@ -1,0 +1,557 @@
+/* test_diag_agg.c -- the diagnosis aggregates (src/diag/agg.c, onset.c, plan.c, out.c) on
+ * synthetic diag_facts sequences whose truth is known: a number that goes from 40 to 300
+ * calls/hour and gets 608 from a known call on (flagged, since = that call, not an isolated
+ * earlier 608), a clean number, an at-risk one, a carrier that refuses every unsigned call,
+ * one that enforces iat freshness, one that answers 503 above 10 concurrent calls, the plan
+ * ranked by calls affected, the JSON keys and the CSV files, and the memory caps. */
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/json.h"
+#include "diag/diag.h"
+#include "harness.h"
+
+#define T0 ((sx_time)1709294400 * SX_SEC) /* 2024-03-01 12:00:00 UTC */
+#define MIN ((sx_time)60 * SX_SEC)
+
+static uint64_t seq;
+
+static sx_addr addr(const char *ip) {
+    sx_addr a = {0};
+    a.family = 4;
+    inet_pton(AF_INET, ip, a.a);
+    return a;
+}
+
+/* A call with nothing special: unsigned, no Reason, no signals. */
+static diag_facts call(sx_time start, const char *caller, const char *callee, const char *hop, int code) {
+    diag_facts f;
+    memset(&f, 0, sizeof f);
+    f.seq = seq++;
+    f.start = start;
+    snprintf(f.call_id, sizeof f.call_id, "call-%llu", (unsigned long long)f.seq);
+    snprintf(f.caller, sizeof f.caller, "%s", caller);
+    snprintf(f.caller_raw, sizeof f.caller_raw, "+%s", caller);
+    snprintf(f.callee, sizeof f.callee, "%s", callee);
+    f.next_hop = addr(hop);
+    f.next_hop_port = 5060;
+    f.final_addr = f.next_hop;
+    f.final_code = (uint16_t)code;
+    f.q850 = f.sip_cause = f.stir_cause = -1;
+    f.final_ms = 300;
+    f.first_18x_ms = f.answer_ms = f.talk_ms = -1;
+    f.signature = -1;
+    f.iat_age_s = INT64_MIN;
+    f.implied_stir = -1;
+    f.end = code >= 200 && code < 300 ? 2 : 0;
+    if (code >= 200 && code < 300) {
+        f.rang = 1;
+        f.first_18x_ms = 1000;
+        f.answer_ms = 5000;
+        f.final_ms = 5000;
+        f.talk_ms = 60000;
+    }
+    return f;
+}
+
+static void sign(diag_facts *f, char attest) {
+    f->has_identity = 1;
+    f->attest = attest;
+    f->signature = 0;
+    f->iat_age_s = 1;
+}
+
+static void analytics_608(diag_facts *f) {
+    f->final_code = 608;
+    f->jcard = 1;
+    snprintf(f->blocked_by_party, sizeof f->blocked_by_party, "Hiya");
+    snprintf(f->redress, sizeof f->redress, "https://hiya.example/redress");
+}
+
+static const char *callee_n(int i) {
+    static char buf[4][16];
+    char *b = buf[i & 3];
+    snprintf(b, 16, "1646%03d%04d", 200 + i % 700, i % 10000);
+    return b;
+}
+
+/* ---- the velocity number: 40/h answered, an isolated 608 at 12:30, 300/h from 14:05,
+ * 608 on 9 calls in 10 from the first call at or after 14:20 ---- */
+
+#define VEL "12127430100"
+#define CLEAN "12127430111"
+#define RISKY "12127430122"
+#define CAR "192.0.2.10"
+
+static sx_time vel_since;
+
+static void feed_velocity(diag *d, diag_facts *out, size_t *n) {
+    sx_time t = T0;
+    int i = 0, k = 0, isolated = 0;
+    while (t < T0 + 180 * MIN) {
+        diag_facts f = call(t, VEL, callee_n(i++), CAR, 200);
+        sign(&f, 'A');
+        if (t >= T0 + 30 * MIN && !isolated) { /* one 608 at 12:30, then clean again */
+            analytics_608(&f);
+            isolated = 1;
+        } else if (t >= T0 + 140 * MIN) { /* from 14:20: 9 in 10 refused */
+            if (k++ % 10 != 9) analytics_608(&f);
+            if (f.final_code == 608 && !vel_since) vel_since = t;
+        }
+        diag_learn(d, &f);
+        out[(*n)++] = f;
+        t += t < T0 + 125 * MIN ? 90 * SX_SEC : 12 * SX_SEC; /* 40/h, then 300/h from 14:05 */
+    }
+}
+
+static void feed_clean(diag *d, diag_facts *out, size_t *n) {
+    for (int i = 0; i < 60; i++) {
+        diag_facts f = call(T0 + i * 3 * MIN, CLEAN, callee_n(i), CAR, i % 7 == 3 ? 486 : 200);
+        sign(&f, 'A');
+        diag_learn(d, &f);
+        out[(*n)++] = f;
+    }
+}
+
+static void feed_risky(diag *d, diag_facts *out, size_t *n) {
+    for (int i = 0; i < 60; i++) {
+        diag_facts f = call(T0 + i * 2 * MIN, RISKY, callee_n(i + 7), CAR, 200);
+        sign(&f, 'A');
+        if (i == 20 || i == 45) analytics_608(&f);
+        diag_learn(d, &f);
+        out[(*n)++] = f;
+    }
+}
+
+/* ---- carriers with a policy ---- */
+
+#define UNS "198.51.100.20"
+#define STALE "198.51.100.30"
+#define CAP "203.0.113.40"
+
+static void feed_unsigned(diag *d, diag_facts *out, size_t *n) {
+    for (int i = 0; i < 16; i++) {
+        diag_facts f = call(T0 + i * MIN, "14155552000", callee_n(i), UNS, 200);
+        snprintf(f.caller, sizeof f.caller, "1415555%04d", 2000 + i);
+        if (i % 16 < 7) { /* 7 unsigned: 403 cause 21 */
+            f.final_code = 403;
+            f.rang = 0;
+            f.final_ms = 120;
+            f.talk_ms = f.answer_ms = -1;
+            f.q850 = 21;
+            snprintf(f.phrase, sizeof f.phrase, "Forbidden");
+        } else sign(&f, 'A'); /* 9 signed: answered */
+        diag_learn(d, &f);
+        out[(*n)++] = f;
+    }
+}
+
+static void feed_stale(diag *d, diag_facts *out, size_t *n) {
+    for (int i = 0; i < 8; i++) {
+        diag_facts f = call(T0 + i * MIN, "13125550199", callee_n(i), STALE, 200);
+        sign(&f, 'A');
+        f.iat_age_s = 5 + i;
+        if (i < 3) {
+            f.final_code = 403;
+            f.rang = 0;
+            f.talk_ms = f.answer_ms = -1;
+            f.iat_age_s = 120 + i;
+            f.implied_code = 403;
+            snprintf(f.phrase, sizeof f.phrase, "Stale Date");
+        }
+        diag_learn(d, &f);
+        out[(*n)++] = f;
+    }
+}
+
+/* A trunk with 10 channels: a call every 10 s for 20 min (about 6 active), then every 3 s
+ * for 20 min; a call that finds 10 active gets 503 at once. */
+static int cap_503; /* calls the trunk refused */
+static void feed_capacity(diag *d, diag_facts *out, size_t *n) {
+    sx_time ends[64];
+    int nact = 0;
+    for (sx_time t = T0; t < T0 + 40 * MIN; t += t < T0 + 20 * MIN ? 10 * SX_SEC : 3 * SX_SEC) {
+        int w = 0;
+        for (int i = 0; i < nact; i++)
+            if (ends[i] > t) ends[w++] = ends[i];
+        nact = w;
+        diag_facts f = call(t, "17185550142", callee_n((int)(t / SX_SEC)), CAP, 200);
+        sign(&f, 'A');
+        if (nact >= 10) {
+            f.final_code = 503;
+            f.rang = 0;
+            f.final_ms = 40;
+            f.talk_ms = f.answer_ms = -1;
+            f.end = 0;
+            cap_503++;
+        } else {
+            f.talk_ms = 55000;
+            ends[nact++] = t + (sx_time)(f.answer_ms + f.talk_ms) * SX_MSEC;
+        }
+        diag_learn(d, &f);
+        out[(*n)++] = f;
+    }
+}
+
+/* ---- checks ---- */
+
+static void check_onset(const diag *d, const diag_facts *all, size_t n) {
+    diag_pair_info pi;
+    CHECK_INT(diag_pair_get(d, VEL, CAR, &pi), 0);
+    CHECK_STR(diag_status_name(pi.status), "flagged");
+    char got[40], want[40];
+    CHECK_MSG(pi.since == vel_since, "since %s, want %s (first call of the sustained 608 block)",
+              sx_time_str(pi.since, 3, got), sx_time_str(vel_since, 3, want));
+    CHECK_MSG(strstr(pi.reason, "608") && strstr(pi.reason, "from 14:20 on"), "reason: %s", pi.reason);
+    CHECK_MSG(strstr(pi.reason, "went from 40 to 300 calls/hour at 14:0"), "velocity in reason: %s", pi.reason);
+    CHECK_MSG(strstr(pi.reason, "Hiya"), "entity in reason: %s", pi.reason);
+    CHECK_MSG(pi.peak_per_hour >= 290 && pi.peak_per_hour <= 310, "peak %.0f/h", pi.peak_per_hour);
+
+    /* the context the rules read: flagged from since on, not before */
+    diag_context ctx;
+    int before = 0, after = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(all[i].caller, VEL)) continue;
+        diag_context_of(d, &all[i], &ctx);
+        if (all[i].start < vel_since) before += ctx.pair_flagged;
+        else after += !ctx.pair_flagged;
+        if (all[i].start >= vel_since) CHECK(ctx.pair_since == vel_since);
+    }
+    CHECK_INT(before, 0);
+    CHECK_INT(after, 0);
+
+    CHECK_INT(diag_pair_get(d, CLEAN, CAR, &pi), 0);
+    CHECK_STR(diag_status_name(pi.status), "clean");
+    CHECK_INT(pi.since, 0);
+    CHECK_STR(pi.reason, "");
+
+    CHECK_INT(diag_pair_get(d, RISKY, CAR, &pi), 0);
+    CHECK_STR(diag_status_name(pi.status), "at_risk");
+    CHECK_MSG(strstr(pi.reason, "2 608 (analytics) refusals without a sustained block"), "reason: %s", pi.reason);
+    CHECK_INT(diag_pair_get(d, "19999999999", CAR, &pi), -1);
+}
+
+static void check_policies(const diag *d, const diag_facts *all, size_t n) {
+    char s[DIAG_SENTENCE];
+    CHECK(diag_carrier_policy(d, UNS, DIAG_P_REJECTS_UNSIGNED, s, sizeof s));
+    CHECK_STR(s, "rejects unsigned calls with 403 cause 21 (7 of 7 unsigned, 0 of 9 signed)");
+    CHECK(!diag_carrier_policy(d, CAR, DIAG_P_REJECTS_UNSIGNED, s, sizeof s));
+    CHECK(diag_carrier_policy(d, CAR, DIAG_P_ANALYTICS_608, s, sizeof s));
+    CHECK_MSG(strstr(s, "608 + jCard from Hiya, redress https://hiya.example/redress"), "%s", s);
+    CHECK(diag_carrier_policy(d, STALE, DIAG_P_IAT_FRESHNESS, s, sizeof s));
+    CHECK_MSG(strstr(s, "403 Stale Date on 3 calls whose PASSporT was >= 120 s old; 5 signed calls up to 12 s old"), "%s", s);
+    CHECK(!diag_carrier_policy(d, UNS, DIAG_P_IAT_FRESHNESS, s, sizeof s));
+    CHECK(diag_carrier_policy(d, CAP, DIAG_P_CONCURRENCY, s, sizeof s));
+    int lim = -1;
+    if (sscanf(s, "503 above ~%d concurrent calls", &lim) != 1) lim = -1;
+    CHECK_MSG(lim >= 9 && lim <= 11, "limit %d from: %s", lim, s);
+    CHECK(cap_503 >= 20);
+    CHECK(!diag_carrier_policy(d, UNS, DIAG_P_CONCURRENCY, s, sizeof s));
+
+    diag_context ctx;
+    int seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        diag_context_of(d, &all[i], &ctx);
+        if (!strcmp(ctx.carrier ? ctx.carrier : "", UNS) && !all[i].has_identity) {
+            CHECK(ctx.carrier_rejects_unsigned);
+            CHECK_INT(ctx.unsigned_code, 403);
+            CHECK_INT(ctx.unsigned_refused, 7);
+            CHECK_INT(ctx.signed_calls, 9);
+            seen++;
+        }
+        if (!strcmp(ctx.carrier ? ctx.carrier : "", CAR)) CHECK(!ctx.carrier_rejects_unsigned);
+    }
+    CHECK_INT(seen, 7);
+}
+
+/* The plan from hand-made verdicts: ranked by calls affected, naming carrier and numbers. */
+static void check_plan_ranking(void) {
+    diag_config cfg;
+    diag_config_default(&cfg);
+    diag *d = diag_new(&cfg);
+    static const struct { int cause, n; const char *hop; } mix[] = {
+        {DIAG_C_CAPACITY, 5, CAP}, {DIAG_C_UNSIGNED_CALL, 12, UNS}, {DIAG_C_CODEC_MISMATCH, 3, CAR},
+        {DIAG_C_ANSWERED, 40, CAR}, {DIAG_C_BUSY, 30, CAR}};
+    diag_facts fs[100];
+    size_t n = 0;
+    for (size_t m = 0; m < sizeof mix / sizeof *mix; m++)
+        for (int i = 0; i < mix[m].n; i++) {
+            fs[n] = call(T0 + (sx_time)n * MIN, "12027430123", callee_n((int)n), mix[m].hop, 403);
+            diag_learn(d, &fs[n++]);
+        }
+    diag_finalize(d);
+    n = 0;
+    for (size_t m = 0; m < sizeof mix / sizeof *mix; m++)
+        for (int i = 0; i < mix[m].n; i++) {
+            diag_verdict v = {.cause = (uint8_t)mix[m].cause, .rule = "RX"};
+            diag_tally(d, &fs[n++], &v);
+        }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    int first = 1;
+    fputc('{', m);
+    diag_json_keys(d, m, &first);
+    fputc('}', m);
+    fclose(m);
+    json_error_t err;
+    json_t *root = json_loads(buf, 0, &err);
+    CHECK_MSG(root, "plan JSON: %s", err.text);
+    json_t *plan = json_object_get(root, "plan");
+    CHECK_INT(json_array_size(plan), 3); /* answered and busy are not actions */
+    static const char *const want[3] = {"unsigned_call", "capacity", "codec_mismatch"};
+    static const int calls[3] = {12, 5, 3};
+    for (size_t i = 0; i < json_array_size(plan) && i < 3; i++) {
+        json_t *it = json_array_get(plan, i);
+        CHECK_STR(json_string_value(json_object_get(it, "cause")), want[i]);
+        CHECK_INT(json_integer_value(json_object_get(it, "calls")), calls[i]);
+        CHECK_INT(json_integer_value(json_object_get(it, "rank")), (long long)i + 1);
+        CHECK(json_string_length(json_object_get(it, "action")) > 20);
+        json_t *car = json_array_get(json_object_get(it, "carriers"), 0);
+        CHECK_INT(json_integer_value(json_object_get(car, "calls")), calls[i]);
+    }
+    json_t *top = json_array_get(plan, 0);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(top, "carriers"), 0), "carrier")), UNS);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(top, "callers"), 0), "caller")), "12027430123");
+    diag_counts c;
+    diag_counts_get(d, &c);
+    CHECK_INT(c.plan_items, 3);
+    CHECK_INT(c.tallied, 90);
+    json_decref(root);
+    free(buf);
+    diag_free(d);
+}
+
+/* The JSON of the full scenario: keys, callers entries, timelines that add up. */
+static void check_json(const diag *d) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    int first = 1;
+    fputc('{', m);
+    diag_json_keys(d, m, &first);
+    fputc('}', m);
+    fclose(m);
+    json_error_t err;
+    json_t *root = json_loads(buf, 0, &err);
+    CHECK_MSG(root, "JSON: %s at %d", err.text, err.position);
+    if (!root) {
+        free(buf);
+        return;
+    }
+    CHECK(json_is_array(json_object_get(root, "plan")));
+    CHECK(json_is_array(json_object_get(root, "carriers")));
+    json_t *callers = json_object_get(root, "callers");
+    CHECK(json_is_array(callers));
+    json_t *c0 = json_array_get(callers, 0); /* flagged first */
+    CHECK_STR(json_string_value(json_object_get(c0, "caller")), VEL);
+    CHECK_STR(json_string_value(json_object_get(c0, "carrier")), CAR);
+    CHECK_STR(json_string_value(json_object_get(c0, "status")), "flagged");
+    char want[40];
+    CHECK_STR(json_string_value(json_object_get(c0, "since")), sx_time_str(vel_since, 3, want));
+    CHECK(json_string_length(json_object_get(c0, "reason")) > 10);
+    long long sum = 0, attempts = json_integer_value(json_object_get(c0, "attempts"));
+    json_t *tl = json_object_get(c0, "timeline"), *b;
+    size_t i;
+    json_array_foreach(tl, i, b) sum += json_integer_value(json_object_get(b, "attempts"));
+    CHECK_INT(sum, attempts);
+    CHECK(json_array_size(tl) == 12); /* 3 hours of 15-minute buckets */
+    json_array_foreach(callers, i, b) {
+        CHECK(json_is_string(json_object_get(b, "caller")) && json_is_string(json_object_get(b, "carrier")));
+        CHECK(json_is_string(json_object_get(b, "status")) && json_is_string(json_object_get(b, "reason")));
+        const char *st = json_string_value(json_object_get(b, "status"));
+        CHECK(json_is_null(json_object_get(b, "since")) == (strcmp(st ? st : "", "flagged") != 0));
+    }
+    json_t *car;
+    int found = 0;
+    json_array_foreach(json_object_get(root, "carriers"), i, car) {
+        CHECK(json_is_array(json_object_get(car, "timeline")));
+        CHECK(json_is_array(json_object_get(car, "policies")));
+        if (strcmp(json_string_value(json_object_get(car, "carrier")), UNS)) continue;
+        found = 1;
+        json_t *p = json_array_get(json_object_get(car, "policies"), 0);
+        CHECK_STR(json_string_value(json_object_get(p, "policy")), "rejects_unsigned");
+        json_t *t0 = json_array_get(json_object_get(car, "timeline"), 0);
+        CHECK(json_is_object(json_object_get(t0, "by_cause")));
+        CHECK_INT(json_integer_value(json_object_get(json_object_get(t0, "by_code"), "403")), 7);
+    }
+    CHECK(found);
+    json_decref(root);
+    free(buf);
+}
+
+/* Splits one CSV line (RFC 4180) and returns the number of fields. */
+static int csv_fields(const char *line) {
+    int n = 1, q = 0;
+    for (const char *p = line; *p && *p != '\n'; p++) {
+        if (*p == '"') q = !q;
+        else if (*p == ',' && !q) n++;
+    }
+    return n;
+}
+
+static void check_csv(const diag *d) {
+    char path[] = "/tmp/test_diag_agg_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    close(fd);
+    diag_counts c;
+    diag_counts_get(d, &c);
+    for (int which = 0; which < 2; which++) {
+        CHECK_INT(which ? diag_csv_carriers(d, path) : diag_csv_callers(d, path), 0);
+        FILE *in = fopen(path, "r");
+        char line[4096];
+        int lines = 0, header = 0, bad = 0, flagged = 0;
+        while (in && fgets(line, sizeof line, in)) {
+            if (!lines++) header = csv_fields(line);
+            else bad += csv_fields(line) != header;
+            if (!which && strstr(line, VEL ",192.0.2.10,flagged,2024-03-01T14:2")) flagged++;
+        }
+        if (in) fclose(in);
+        CHECK_INT(lines - 1, which ? (long long)c.carriers : (long long)c.pairs);
+        CHECK_INT(bad, 0);
+        CHECK(header >= 20);
+        if (!which) CHECK_INT(flagged, 1);
+    }
+    CHECK_INT(diag_csv_callers(d, "/nonexistent-dir/x.csv"), -1);
+    unlink(path);
+}
+
+static void check_text(const diag *d) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    diag_text(d, m);
+    fclose(m);
+    const char *plan = strstr(buf, "Plan, by calls affected"), *car = strstr(buf, "\nCarriers");
+    const char *cid = strstr(buf, "\nCaller IDs");
+    CHECK(plan && car && cid && plan < car && car < cid);
+    const char *fl = strstr(buf, "FLAGGED  " VEL), *ar = strstr(buf, "AT RISK  " RISKY);
+    CHECK(fl && ar && fl < ar);
+    CHECK(strstr(buf, "policy: rejects unsigned calls with 403 cause 21"));
+    free(buf);
+}
+
+static void check_caps(void) {
+    diag_config cfg;
+    diag_config_default(&cfg);
+    cfg.max_pairs = 10;
+    cfg.max_carriers = 3;
+    diag *d = diag_new(&cfg);
+    static const char *const hops[5] = {"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"};
+    for (int i = 0; i < 200; i++) {
+        char caller[16];
+        snprintf(caller, sizeof caller, "1212555%04d", i % 50);
+        diag_facts f = call(T0 + i * MIN, caller, callee_n(i), hops[i % 5], i % 3 ? 200 : 608);
+        diag_learn(d, &f);
+    }
+    /* one pair over 500 hours: its buckets merge instead of growing */
+    for (int i = 0; i < 2000; i++) {
+        diag_facts f = call(T0 + i * 15 * MIN, "12125550001", callee_n(i), hops[0], 200);
+        diag_learn(d, &f);
+    }
+    diag_finalize(d);
+    diag_counts c;
+    diag_counts_get(d, &c);
+    CHECK_INT(c.learnt, 2200);
+    CHECK(c.pairs <= 10);
+    CHECK(c.pair_overflow > 0);
+    CHECK(c.carriers <= 3);
+    CHECK(c.carrier_overflow > 0);
+    diag_pair_info pi;
+    CHECK_INT(diag_pair_get(d, "12125550001", "10.0.0.1", &pi), -1); /* beyond max_pairs */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    int first = 1;
+    fputc('{', m);
+    diag_json_keys(d, m, &first);
+    fputc('}', m);
+    diag_text(d, m);
+    fclose(m);
+    json_error_t err;
+    json_t *root = json_loadb(buf, strlen(buf) - strlen(strstr(buf, "Diagnosis of")), 0, &err);
+    CHECK_MSG(root, "%s", err.text);
+    CHECK(strstr(buf, "(other)"));
+    json_decref(root);
+    free(buf);
+    diag_free(d);
+
+    /* the bucket cap, on a pair that is tracked */
+    diag_config_default(&cfg);
+    d = diag_new(&cfg);
+    for (int i = 0; i < 2000; i++) {
+        diag_facts f = call(T0 + i * 15 * MIN, "12125550001", callee_n(i), hops[0], 200);
+        diag_learn(d, &f);
+    }
+    diag_finalize(d);
+    buf = NULL;
+    m = open_memstream(&buf, &len);
+    first = 1;
+    fputc('{', m);
+    diag_json_keys(d, m, &first);
+    fputc('}', m);
+    fclose(m);
+    root = json_loads(buf, 0, &err);
+    json_t *c0 = json_array_get(json_object_get(root, "callers"), 0), *b;
+    size_t i;
+    long long sum = 0;
+    json_array_foreach(json_object_get(c0, "timeline"), i, b) sum += json_integer_value(json_object_get(b, "attempts"));
+    CHECK_INT(sum, 2000);
+    CHECK(json_array_size(json_object_get(c0, "timeline")) <= 256);
+    CHECK(json_integer_value(json_object_get(c0, "bucket_s")) >= 1800);
+    json_decref(root);
+    free(buf);
+    diag_free(d);
+}
+
+/* With the real rules: every call gets a verdict and the tallies add up. */
+static void check_decide(diag *d, const diag_facts *all, size_t n) {
+    int flagged_rep = 0;
+    for (size_t i = 0; i < n; i++) {
+        diag_verdict v;
+        memset(&v, 0, sizeof v);
+        diag_decide(d, &all[i], &v);
+        diag_tally(d, &all[i], &v);
+        if (!strcmp(all[i].caller, VEL) && all[i].start >= vel_since && all[i].final_code == 608 &&
+            (v.cause == DIAG_C_CALLER_ID_REPUTATION || v.cause == DIAG_C_ANALYTICS_REJECTED))
+            flagged_rep++;
+    }
+    diag_counts c;
+    diag_counts_get(d, &c);
+    CHECK_INT(c.tallied, n);
+    CHECK(flagged_rep > 100);
+    CHECK(c.plan_items >= 2);
+}
+
+int main(void) {
+    diag_config cfg;
+    diag_config_default(&cfg);
+    CHECK_INT(cfg.bucket, 15 * MIN);
+    diag *d = diag_new(&cfg);
+    size_t room = 4096, n = 0;
+    diag_facts *all = calloc(room, sizeof *all);
+    feed_velocity(d, all, &n);
+    feed_clean(d, all, &n);
+    feed_risky(d, all, &n);
+    feed_unsigned(d, all, &n);
+    feed_stale(d, all, &n);
+    feed_capacity(d, all, &n);
+    CHECK(n < room);
+    diag_finalize(d);
+    check_onset(d, all, n);
+    check_policies(d, all, n);
+    check_decide(d, all, n);
+    check_json(d);
+    check_csv(d);
+    check_text(d);
+    check_plan_ranking();
+    check_caps();
+    diag_free(d);
+    free(all);
+    TH_END();
+}

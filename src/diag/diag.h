@@ -212,6 +212,9 @@ typedef struct diag_context {
     uint8_t pair_at_risk;
     sx_time pair_since;           /* first call of the sustained block */
     const char *pair_reason;      /* "velocity 40->310 calls/h", NULL if none */
+    uint8_t carrier_named;        /* --carriers names the peer that sent the final response
+                                     (or the next hop) as a carrier (not own/self): it turns
+                                     off the own-side timing heuristic (R18/R19) */
 } diag_context;
 
 /* Fills ctx for the call f from the aggregates (agg.c, after diag_finalize). */

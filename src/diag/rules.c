@@ -118,8 +118,18 @@ static int m_own_peer_capacity(const diag_facts *f, const diag_context *c, diag_
     return 1;
 }
 
+/* Codes that carry the far end's or an engine's decision: an own SBC that sends them is
+ * relaying them (a B2BUA passes the B-leg's final upstream), not deciding. */
+static int far_end_code(int code) {
+    static const int codes[] = {404, 410, 433, 480, 486, 487, 600, 603, 604, 607, 608};
+    for (size_t i = 0; i < sizeof codes / sizeof *codes; i++)
+        if (codes[i] == code) return 1;
+    return 0;
+}
+
 static int m_own_peer(const diag_facts *f, const diag_context *c, diag_verdict *v) {
-    if (!c->final_from_own || !refused(f) || f->challenge_unresolved) return 0;
+    if (!c->final_from_own || !refused(f) || f->challenge_unresolved || far_end_code(f->final_code))
+        return 0;
     ev_final(f, v);
     ev(v, "sent by a peer named own side in --carriers (%s)", c->carrier ? c->carrier : "own");
     ev_reason(f, v);
@@ -270,7 +280,7 @@ static int m_network_blocked(const diag_facts *f, const diag_context *c, diag_ve
  * Trying first (RFC 3261 §17.2.1); a local policy/capacity refusal comes in < 50 ms with
  * neither (reference §7 #18, #20). Peers named in --carriers are carriers, not own side. */
 static int own_fast(const diag_facts *f, const diag_context *c, int code, diag_verdict *v) {
-    if (f->final_code != code || f->trying || f->rang || !f->final_from_next_hop || c->carrier ||
+    if (f->final_code != code || f->trying || f->rang || !f->final_from_next_hop || c->carrier_named ||
         f->final_ms < 0 || f->final_ms >= 50)
         return 0;
     ev_final(f, v);
@@ -440,7 +450,7 @@ static int m_route_failure(const diag_facts *f, const diag_context *c, diag_verd
 }
 
 /* A 403 to an unsigned call where nothing is known about the carrier's policy: a hint, not
- * a finding (the context rule R15 decides when other calls show the policy). */
+ * a finding (the context rule R13 decides when other calls show the policy). */
 static int m_unsigned_403(const diag_facts *f, const diag_context *c, diag_verdict *v) {
     if (f->final_code != 403 || f->has_identity || c->unsigned_calls || c->signed_calls) return 0;
     ev_final(f, v);
@@ -497,73 +507,73 @@ static const diag_rule rules[] = {
      "CANCEL from the caller (then 487)",
      "the caller gave up (dialer no-answer timer); not a block",
      "None; tune the dialer's no-answer timer if it cuts ringing short.", m_caller_cancel},
-    {"R03", "own side out of capacity", O, DIAG_C_CAPACITY, 0.9f,
-     "a 5xx sent by a peer named own/self in --carriers",
-     "the caller's own SBC or trunk ran out of channels, CPS or licences",
-     "Raise the own SBC's channel/CPS limits or pace the dialer.", m_own_peer_capacity},
-    {"R04", "own side refused", O, DIAG_C_OWN_POLICY, 0.9f,
-     "a refusal sent by a peer named own/self in --carriers",
-     "the caller's own SBC or dialer refused the call (ACL, caller-ID or route policy)",
-     "Fix the own SBC's trunk configuration (ACL, allowed caller IDs, routes).", m_own_peer},
-    {"R05", "authentication failed", O, DIAG_C_AUTH_FAILURE, 0.9f,
+    {"R03", "authentication failed", O, DIAG_C_AUTH_FAILURE, 0.9f,
      "a 401/407 not followed by a new INVITE, or challenged again",
      "the trunk's credentials or realm are wrong",
      "Fix the trunk credentials and realm.", m_auth},
-    {"R06", "invalid caller ID", N, DIAG_C_INVALID_CALLER_ID, 0.85f,
+    {"R04", "invalid caller ID", N, DIAG_C_INVALID_CALLER_ID, 0.85f,
      "403/404/603/608 without long ringing, caller ID impossible under NANP/E.164",
      "providers may block impossible caller IDs outright (FCC 2017 Call Blocking R&O)",
      "Present a valid E.164 number that you hold; clean the caller-ID list.", m_invalid_caller},
-    {"R07", "anonymous refused", C, DIAG_C_ANONYMOUS_REJECTED, 0.95f,
+    {"R05", "anonymous refused", C, DIAG_C_ANONYMOUS_REJECTED, 0.95f,
      "433 Anonymity Disallowed",
      "the callee refuses calls with a withheld caller ID (RFC 5079)",
      "Present a caller ID.", m_anonymous},
-    {"R08", "PASSporT TN mismatch", N, DIAG_C_IDENTITY_TN_MISMATCH, 0.95f,
+    {"R06", "PASSporT TN mismatch", N, DIAG_C_IDENTITY_TN_MISMATCH, 0.95f,
      "438 (final or STIR Reason) and orig.tn or dest.tn differ from the call's numbers",
      "the numbers were changed after signing (or signed with the wrong TN)",
      "Sign with the caller ID actually sent (PAI/From) and do not rewrite numbers after signing.",
      m_tn_mismatch},
-    {"R09", "PASSporT does not verify", N, DIAG_C_IDENTITY_BAD_SIGNATURE, 0.9f,
+    {"R07", "PASSporT does not verify", N, DIAG_C_IDENTITY_BAD_SIGNATURE, 0.9f,
      "438 and the local check shows an invalid signature or undecodable Identity",
      "the Identity header was altered in transit or signed with a key that is not the certificate's",
      "Check that no SBC re-folds or truncates Identity, and that the signing key matches the x5u certificate.",
      m_bad_signature},
-    {"R10", "438 Invalid Identity", N, DIAG_C_IDENTITY_BAD_SIGNATURE, 0.6f,
+    {"R08", "438 Invalid Identity", N, DIAG_C_IDENTITY_BAD_SIGNATURE, 0.6f,
      "438 (final or STIR Reason) with no local explanation",
      "the verifier rejected the PASSporT; locally it looks fine (verify with the x5u certificate)",
      "Diff the full-form PASSporT claims against the SIP headers and verify it with the x5u certificate.",
      m_invalid_identity},
-    {"R11", "certificate unreachable", N, DIAG_C_IDENTITY_CERT_UNREACHABLE, 0.9f,
+    {"R09", "certificate unreachable", N, DIAG_C_IDENTITY_CERT_UNREACHABLE, 0.9f,
      "436 Bad Identity Info (final or STIR Reason)",
      "the verifier could not fetch the x5u certificate (DNS, TLS, 404, timeout)",
      "Fix the certificate repository hosting behind x5u (https, DNS, reachability).",
      m_cert_unreachable},
-    {"R12", "certificate untrusted", N, DIAG_C_IDENTITY_CERT_UNTRUSTED, 0.9f,
+    {"R10", "certificate untrusted", N, DIAG_C_IDENTITY_CERT_UNTRUSTED, 0.9f,
      "437 Unsupported Credential (final or STIR Reason)",
      "the signing certificate is expired, revoked or not from an approved STI-CA",
      "Renew the certificate through an approved STI-CA and serve its full chain.", m_cert_untrusted},
-    {"R13", "stale PASSporT", N, DIAG_C_STALE_IDENTITY, 0.95f,
+    {"R11", "stale PASSporT", N, DIAG_C_STALE_IDENTITY, 0.95f,
      "403 Stale Date (or STIR Reason 403), or a 403 with iat older than 60 s when sent",
      "the PASSporT was too old when the INVITE left (reused after queue/transfer, or clock skew)",
      "Sign at send time (re-sign after queues, IVRs and transfers) and keep the signer on NTP.",
      m_stale},
-    {"R14", "Identity required", N, DIAG_C_UNSIGNED_CALL, 0.95f,
+    {"R12", "Identity required", N, DIAG_C_UNSIGNED_CALL, 0.95f,
      "428 Use Identity Header (final or STIR Reason)",
      "the verifier requires a (supported) PASSporT and the call had none",
      "Sign the calls (SHAKEN, ppt shaken) before they leave.", m_use_identity},
-    {"R15", "carrier refuses unsigned calls", N, DIAG_C_UNSIGNED_CALL, 0.9f,
+    {"R13", "carrier refuses unsigned calls", N, DIAG_C_UNSIGNED_CALL, 0.9f,
      "no Identity, and the carrier refuses unsigned calls with this code while signed ones pass",
      "this carrier's policy: unsigned calls are refused",
      "Sign the calls (get your own SPC token and certificate, or have the upstream sign them).",
      m_carrier_unsigned},
-    {"R16", "carrier refuses B/C attestation", N, DIAG_C_LOW_ATTESTATION, 0.85f,
+    {"R14", "carrier refuses B/C attestation", N, DIAG_C_LOW_ATTESTATION, 0.85f,
      "attest B or C, and the carrier refuses B/C calls with this code while A calls pass",
      "this carrier's policy (or engine) penalises partial and gateway attestation",
      "Get A attestation: have the signer verify your right to these numbers.", m_carrier_low_attest},
-    {"R17", "603+ network blocked", N, DIAG_C_NETWORK_BLOCKLIST, 0.95f,
+    {"R15", "603+ network blocked", N, DIAG_C_NETWORK_BLOCKLIST, 0.95f,
      "603 Network Blocked with the ATIS-1000099 Reason (blocking party, redress contact)",
      "a network blocklist or analytics block notified per FCC 25-15",
      "Contact the redress address in the 603+; do not retry or route-advance these calls.",
      m_network_blocked},
+    {"R16", "own side out of capacity", O, DIAG_C_CAPACITY, 0.9f,
+     "a 5xx sent by a peer named own/self in --carriers",
+     "the caller's own SBC or trunk ran out of channels, CPS or licences",
+     "Raise the own SBC's channel/CPS limits or pace the dialer.", m_own_peer_capacity},
+    {"R17", "own side refused", O, DIAG_C_OWN_POLICY, 0.9f,
+     "a refusal sent by a peer named own/self in --carriers",
+     "the caller's own SBC or dialer refused the call (ACL, caller-ID or route policy)",
+     "Fix the own SBC's trunk configuration (ACL, allowed caller IDs, routes).", m_own_peer},
     {"R18", "own SBC refused at once", O, DIAG_C_OWN_POLICY, 0.6f,
      "403 from the first hop in < 50 ms, no 100 Trying, no 18x, peer not named a carrier",
      "nothing upstream took the call on: the caller's own SBC refused it (ACL, caller ID, route)",

@@ -11,6 +11,7 @@
 #include "call/call.h"
 #include "cli.h"
 #include "pipeline.h"
+#include "report/html.h"
 #include "report/summary.h"
 #include "signal/signal.h"
 
@@ -19,11 +20,17 @@ typedef struct analyze_ctx {
     summary *sum;
     sig_stage *sig;
     FILE *calls_out; /* NDJSON, or NULL */
+    html_examples *ex; /* --report: one example record per outcome, or NULL */
 } analyze_ctx;
 
 static void on_call(void *ud, const call_record *r) {
     analyze_ctx *a = ud;
     sum_call(a->sum, r);
+    if (a->ex) { /* before the verdict is known, one example per final code */
+        char key[16];
+        snprintf(key, sizeof key, "%d", r->final_code);
+        html_examples_add_record(a->ex, r->final_code ? key : "none", r, NULL, NULL);
+    }
     sig_stage_call(a->sig, r, a->calls_out); /* writes the record when calls_out is set */
 }
 
@@ -38,7 +45,7 @@ static void on_tick(void *ud, sx_time now) { ct_expire(((analyze_ctx *)ud)->ct, 
 
 typedef struct analyze_args {
     int json, progress;
-    const char *calls_path, *carriers_path;
+    const char *calls_path, *carriers_path, *report_path;
     sig_stage_opts so;
     pipe_opts po;
     char **files;
@@ -60,6 +67,7 @@ static int parse_args(int argc, char **argv, analyze_args *a) {
             a->json = !strcmp(v, "json");
         } else if ((v = cli_optval(argc, argv, &i, "--calls", &missing))) a->calls_path = v;
         else if ((v = cli_optval(argc, argv, &i, "--carriers", &missing))) a->carriers_path = v;
+        else if ((v = cli_optval(argc, argv, &i, "--report", &missing))) a->report_path = v;
         else if ((v = cli_optval(argc, argv, &i, "--live", &missing))) a->po.live_if = v;
         else if ((v = cli_optval(argc, argv, &i, "--filter", &missing))) a->po.filter = v;
         else if (!strcmp(argv[i], "--no-progress")) a->progress = 0;
@@ -94,6 +102,28 @@ static int parse_args(int argc, char **argv, analyze_args *a) {
     return 0;
 }
 
+/* The summary as one JSON document: --format json, and the data of --report. */
+static void write_json(const analyze_ctx *ctx, const sum_run *run, FILE *out) {
+    sum_json(ctx->sum, run, out);
+}
+
+/* --report: the --format json document, in memory, into the page. */
+static int write_report(const char *path, const analyze_ctx *ctx, const sum_run *run) {
+    char *doc = NULL, err[512];
+    size_t len = 0;
+    FILE *m = open_memstream(&doc, &len);
+    if (!m) return SX_EXIT_INTERNAL;
+    write_json(ctx, run, m);
+    if (fclose(m) != 0) {
+        free(doc);
+        return SX_EXIT_INTERNAL;
+    }
+    int rc = html_write(path, doc, len, ctx->ex, err, sizeof err);
+    free(doc);
+    if (rc) fprintf(stderr, "sipdx analyze: %s\n", err);
+    return rc ? SX_EXIT_NOINPUT : SX_EXIT_OK;
+}
+
 int cmd_analyze(int argc, char **argv) {
     analyze_args a = {0};
     a.files = calloc((size_t)argc, sizeof *a.files);
@@ -126,12 +156,13 @@ int cmd_analyze(int argc, char **argv) {
     }
     pipe_result res;
     ctx.sum = sum_new(names);
+    if (a.report_path) ctx.ex = html_examples_new();
     ctx.ct = ct_new(NULL, &res.tally, on_call, &ctx);
     a.po.paths = (const char *const *)a.files;
     a.po.npaths = a.nfiles;
     a.po.progress = a.progress;
-    int rc = (ctx.sum && ctx.ct) ? pipe_run(&a.po, on_msg, on_tick, &ctx, &res, err, sizeof err)
-                                 : SX_ENOMEM;
+    int ok = ctx.sum && ctx.ct && (ctx.ex || !a.report_path);
+    int rc = ok ? pipe_run(&a.po, on_msg, on_tick, &ctx, &res, err, sizeof err) : SX_ENOMEM;
     if (rc == 0) {
         ct_flush(ctx.ct);
         sig_stage_flush(ctx.sig);
@@ -139,7 +170,7 @@ int cmd_analyze(int argc, char **argv) {
         FILE *out = ctx.calls_out == stdout ? stderr : stdout;
         sum_run run = {.tally = &res.tally, .ct = ct_stats(ctx.ct), .seconds = res.seconds,
                        .first_ts = res.first_ts, .last_ts = res.last_ts, .nfiles = a.nfiles};
-        if (a.json) sum_json(ctx.sum, &run, out);
+        if (a.json) write_json(&ctx, &run, out);
         else {
             sum_text(ctx.sum, &run, out);
             sig_stats_text(sig_stage_stats(ctx.sig), out);
@@ -151,6 +182,10 @@ int cmd_analyze(int argc, char **argv) {
                 res.seconds > 0 ? mb / res.seconds : 0.0,
                 res.seconds > 0 ? (double)msgs / res.seconds : 0.0);
         if (res.failed_sources) code = SX_EXIT_DATA;
+        if (a.report_path) {
+            int rcode = write_report(a.report_path, &ctx, &run);
+            if (rcode != SX_EXIT_OK) code = rcode;
+        }
     } else {
         fprintf(stderr, "sipdx: %s\n", rc == SX_ENOMEM ? "out of memory" : err);
         code = rc == SX_ENOMEM ? SX_EXIT_INTERNAL : SX_EXIT_NOINPUT;
@@ -158,6 +193,7 @@ int cmd_analyze(int argc, char **argv) {
     ct_free(ctx.ct);
     sig_stage_free(ctx.sig);
     sum_free(ctx.sum);
+    html_examples_free(ctx.ex);
     carriers_free(names);
     if (ctx.calls_out && ctx.calls_out != stdout) fclose(ctx.calls_out);
     free(a.files);

@@ -26,6 +26,8 @@ static const cli_opt analyze_opts[] = {
     {"--format", "FMT", "text (default) or json (the summary as one JSON document)"},
     {"--calls", "FILE", "write every call record as NDJSON to FILE ('-' = stdout)"},
     {"--carriers", "FILE", "name peers: one 'CIDR-or-hostname NAME' pair per line"},
+    {"--report", "FILE", "write a self-contained HTML report to FILE (charts, plan, sortable "
+                         "tables, one ladder per cause)"},
     {"--live", "IFACE", "capture live from a network interface instead of files"},
     {"--filter", "BPF", "capture filter for --live"},
     {"--no-progress", NULL, "never draw the progress bar"},

@@ -1,0 +1,128 @@
+/* html.c -- writes the --report page: the template around the summary document and the
+ * example call records. The data goes into <script type="application/json"> elements, which
+ * the HTML parser ends at the first "</script" whatever the JSON quoting says (HTML Living
+ * Standard §4.12.1.3, script data state); so every '<' is written as the JSON escape \u003c.
+ * In valid JSON a '<' can only occur inside a string, where \u003c means the same. */
+#include "html.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/json.h"
+
+typedef struct html_example {
+    char key[HTML_KEY];
+    char *json; /* one record object, owned */
+    size_t len;
+} html_example;
+
+struct html_examples {
+    size_t n;
+    html_example ex[HTML_MAX_EXAMPLES];
+};
+
+html_examples *html_examples_new(void) { return calloc(1, sizeof(html_examples)); }
+
+void html_examples_free(html_examples *e) {
+    if (!e) return;
+    for (size_t i = 0; i < e->n; i++) free(e->ex[i].json);
+    free(e);
+}
+
+size_t html_examples_count(const html_examples *e) { return e ? e->n : 0; }
+
+int html_examples_wants(const html_examples *e, const char *key) {
+    if (!e || !key || !key[0] || e->n >= HTML_MAX_EXAMPLES) return 0;
+    for (size_t i = 0; i < e->n; i++)
+        if (!strncmp(e->ex[i].key, key, HTML_KEY - 1)) return 0;
+    return 1;
+}
+
+int html_examples_add(html_examples *e, const char *key, const char *json, size_t len) {
+    if (!html_examples_wants(e, key) || !json || len == 0 || len > HTML_MAX_EXAMPLE_BYTES)
+        return 0;
+    while (len > 0 && (json[len - 1] == '\n' || json[len - 1] == '\r')) len--;
+    char *copy = malloc(len + 1);
+    if (!copy) return -1;
+    memcpy(copy, json, len);
+    copy[len] = '\0';
+    html_example *x = &e->ex[e->n++];
+    snprintf(x->key, sizeof x->key, "%s", key);
+    x->json = copy;
+    x->len = len;
+    return 1;
+}
+
+int html_examples_add_record(html_examples *e, const char *key, const call_record *r,
+                             call_json_extra_fn extra, void *ud) {
+    if (!html_examples_wants(e, key)) return 0;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m) return -1;
+    call_record_json_ex(r, m, extra, ud);
+    int bad = fclose(m) != 0;
+    int rc = bad ? -1 : html_examples_add(e, key, buf, len);
+    free(buf);
+    return rc;
+}
+
+/* JSON into script data: '<' as \u003c, everything else as is. */
+static void write_script_json(FILE *out, const char *s, size_t len) {
+    size_t from = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != '<') continue;
+        fwrite(s + from, 1, i - from, out);
+        fputs("\\u003c", out);
+        from = i + 1;
+    }
+    fwrite(s + from, 1, len - from, out);
+}
+
+static void write_examples(FILE *out, const html_examples *ex) {
+    fputc('[', out);
+    for (size_t i = 0; ex && i < ex->n; i++) {
+        fputs(i ? ",\n{\"key\":" : "{\"key\":", out);
+        /* a key is plain text, but it is text: keep it valid JSON and free of '<' */
+        char *k = NULL;
+        size_t klen = 0;
+        FILE *m = open_memstream(&k, &klen);
+        if (m) {
+            json_cstr(m, ex->ex[i].key);
+            fclose(m);
+            write_script_json(out, k, klen);
+        } else
+            fputs("\"?\"", out);
+        free(k);
+        fputs(",\"record\":", out);
+        write_script_json(out, ex->ex[i].json, ex->ex[i].len);
+        fputc('}', out);
+    }
+    fputs("]", out);
+}
+
+int html_write_to(FILE *out, const char *summary, size_t len, const html_examples *ex) {
+    fputs(html_page_head, out);
+    fputs("<script type=\"application/json\" id=\"sipdx-summary\">", out);
+    if (summary && len) write_script_json(out, summary, len);
+    else fputs("{}", out);
+    fputs("</script>\n<script type=\"application/json\" id=\"sipdx-examples\">", out);
+    write_examples(out, ex);
+    fputs("</script>\n", out);
+    fputs(html_page_tail, out);
+    return ferror(out) ? -1 : 0;
+}
+
+int html_write(const char *path, const char *summary, size_t len, const html_examples *ex,
+               char *err, size_t errn) {
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, errn, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc = html_write_to(f, summary, len, ex);
+    if (fclose(f) != 0) rc = -1;
+    if (rc) snprintf(err, errn, "error writing %s: %s", path, strerror(errno));
+    return rc;
+}

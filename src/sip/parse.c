@@ -104,7 +104,7 @@ static int parse_start_line(sx_sv line, sip_msg *m) {
 
 static int note_clen(sx_sv v, sip_msg *m) {
     uint64_t x;
-    if (sx_sv_u64(v, SIP_MAX_CLEN, &x) != 0) return SIP_ECLEN; /* "-999", "1e3", overflow */
+    if (sip_dec(v.p, v.n, SIP_MAX_CLEN, &x) != 0) return SIP_ECLEN; /* "-999", "1e3", overflow */
     if (m->content_length >= 0) {
         m->warn |= SIP_W_MULTI_CLEN; /* RFC 4475 §3.3.9: keep the first */
         return 0;
@@ -206,11 +206,11 @@ static const char *parse_headers(const char *p, const char *e, unsigned flags, s
 /* CSeq = 1*DIGIT LWS Method (RFC 3261 §20.16); the number is below 2**31 (§8.1.1.5). */
 static int check_cseq(sip_msg *m) {
     sx_sv v = sip_hdr_first(m, SIP_H_CSEQ);
+    if (!v.p) return SIP_ECSEQ; /* before any arithmetic on the pointer: NULL + 0 is UB */
     const char *p = v.p, *e = v.p + v.n, *d = p;
-    if (!p) return SIP_ECSEQ;
     while (d < e && sip_is(*d, SIP_CC_DIGIT)) d++;
     uint64_t num;
-    if (sx_sv_u64(sx_sv_make(p, (size_t)(d - p)), 0x7fffffffu, &num) != 0) return SIP_ECSEQ;
+    if (sip_dec(p, (size_t)(d - p), 0x7fffffffu, &num) != 0) return SIP_ECSEQ;
     const char *t = sip_skip_lws(d, e);
     if (t == d) return SIP_ECSEQ;
     const char *t1 = t;
@@ -218,12 +218,16 @@ static int check_cseq(sip_msg *m) {
     if (t1 == t || t1 != e) return SIP_ECSEQ;
     m->cseq = (uint32_t)num;
     m->cseq_method = sx_sv_make(t, (size_t)(t1 - t));
-    m->cseq_method_id = (uint8_t)sip_method_id(m->cseq_method);
     /* RFC 3261 §8.1.1.5 and §8.2.2.3: the CSeq method matches the request's, ACK and CANCEL
-     * included (RFC 4475 §3.1.2.17-18). Methods compare case-sensitively. */
-    if (m->is_request && (m->method.n != m->cseq_method.n ||
-                          memcmp(m->method.p, m->cseq_method.p, m->method.n) != 0))
+     * included (RFC 4475 §3.1.2.17-18). Methods compare case-sensitively, so a request's
+     * CSeq method has the id of its method. */
+    if (!m->is_request) {
+        m->cseq_method_id = (uint8_t)sip_method_id(m->cseq_method);
+        return 0;
+    }
+    if (m->method.n != m->cseq_method.n || memcmp(m->method.p, m->cseq_method.p, m->method.n) != 0)
         return SIP_EMETHOD;
+    m->cseq_method_id = m->method_id;
     return 0;
 }
 
@@ -240,14 +244,14 @@ static int check_contacts(const sip_msg *m) {
     sx_sv v;
     sip_naddr na;
     while (sip_next_value(m, SIP_H_CONTACT, &it, &v))
-        if (sip_parse_naddr(v, &na) != 0) return SIP_ECONTACT;
+        if (sip_naddr_elem(v, &na) != 0) return SIP_ECONTACT;
     return 0;
 }
 
 static int check_max_forwards(const sip_msg *m) {
     sx_sv v = sip_hdr_first(m, SIP_H_MAX_FORWARDS);
     uint64_t x;
-    return (!v.p || sx_sv_u64(v, 255, &x) == 0) ? 0 : SIP_EMAXFWD;
+    return (!v.p || sip_dec(v.p, v.n, 255, &x) == 0) ? 0 : SIP_EMAXFWD;
 }
 
 /* A light Date check: RFC 3261 §20.17 allows only "GMT" (RFC 4475 §3.1.2.12 sends "EST").
@@ -266,7 +270,7 @@ static int check_message(sip_msg *m) {
     sip_via via;
     sip_vit it = {0};
     sx_sv v;
-    if (!sip_next_value(m, SIP_H_VIA, &it, &v) || sip_parse_via(v, &via) != 0) return SIP_EVIA;
+    if (!sip_next_value(m, SIP_H_VIA, &it, &v) || sip_via_elem(v, &via) != 0) return SIP_EVIA;
     if ((rc = check_contacts(m)) != 0) return rc;
     if ((rc = check_max_forwards(m)) != 0) return rc;
     return check_date(m);

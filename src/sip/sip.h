@@ -171,8 +171,10 @@ int sip_parse(const char *buf, size_t len, unsigned flags, sip_msg *m);
 
 /* Framing for stream transports, without a full parse: returns the total length of the
  * message starting at buf (headers + Content-Length body), 0 if more bytes are needed, or -1
- * if buf does not start with a plausible SIP start line. Bounded: looks at most max_hdr
- * bytes for the end of the headers. */
+ * if buf does not start with a plausible SIP start line. CRLF keep-alives before the start
+ * line (RFC 5626 §3.5.1) are skipped and counted in the length, as sip_parse() does; only
+ * CRLFs so far: 0. Bounded: looks at most max_hdr bytes past them for the end of the
+ * headers. */
 long sip_frame_len(const char *buf, size_t len, size_t max_hdr);
 
 /* Cheap content check: does buf begin like a SIP request or status line? Used to recognise

@@ -13,6 +13,7 @@ enum {
     SIP_CC_HOST = 0x10,  /* hostname characters: alphanum - . _ (RFC 3261 §25.1 hostname) */
     SIP_CC_CTL = 0x20,   /* control characters except HTAB */
     SIP_CC_URIX = 0x40,  /* never inside a URI as written: LWS, CTL, < > " (RFC 3986 §2) */
+    SIP_CC_PEND = 0x80,  /* ends an unquoted parameter value: LWS, CTL, ; , " < > */
 };
 /* One byte of flags per character; read-only (defined in hdr.c). */
 extern const uint8_t sip_cc[256];
@@ -60,6 +61,27 @@ static inline uint64_t sip_has_byte(uint64_t x, unsigned c) {
     uint64_t y = x ^ (SIP_ONES * c);
     return (y - SIP_ONES) & ~y & SIP_HIGHS;
 }
+
+/* Decimal value of p[0..n), as sx_sv_u64(): 0 and *out set, or -1 if empty, not all digits
+ * or above max. Up to 19 digits cannot overflow 64 bits, so max is checked once at the end
+ * (a number only grows digit by digit: above max at the end iff above it at some digit). */
+static inline int sip_dec(const char *p, size_t n, uint64_t max, uint64_t *out) {
+    if (n == 0 || n > 19) return sx_sv_u64(sx_sv_make(p, n), max, out);
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned char)p[i] - '0';
+        if (d > 9) return -1;
+        x = x * 10 + d;
+    }
+    if (x > max) return -1;
+    *out = x;
+    return 0;
+}
+
+/* sip_parse_naddr() and sip_parse_via() of one list element already split off by
+ * sip_next_value() (so the split is not done twice). */
+int sip_naddr_elem(sx_sv elem, sip_naddr *na);
+int sip_via_elem(sx_sv elem, sip_via *v);
 
 /* sip_hdr_lookup() for a name already known to be all token characters (the parser's case):
  * token characters fold to lower case with |0x20 without colliding with a name's letters or

@@ -34,6 +34,17 @@ static const char *skip_quoted(const char *p, const char *e) {
     return NULL;
 }
 
+/* ASCII case-insensitive a == lit, as sx_sv_ieq() but without its strlen: lit ends at its
+ * NUL. Runs for every parameter name against every name wanted. */
+static int lower(unsigned char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+static int name_ieq(sx_sv a, const char *lit) {
+    for (size_t i = 0; i < a.n; i++) {
+        unsigned char c = (unsigned char)lit[i];
+        if (c == 0 || lower((unsigned char)a.p[i]) != lower(c)) return 0;
+    }
+    return lit[a.n] == 0;
+}
+
 static int has_lws(sx_sv v) {
     for (size_t i = 0; i < v.n; i++)
         if (sip_is(v.p[i], SIP_CC_LWS)) return 1;
@@ -66,9 +77,7 @@ static const char *param_at(const char *p, const char *e, sx_sv *name, sx_sv *va
         return z + 1;
     }
     const char *v0 = q;
-    while (q < e && !sip_is(*q, SIP_CC_LWS | SIP_CC_CTL) && *q != ';' && *q != ',' &&
-           *q != '"' && *q != '<' && *q != '>')
-        q++;
+    while (q < e && !sip_is(*q, SIP_CC_PEND)) q++; /* LWS, CTL, ; , " < > end it */
     *val = span(v0, q);
     return q;
 }
@@ -87,7 +96,7 @@ static int params_scan(sx_sv params, int k, const char *const names[], sx_sv val
         p = param_at(sip_skip_lws(p, e), e, &name, &val);
         if (!p) return -1;
         for (int i = 0; i < k; i++)
-            if (!seen[i] && (name.p[0] | 0x20) == (names[i][0] | 0x20) && sx_sv_ieq(name, names[i])) {
+            if (!seen[i] && name_ieq(name, names[i])) {
                 seen[i] = 1, vals[i] = val, left--;
                 if (stop && left == 0) return 1;
                 break;
@@ -137,7 +146,7 @@ static int parse_port(const char **pp, const char *e, int *port) {
     const char *p = *pp, *d = p;
     while (d < e && sip_is(*d, SIP_CC_DIGIT)) d++;
     uint64_t x;
-    if (sx_sv_u64(span(p, d), 65535, &x) != 0) return -1;
+    if (sip_dec(p, (size_t)(d - p), 65535, &x) != 0) return -1;
     *port = (int)x;
     *pp = d;
     return 0;
@@ -201,14 +210,43 @@ static int is_scheme(sx_sv s, const char *lit, size_t n) {
     return 1;
 }
 
+/* Does p[0..n) hold a byte that is never inside a URI as written (SIP_CC_URIX: bytes up to
+ * SP, DEL, < > ")? With SSE2 (every x86-64) sixteen bytes per step, the last step overlapping
+ * the one before: the URIs of the Request-URI, From, To and Contact are most of the bytes
+ * sip_parse() validates. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static int block_has_urix(const char *p) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i bad = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x); /* x <= 0x20 */
+    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8('<')));
+    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8('>')));
+    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));
+    return _mm_movemask_epi8(bad) != 0;
+}
+#endif
+
+static int has_urix(const char *p, size_t n) {
+    size_t i = 0;
+#if defined(__SSE2__)
+    if (n >= 16) {
+        for (; i + 16 <= n; i += 16)
+            if (block_has_urix(p + i)) return 1;
+        return i < n && block_has_urix(p + n - 16);
+    }
+#endif
+    for (; i < n; i++)
+        if (sip_is(p[i], SIP_CC_URIX)) return 1;
+    return 0;
+}
+
 int sip_parse_uri(sx_sv text, sip_uri *u) {
     memset(u, 0, sizeof *u);
     sx_sv t = sip_trim(text);
     if (!t.p) return -1;
     const char *p = t.p, *e = t.p + t.n, *c = scheme_end(p, e);
-    if (!c || c + 1 == e) return -1;
-    for (const char *q = c + 1; q < e; q++)
-        if (sip_is(*q, SIP_CC_URIX)) return -1;
+    if (!c || c + 1 == e || has_urix(c + 1, (size_t)(e - c - 1))) return -1;
     u->scheme = span(p, c);
     u->rest = span(c + 1, e);
     if (is_scheme(u->scheme, "sip", 3) || is_scheme(u->scheme, "sips", 4))
@@ -242,9 +280,10 @@ static const char *find_laquot(const char *p, const char *e, sip_naddr *na, int 
     return q;
 }
 
-int sip_parse_naddr(sx_sv value, sip_naddr *na) {
+int sip_parse_naddr(sx_sv value, sip_naddr *na) { return sip_naddr_elem(first_elem(value), na); }
+
+int sip_naddr_elem(sx_sv v, sip_naddr *na) {
     memset(na, 0, sizeof *na);
-    sx_sv v = first_elem(value);
     const char *p = v.p, *e = v.p + v.n, *rest;
     sip_uri u;
     if (v.n == 0) return -1;
@@ -300,9 +339,10 @@ static const char *sent_protocol(const char *p, const char *e, sip_via *v) {
     return t1;
 }
 
-int sip_parse_via(sx_sv value, sip_via *v) {
+int sip_parse_via(sx_sv value, sip_via *v) { return sip_via_elem(first_elem(value), v); }
+
+int sip_via_elem(sx_sv t, sip_via *v) {
     memset(v, 0, sizeof *v);
-    sx_sv t = first_elem(value);
     const char *e = t.p + t.n, *p = sent_protocol(t.p, e, v);
     if (!p) return -1;
     const char *h = sip_skip_lws(p, e);
@@ -339,7 +379,7 @@ int sip_parse_reason(sx_sv value, sip_reason *r) {
     if (trailing_params(p1, e, &r->params, 3, names, vals, seen) != 0) return -1;
     if (seen[0]) {
         uint64_t x;
-        if (sx_sv_u64(vals[0], 65535, &x) != 0) return -1;
+        if (sip_dec(vals[0].p, vals[0].n, 65535, &x) != 0) return -1;
         r->cause = (int)x;
     }
     r->text = vals[1];
@@ -403,11 +443,11 @@ static const char *skip_comment(const char *p, const char *e) {
 
 int sip_parse_retry_after(sx_sv value, uint32_t *seconds) {
     sx_sv t = sip_trim(value);
+    if (!t.p) return -1; /* before any arithmetic on the pointer: NULL + 0 is UB */
     const char *p = t.p, *e = t.p + t.n, *d = p;
-    if (!p) return -1;
     while (d < e && sip_is(*d, SIP_CC_DIGIT)) d++;
     uint64_t x;
-    if (sx_sv_u64(span(p, d), UINT32_MAX, &x) != 0) return -1; /* RFC 4475 §3.1.2.5 */
+    if (sip_dec(p, (size_t)(d - p), UINT32_MAX, &x) != 0) return -1; /* RFC 4475 §3.1.2.5 */
     const char *q = sip_skip_lws(d, e);
     if (q < e && *q == '(' && !(q = skip_comment(q, e))) return -1;
     sx_sv params;

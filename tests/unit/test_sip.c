@@ -584,6 +584,23 @@ static void test_frame(void) {
     CHECK_INT(sip_frame_len(invite, n - 1, 8192), 0);
     CHECK_INT(sip_frame_len(invite, 10, 8192), 0);
     CHECK_INT(sip_frame_len("GET / HTTP/1.1\r\n\r\n", 18, 8192), -1);
+    /* CRLF keep-alives (RFC 5626 §3.5.1) before a message: skipped and counted, as by
+     * sip_parse(); keep-alives alone wait for more */
+    static char ka[4 + sizeof invite];
+    memcpy(ka, "\r\n\r\n", 4);
+    memcpy(ka + 4, invite, n);
+    CHECK_INT(sip_frame_len(ka, n + 4, 8192), (long)n + 4);
+    CHECK_INT(sip_parse(ka, n + 4, SIP_P_STREAM, &M), (int)n + 4);
+    CHECK_INT(sip_frame_len(ka, n + 3, 8192), 0);
+    CHECK_INT(sip_frame_len(ka, 4, 8192), 0);
+    CHECK_INT(sip_frame_len(ka, 2, 8192), 0);
+    /* the first Content-Length counts, in either form, on any header line but a folded one */
+    const char *two = "MESSAGE sip:x@h SIP/2.0\r\nl: 2\r\nContent-Length: 5\r\n\r\nabcde";
+    CHECK_INT(sip_frame_len(two, strlen(two), 8192), (long)strlen(two) - 3);
+    const char *fold = "MESSAGE sip:x@h SIP/2.0\r\nX: a\r\n l: 9\r\ncontent-length : 1\r\n\r\nz";
+    CHECK_INT(sip_frame_len(fold, strlen(fold), 8192), (long)strlen(fold));
+    /* the blank line must be within max_hdr bytes */
+    CHECK_INT(sip_frame_len(invite, n, 64), -1);
 }
 
 int main(void) {

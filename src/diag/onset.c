@@ -193,6 +193,17 @@ void agg_onset_finalize(diag *d, agg_pair *p) {
     if (!risky) p->reason[0] = '\0';
 }
 
+/* Turns a policy on with its sentence (vsnprintf: a long entity name is cut, never spills). */
+static void policy_set(agg_policy *p, uint64_t calls, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void policy_set(agg_policy *p, uint64_t calls, const char *fmt, ...) {
+    va_list ap;
+    p->on = 1;
+    p->calls = calls;
+    va_start(ap, fmt);
+    vsnprintf(p->sentence, sizeof p->sentence, fmt, ap);
+    va_end(ap);
+}
+
 /* ---- concurrency: a grid of starts and ends per carrier ---- */
 
 static void grid_coarsen(agg_grid *g) {
@@ -255,8 +266,7 @@ static void concurrency_policy(agg_carrier *c) {
         if (above_ref * 10 < total * 9) continue;
         if (above_ref * 10 >= above * 3 && below >= 5 && below_ref * 20 <= below) {
             c->concurrency_limit = (uint32_t)N;
-            c->pol[DIAG_P_CONCURRENCY] = (agg_policy){1, c->n503, ""};
-            snprintf(c->pol[DIAG_P_CONCURRENCY].sentence, DIAG_SENTENCE,
+            policy_set(&c->pol[DIAG_P_CONCURRENCY], c->n503,
                      "503 above ~%d concurrent calls (%" PRIu64 " of %" PRIu64 " calls started with >= %d "
                      "active got 503, %" PRIu64 " of %" PRIu64 " below)",
                      N, above_ref, above, N, below_ref, below);
@@ -267,6 +277,7 @@ static void concurrency_policy(agg_carrier *c) {
 }
 
 /* ---- policies ---- */
+
 
 static int mode_of(const agg_mode *m) {
     int best = -1;
@@ -293,8 +304,7 @@ static void unsigned_policy(agg_carrier *c) {
         char h[80];
         how(h, sizeof h, by_code[k], k == 0 ? mode_of(&c->unsigned_q850) : -1, k == 0 ? c->unsigned_phrase : NULL);
         c->unsigned_code = (uint16_t)by_code[k];
-        c->pol[DIAG_P_REJECTS_UNSIGNED] = (agg_policy){1, u, ""};
-        snprintf(c->pol[DIAG_P_REJECTS_UNSIGNED].sentence, DIAG_SENTENCE,
+        policy_set(&c->pol[DIAG_P_REJECTS_UNSIGNED], u,
                  "rejects unsigned calls with %s (%" PRIu64 " of %" PRIu64 " unsigned, %" PRIu64 " of %" PRIu64 " signed)",
                  h, u, c->unsigned_calls, s, c->signed_calls);
         return;
@@ -309,8 +319,7 @@ static void low_attest_policy(agg_carrier *c) {
         char h[80];
         how(h, sizeof h, by_code[k], k == 0 ? mode_of(&c->low_q850) : -1, NULL);
         c->low_code = (uint16_t)by_code[k];
-        c->pol[DIAG_P_REJECTS_LOW_ATTEST] = (agg_policy){1, l, ""};
-        snprintf(c->pol[DIAG_P_REJECTS_LOW_ATTEST].sentence, DIAG_SENTENCE,
+        policy_set(&c->pol[DIAG_P_REJECTS_LOW_ATTEST], l,
                  "rejects B/C-attested calls with %s (%" PRIu64 " of %" PRIu64 " B/C, %" PRIu64 " of %" PRIu64 " A)",
                  h, l, c->low_calls, a, c->a_calls);
         return;
@@ -323,8 +332,7 @@ static void iat_policy(agg_carrier *c) {
     if (c->stale_min_age != INT64_MAX) snprintf(older, sizeof older, " whose PASSporT was >= %" PRId64 " s old", c->stale_min_age);
     if (c->fresh_ok && c->fresh_max_age != INT64_MIN)
         snprintf(fresh, sizeof fresh, "; %" PRIu64 " signed calls up to %" PRId64 " s old went through", c->fresh_ok, c->fresh_max_age);
-    c->pol[DIAG_P_IAT_FRESHNESS] = (agg_policy){1, c->stale_refused, ""};
-    snprintf(c->pol[DIAG_P_IAT_FRESHNESS].sentence, DIAG_SENTENCE,
+    policy_set(&c->pol[DIAG_P_IAT_FRESHNESS], c->stale_refused,
              "enforces iat freshness (403 Stale Date on %" PRIu64 " calls%s%s)", c->stale_refused, older, fresh);
 }
 
@@ -333,8 +341,7 @@ static void analytics_policy(agg_carrier *c) {
         char from[96] = "", contact[128] = "";
         if (c->entity608[0]) snprintf(from, sizeof from, " from %s", c->entity608);
         if (c->redress608[0]) snprintf(contact, sizeof contact, ", redress %s", c->redress608);
-        c->pol[DIAG_P_ANALYTICS_608] = (agg_policy){1, c->n608, ""};
-        snprintf(c->pol[DIAG_P_ANALYTICS_608].sentence, DIAG_SENTENCE,
+        policy_set(&c->pol[DIAG_P_ANALYTICS_608], c->n608,
                  "analytics with 608%s%s%s (%" PRIu64 " calls, %" PRIu64 " with a jCard)",
                  c->n608_jcard ? " + jCard" : "", from, contact, c->n608, c->n608_jcard);
     }
@@ -342,20 +349,17 @@ static void analytics_policy(agg_carrier *c) {
         char by[96] = "", url[128] = "";
         if (c->party603[0]) snprintf(by, sizeof by, " by %s", c->party603);
         if (c->redress603[0]) snprintf(url, sizeof url, " with redress %s", c->redress603);
-        c->pol[DIAG_P_BLOCKLIST_603PLUS] = (agg_policy){1, c->n603plus, ""};
-        snprintf(c->pol[DIAG_P_BLOCKLIST_603PLUS].sentence, DIAG_SENTENCE,
+        policy_set(&c->pol[DIAG_P_BLOCKLIST_603PLUS], c->n603plus,
                  "603+ Network Blocked%s%s (%" PRIu64 " calls)", by, url, c->n603plus);
     }
     if (c->n603fast >= 3) {
-        c->pol[DIAG_P_FAST_DECLINE] = (agg_policy){1, c->n603fast, ""};
-        snprintf(c->pol[DIAG_P_FAST_DECLINE].sentence, DIAG_SENTENCE,
+        policy_set(&c->pol[DIAG_P_FAST_DECLINE], c->n603fast,
                  "declines with 603 in < 2 s without ringing (%" PRIu64 " calls): an automated block, "
                  "not people", c->n603fast);
     }
     if (c->invalid_calls >= 1 && c->invalid_refused * 5 >= c->invalid_calls * 4 &&
         c->valid_refused * 2 < c->valid_calls) {
-        c->pol[DIAG_P_INVALID_CALLER] = (agg_policy){1, c->invalid_refused, ""};
-        snprintf(c->pol[DIAG_P_INVALID_CALLER].sentence, DIAG_SENTENCE,
+        policy_set(&c->pol[DIAG_P_INVALID_CALLER], c->invalid_refused,
                  "blocks invalid caller IDs (%" PRIu64 " of %" PRIu64 " invalid refused at once, %" PRIu64
                  " of %" PRIu64 " valid)", c->invalid_refused, c->invalid_calls, c->valid_refused, c->valid_calls);
     }

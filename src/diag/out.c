@@ -232,7 +232,7 @@ static void json_carrier_timeline(const diag *d, const agg_carrier *c, FILE *out
         int g = 1;
         for (int k = 0; k < AGG_NCODES; k++) {
             if (!b[i].codes[k]) continue;
-            char code[8];
+            char code[12];
             snprintf(code, sizeof code, "%d", k < AGG_NCODES - 1 ? watched[k] : 0);
             json_u(out, &g, k < AGG_NCODES - 1 ? code : "other", b[i].codes[k]);
         }
@@ -256,7 +256,7 @@ static void json_carrier(const diag *d, const agg_carrier *c, FILE *out) {
     int g = 1;
     for (int k = 100; k < 700; k++)
         if (c->codes[k]) {
-            char code[8];
+            char code[12];
             snprintf(code, sizeof code, "%d", k);
             json_u(out, &g, code, c->codes[k]);
         }

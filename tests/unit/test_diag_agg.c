@@ -135,7 +135,7 @@ static void feed_risky(diag *d, diag_facts *out, size_t *n) {
 static void feed_unsigned(diag *d, diag_facts *out, size_t *n) {
     for (int i = 0; i < 16; i++) {
         diag_facts f = call(T0 + i * MIN, "14155552000", callee_n(i), UNS, 200);
-        snprintf(f.caller, sizeof f.caller, "1415555%04d", 2000 + i);
+        snprintf(f.caller, sizeof f.caller, "1415555%04u", (unsigned)(2000 + i) % 10000u);
         if (i % 16 < 7) { /* 7 unsigned: 403 cause 21 */
             f.final_code = 403;
             f.rang = 0;

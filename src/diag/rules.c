@@ -219,11 +219,13 @@ static int m_cert_untrusted(const diag_facts *f, const diag_context *c, diag_ver
     return 1;
 }
 
+/* 403 Stale Date names it (RFC 8224 §6.2.2); a plain 403 or a 438 names it when our own
+ * check finds the iat more than 60 s old (or in the future) at the moment it was sent. */
 static int m_stale(const diag_facts *f, const diag_context *c, diag_verdict *v) {
     (void)c;
     int stale_finding = finding(f, STIR_F_iat_stale) || finding(f, STIR_F_iat_future);
-    if (!stir_code(f, 403) || (f->implied_code != 403 && f->stir_cause != 403 && !stale_finding))
-        return 0;
+    int said = stir_code(f, 403) && (f->implied_code == 403 || f->stir_cause == 403);
+    if (!said && !((stir_code(f, 403) || stir_code(f, 438)) && stale_finding)) return 0;
     ev_final(f, v);
     if (f->iat_age_s != INT64_MIN)
         ev(v, "iat %lld s %s when the INVITE was sent (limit 60 s)",
@@ -529,25 +531,25 @@ static const diag_rule rules[] = {
      "the Identity header was altered in transit or signed with a key that is not the certificate's",
      "Check that no SBC re-folds or truncates Identity, and that the signing key matches the x5u certificate.",
      m_bad_signature},
-    {"R08", "438 Invalid Identity", N, DIAG_C_IDENTITY_BAD_SIGNATURE, 0.6f,
+    {"R08", "stale PASSporT", N, DIAG_C_STALE_IDENTITY, 0.95f,
+     "403 Stale Date (or STIR Reason 403), or a 403/438 with iat older than 60 s when sent",
+     "the PASSporT was too old when the INVITE left (reused after queue/transfer, or clock skew)",
+     "Sign at send time (re-sign after queues, IVRs and transfers) and keep the signer on NTP.",
+     m_stale},
+    {"R09", "438 Invalid Identity", N, DIAG_C_IDENTITY_BAD_SIGNATURE, 0.6f,
      "438 (final or STIR Reason) with no local explanation",
      "the verifier rejected the PASSporT; locally it looks fine (verify with the x5u certificate)",
      "Diff the full-form PASSporT claims against the SIP headers and verify it with the x5u certificate.",
      m_invalid_identity},
-    {"R09", "certificate unreachable", N, DIAG_C_IDENTITY_CERT_UNREACHABLE, 0.9f,
+    {"R10", "certificate unreachable", N, DIAG_C_IDENTITY_CERT_UNREACHABLE, 0.9f,
      "436 Bad Identity Info (final or STIR Reason)",
      "the verifier could not fetch the x5u certificate (DNS, TLS, 404, timeout)",
      "Fix the certificate repository hosting behind x5u (https, DNS, reachability).",
      m_cert_unreachable},
-    {"R10", "certificate untrusted", N, DIAG_C_IDENTITY_CERT_UNTRUSTED, 0.9f,
+    {"R11", "certificate untrusted", N, DIAG_C_IDENTITY_CERT_UNTRUSTED, 0.9f,
      "437 Unsupported Credential (final or STIR Reason)",
      "the signing certificate is expired, revoked or not from an approved STI-CA",
      "Renew the certificate through an approved STI-CA and serve its full chain.", m_cert_untrusted},
-    {"R11", "stale PASSporT", N, DIAG_C_STALE_IDENTITY, 0.95f,
-     "403 Stale Date (or STIR Reason 403), or a 403 with iat older than 60 s when sent",
-     "the PASSporT was too old when the INVITE left (reused after queue/transfer, or clock skew)",
-     "Sign at send time (re-sign after queues, IVRs and transfers) and keep the signer on NTP.",
-     m_stale},
     {"R12", "Identity required", N, DIAG_C_UNSIGNED_CALL, 0.95f,
      "428 Use Identity Header (final or STIR Reason)",
      "the verifier requires a (supported) PASSporT and the call had none",
@@ -561,7 +563,7 @@ static const diag_rule rules[] = {
      "attest B or C, and the carrier refuses B/C calls with this code while A calls pass",
      "this carrier's policy (or engine) penalises partial and gateway attestation",
      "Get A attestation: have the signer verify your right to these numbers.", m_carrier_low_attest},
-    {"R15", "603+ network blocked", N, DIAG_C_NETWORK_BLOCKLIST, 0.95f,
+    {"R15", "603+ network blocked", A, DIAG_C_NETWORK_BLOCKLIST, 0.95f,
      "603 Network Blocked with the ATIS-1000099 Reason (blocking party, redress contact)",
      "a network blocklist or analytics block notified per FCC 25-15",
      "Contact the redress address in the 603+; do not retry or route-advance these calls.",

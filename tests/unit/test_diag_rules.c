@@ -81,17 +81,17 @@ CASE(r06) {
 CASE(r06_miss) { fin(f, 438, "Invalid Identity Header", 150), strcpy(f->orig_tn, "12125551234"); }
 CASE(r07) { fin(f, 438, "Invalid Identity Header", 150), f->signature = STIR_SIG_INVALID; }
 CASE(r07_miss) { fin(f, 403, "Forbidden", 150), f->signature = STIR_SIG_INVALID; }
-CASE(r08) { fin(f, 438, "Invalid Identity Header", 150); }
-CASE(r08_miss) { fin(f, 200, "OK", 4000), f->stir_cause = 438; } /* RFC 9410: the call went on */
-CASE(r09) { fin(f, 436, "Bad Identity Info", 150), finding(f, STIR_F_x5u_not_https); }
-CASE(r09_miss) { fin(f, 437, "Unsupported Credential", 150); }
-CASE(r10) { fin(f, 437, "Unsupported Credential", 150), f->signature = STIR_SIG_EXPIRED; }
-CASE(r10_miss) { fin(f, 436, "Bad Identity Info", 150); }
-CASE(r11) {
+CASE(r09) { fin(f, 438, "Invalid Identity Header", 150); }
+CASE(r09_miss) { fin(f, 200, "OK", 4000), f->stir_cause = 438; } /* RFC 9410: the call went on */
+CASE(r10) { fin(f, 436, "Bad Identity Info", 150), finding(f, STIR_F_x5u_not_https); }
+CASE(r10_miss) { fin(f, 437, "Unsupported Credential", 150); }
+CASE(r11) { fin(f, 437, "Unsupported Credential", 150), f->signature = STIR_SIG_EXPIRED; }
+CASE(r11_miss) { fin(f, 436, "Bad Identity Info", 150); }
+CASE(r08) {
     fin(f, 403, "Stale Date", 150), f->implied_code = 403, f->iat_age_s = 95;
     finding(f, STIR_F_iat_stale);
 }
-CASE(r11_miss) { fin(f, 403, "Forbidden", 150); } /* fresh iat, no Stale Date */
+CASE(r08_miss) { fin(f, 403, "Forbidden", 150); } /* fresh iat, no Stale Date */
 CASE(r12) { unsigned_call(f), fin(f, 428, "Use Identity Header", 150); }
 CASE(r12_miss) { unsigned_call(f), fin(f, 403, "Forbidden", 150); }
 static void policy_unsigned(diag_context *c) {
@@ -192,16 +192,16 @@ static const rule_case cases[] = {
     {"R03", r03, DIAG_C_AUTH_FAILURE, DIAG_BY_OWN, "challenge never answered", r03_miss, "R01"},
     {"R04", r04, DIAG_C_INVALID_CALLER_ID, DIAG_BY_NETWORK, "caller ID 12125550142: fictitious 555-01XX", r04_miss, "R24"},
     {"R05", r05, DIAG_C_ANONYMOUS_REJECTED, DIAG_BY_CALLEE, "caller ID presented: anonymous", r05_miss, "R37"},
-    {"R06", r06, DIAG_C_IDENTITY_TN_MISMATCH, DIAG_BY_NETWORK, "orig.tn 12125550111 \u2260 PAI 12125551234", r06_miss, "R08"},
+    {"R06", r06, DIAG_C_IDENTITY_TN_MISMATCH, DIAG_BY_NETWORK, "orig.tn 12125550111 \u2260 PAI 12125551234", r06_miss, "R09"},
     {"R07", r07, DIAG_C_IDENTITY_BAD_SIGNATURE, DIAG_BY_NETWORK, "signature invalid", r07_miss, "R37"},
-    {"R08", r08, DIAG_C_IDENTITY_BAD_SIGNATURE, DIAG_BY_NETWORK, "438 Invalid Identity Header after 0.15 s", r08_miss, "R01"},
-    {"R09", r09, DIAG_C_IDENTITY_CERT_UNREACHABLE, DIAG_BY_NETWORK, "x5u is not an https: URL", r09_miss, "R10"},
-    {"R10", r10, DIAG_C_IDENTITY_CERT_UNTRUSTED, DIAG_BY_NETWORK, "certificate expired", r10_miss, "R09"},
-    {"R11", r11, DIAG_C_STALE_IDENTITY, DIAG_BY_NETWORK, "iat 95 s old when the INVITE was sent", r11_miss, "R37"},
+    {"R08", r08, DIAG_C_STALE_IDENTITY, DIAG_BY_NETWORK, "iat 95 s old when the INVITE was sent", r08_miss, "R37"},
+    {"R09", r09, DIAG_C_IDENTITY_BAD_SIGNATURE, DIAG_BY_NETWORK, "438 Invalid Identity Header after 0.15 s", r09_miss, "R01"},
+    {"R10", r10, DIAG_C_IDENTITY_CERT_UNREACHABLE, DIAG_BY_NETWORK, "x5u is not an https: URL", r10_miss, "R11"},
+    {"R11", r11, DIAG_C_IDENTITY_CERT_UNTRUSTED, DIAG_BY_NETWORK, "certificate expired", r11_miss, "R10"},
     {"R12", r12, DIAG_C_UNSIGNED_CALL, DIAG_BY_NETWORK, "no Identity header on INVITE", r12_miss, "R36"},
     {"R13", r13, DIAG_C_UNSIGNED_CALL, DIAG_BY_NETWORK, "carrierA refused 41 of 41 unsigned calls with 403, 0 of 120 signed", r13_miss, "R37"},
     {"R14", r14, DIAG_C_LOW_ATTESTATION, DIAG_BY_NETWORK, "carrierC refused 30 of 31 B/C-attested calls with 403", r14_miss, "R37"},
-    {"R15", r15, DIAG_C_NETWORK_BLOCKLIST, DIAG_BY_NETWORK, "blocking party analytics1, redress https://redress.example.com", r15_miss, "R24"},
+    {"R15", r15, DIAG_C_NETWORK_BLOCKLIST, DIAG_BY_ANALYTICS, "blocking party analytics1, redress https://redress.example.com", r15_miss, "R24"},
     {"R16", r16, DIAG_C_CAPACITY, DIAG_BY_OWN, "named own side in --carriers (own)", r16_miss, "R33"},
     {"R17", r17, DIAG_C_OWN_POLICY, DIAG_BY_OWN, "403 Forbidden after 0.01 s", r17_miss, "R03"},
     {"R18", r18, DIAG_C_OWN_POLICY, DIAG_BY_OWN, "no 100 Trying", r18_miss, "R37"},
@@ -301,6 +301,11 @@ static void test_code_alone_is_never_the_verdict(void) {
     diag_decide_ctx(&f, &c, &v);
     CHECK_INT(v.cause, DIAG_C_IDENTITY_TN_MISMATCH);
     CHECK(has_evidence(&v, "dest.tn 13105550000 \u2260 called number 13105559876"));
+    /* a 438 for a PASSporT our own check finds 390 s old is the stale iat, not the signature */
+    base(&f, &c), fin(&f, 438, "Invalid Identity Header", 100), f.iat_age_s = 390;
+    finding(&f, STIR_F_iat_stale), diag_decide_ctx(&f, &c, &v);
+    CHECK_INT(v.cause, DIAG_C_STALE_IDENTITY);
+    CHECK(has_evidence(&v, "iat 390 s old"));
     /* our own SBC relaying a carrier's 608 + jCard did not decide it: the engine did */
     base(&f, &c), jcard608(&f), c.final_from_own = 1, diag_decide_ctx(&f, &c, &v);
     CHECK_INT(v.cause, DIAG_C_ANALYTICS_REJECTED);

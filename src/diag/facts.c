@@ -122,6 +122,11 @@ static void facts_timing(const call_record *r, diag_facts *f) {
     f->trying = (uint8_t)has_provisional(r, 100, 100);
 }
 
+void diag_facts_add_signals(const sig_result *s, diag_facts *f) {
+    facts_identity(s, f);
+    facts_signals(s, f);
+}
+
 void diag_facts_from(const call_record *r, const sig_result *s, uint64_t seq, diag_facts *f) {
     memset(f, 0, sizeof *f);
     f->seq = seq;

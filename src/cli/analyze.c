@@ -10,6 +10,7 @@
 #include "base/err.h"
 #include "call/call.h"
 #include "cli.h"
+#include "diag_run.h"
 #include "pipeline.h"
 #include "report/html.h"
 #include "report/summary.h"
@@ -21,6 +22,7 @@ typedef struct analyze_ctx {
     sig_stage *sig;
     FILE *calls_out; /* NDJSON, or NULL */
     html_examples *ex; /* --report: one example record per outcome, or NULL */
+    diag_run *dr;      /* the diagnosis (src/diag): records go through it to get verdicts */
 } analyze_ctx;
 
 static void on_call(void *ud, const call_record *r) {
@@ -31,7 +33,9 @@ static void on_call(void *ud, const call_record *r) {
         snprintf(key, sizeof key, "%d", r->final_code);
         html_examples_add_record(a->ex, r->final_code ? key : "none", r, NULL, NULL);
     }
-    sig_stage_call(a->sig, r, a->calls_out); /* writes the record when calls_out is set */
+    diag_run_call(a->dr, r); /* the record's half of the facts; the signal half follows */
+    /* with --calls, records wait in a temporary file for their verdict (diag_run.h) */
+    sig_stage_call(a->sig, r, diag_run_records(a->dr));
 }
 
 static void on_msg(void *ud, const sx_msgmeta *meta, const char *buf, size_t len, int rc,
@@ -46,6 +50,8 @@ static void on_tick(void *ud, sx_time now) { ct_expire(((analyze_ctx *)ud)->ct, 
 typedef struct analyze_args {
     int json, progress;
     const char *calls_path, *carriers_path, *report_path;
+    const char *csv_callers, *csv_carriers;
+    long bucket_min;
     sig_stage_opts so;
     pipe_opts po;
     char **files;
@@ -68,6 +74,16 @@ static int parse_args(int argc, char **argv, analyze_args *a) {
         } else if ((v = cli_optval(argc, argv, &i, "--calls", &missing))) a->calls_path = v;
         else if ((v = cli_optval(argc, argv, &i, "--carriers", &missing))) a->carriers_path = v;
         else if ((v = cli_optval(argc, argv, &i, "--report", &missing))) a->report_path = v;
+        else if ((v = cli_optval(argc, argv, &i, "--csv-callers", &missing))) a->csv_callers = v;
+        else if ((v = cli_optval(argc, argv, &i, "--csv-carriers", &missing))) a->csv_carriers = v;
+        else if ((v = cli_optval(argc, argv, &i, "--bucket", &missing))) {
+            char *end;
+            a->bucket_min = strtol(v, &end, 10);
+            if (*end || a->bucket_min < 1 || a->bucket_min > 1440) {
+                fprintf(stderr, "sipdx analyze: --bucket wants minutes 1-1440, not '%s'\n", v);
+                return -1;
+            }
+        }
         else if ((v = cli_optval(argc, argv, &i, "--live", &missing))) a->po.live_if = v;
         else if ((v = cli_optval(argc, argv, &i, "--filter", &missing))) a->po.filter = v;
         else if (!strcmp(argv[i], "--no-progress")) a->progress = 0;
@@ -104,7 +120,40 @@ static int parse_args(int argc, char **argv, analyze_args *a) {
 
 /* The summary as one JSON document: --format json, and the data of --report. */
 static void write_json(const analyze_ctx *ctx, const sum_run *run, FILE *out) {
-    sum_json(ctx->sum, run, out);
+    char *doc = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&doc, &len);
+    if (m) sum_json(ctx->sum, run, m);
+    if (!m || fclose(m) != 0 || len < 2 || memcmp(doc + len - 2, "}\n", 2) != 0) {
+        free(doc); /* no room to add to it: the summary alone */
+        sum_json(ctx->sum, run, out);
+        return;
+    }
+    fwrite(doc, 1, len - 2, out); /* the summary's keys, then the diagnosis's */
+    int first = 0;
+    diag_json_keys(diag_run_diag(ctx->dr), out, &first);
+    fputs("}\n", out);
+    free(doc);
+}
+
+/* Phase 2 of the diagnosis and its CSV files; returns an exit code. */
+static int finish_diagnosis(const analyze_args *a, analyze_ctx *ctx) {
+    char err[256];
+    int code = SX_EXIT_OK;
+    if (diag_run_finish(ctx->dr, ctx->calls_out, err, sizeof err) != 0) {
+        fprintf(stderr, "sipdx analyze: %s\n", err);
+        code = SX_EXIT_INTERNAL;
+    }
+    const diag *d = diag_run_diag(ctx->dr);
+    if (a->csv_callers && diag_csv_callers(d, a->csv_callers) != 0) {
+        fprintf(stderr, "sipdx analyze: cannot write %s\n", a->csv_callers);
+        code = SX_EXIT_NOINPUT;
+    }
+    if (a->csv_carriers && diag_csv_carriers(d, a->csv_carriers) != 0) {
+        fprintf(stderr, "sipdx analyze: cannot write %s\n", a->csv_carriers);
+        code = SX_EXIT_NOINPUT;
+    }
+    return code;
 }
 
 /* --report: the --format json document, in memory, into the page. */
@@ -148,8 +197,17 @@ int cmd_analyze(int argc, char **argv) {
             return SX_EXIT_NOINPUT;
         }
     }
-    if (!(ctx.sig = sig_stage_new(&a.so, err, sizeof err))) {
+    diag_config dc;
+    diag_config_default(&dc);
+    dc.names = names;
+    if (a.bucket_min) dc.bucket = (sx_time)a.bucket_min * 60 * SX_SEC;
+    if ((ctx.dr = diag_run_new(&dc, ctx.calls_out != NULL, err, sizeof err))) {
+        a.so.on_result = diag_run_result; /* each call's final signals, in call order */
+        a.so.ud = ctx.dr;
+    }
+    if (!ctx.dr || !(ctx.sig = sig_stage_new(&a.so, err, sizeof err))) {
         fprintf(stderr, "sipdx analyze: %s\n", err);
+        diag_run_free(ctx.dr);
         if (ctx.calls_out && ctx.calls_out != stdout) fclose(ctx.calls_out);
         carriers_free(names), free(a.files);
         return SX_EXIT_NOINPUT;
@@ -166,12 +224,14 @@ int cmd_analyze(int argc, char **argv) {
     if (rc == 0) {
         ct_flush(ctx.ct);
         sig_stage_flush(ctx.sig);
+        int dcode = finish_diagnosis(&a, &ctx);
         /* With --calls -, the records own stdout; the summary goes to stderr. */
         FILE *out = ctx.calls_out == stdout ? stderr : stdout;
         sum_run run = {.tally = &res.tally, .ct = ct_stats(ctx.ct), .seconds = res.seconds,
                        .first_ts = res.first_ts, .last_ts = res.last_ts, .nfiles = a.nfiles};
         if (a.json) write_json(&ctx, &run, out);
         else {
+            diag_text(diag_run_diag(ctx.dr), out); /* the diagnosis first */
             sum_text(ctx.sum, &run, out);
             sig_stats_text(sig_stage_stats(ctx.sig), out);
         }
@@ -182,6 +242,7 @@ int cmd_analyze(int argc, char **argv) {
                 res.seconds > 0 ? mb / res.seconds : 0.0,
                 res.seconds > 0 ? (double)msgs / res.seconds : 0.0);
         if (res.failed_sources) code = SX_EXIT_DATA;
+        if (dcode != SX_EXIT_OK) code = dcode;
         if (a.report_path) {
             int rcode = write_report(a.report_path, &ctx, &run);
             if (rcode != SX_EXIT_OK) code = rcode;
@@ -192,6 +253,7 @@ int cmd_analyze(int argc, char **argv) {
     }
     ct_free(ctx.ct);
     sig_stage_free(ctx.sig);
+    diag_run_free(ctx.dr);
     sum_free(ctx.sum);
     html_examples_free(ctx.ex);
     carriers_free(names);

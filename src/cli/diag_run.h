@@ -1,0 +1,49 @@
+/* diag_run.h -- the diagnosis inside `sipdx analyze` (src/diag, issue 5): the two phases
+ * around the capture.
+ *
+ * Phase 1, as calls end: diag_run_call() takes the record's half of the call's facts (the
+ * record dies when the emit callback returns), diag_run_result() -- the signal stage's
+ * on_result hook, called in call order once the signatures are checked -- adds the signal
+ * half, lets the aggregates learn, and spills the facts to a temporary file. When --calls
+ * is asked for, the signal stage writes the records to another temporary file
+ * (diag_run_records()).
+ * Phase 2, diag_run_finish(): the aggregates are finalised, the facts read back in order,
+ * each decided and tallied, and each record copied to the real --calls output with its
+ * "verdict" key.
+ *
+ * Memory: the aggregates (bounded, src/diag/agg_int.h) and the facts of the calls the
+ * signal stage still holds. Disk: the spilled facts (~640 bytes per call before a zero-run
+ * packing that keeps ~1/4 of it) and, with --calls, the records; both are removed on exit
+ * (tmpfile(3)). */
+#ifndef SX_CLI_DIAG_RUN_H
+#define SX_CLI_DIAG_RUN_H
+
+#include <stdio.h>
+
+#include "call/call.h"
+#include "diag/diag.h"
+#include "signal/signal.h"
+
+typedef struct diag_run diag_run;
+
+/* keep_records: --calls was given. NULL with a reason in err (no temporary file, memory). */
+diag_run *diag_run_new(const diag_config *cfg, int keep_records, char *err, size_t errlen);
+/* Where the signal stage writes the records (a temporary file), or NULL. */
+FILE *diag_run_records(diag_run *r);
+/* From the call tracker's emit callback, before sig_stage_call(). */
+void diag_run_call(diag_run *r, const call_record *rec);
+/* sig_stage_opts.on_result, with ud = the diag_run. */
+void diag_run_result(void *ud, const sig_result *res);
+/* After sig_stage_flush(): phase 2; records with verdicts to calls_out (may be NULL).
+ * 0, or -1 with a reason in err (temporary file unreadable, records and facts out of step). */
+int diag_run_finish(diag_run *r, FILE *calls_out, char *err, size_t errlen);
+const diag *diag_run_diag(const diag_run *r);
+void diag_run_free(diag_run *r);
+
+/* The zero-run packing of the spilled facts (exposed for the unit test): returns the packed
+ * length (<= DIAG_PACK_MAX), or unpacks in into out (n bytes), returning 0 or -1. */
+#define DIAG_PACK_MAX (sizeof(diag_facts) + sizeof(diag_facts) / 128 * 2 + 4)
+size_t diag_pack(const void *in, size_t n, unsigned char *out);
+int diag_unpack(const unsigned char *in, size_t len, void *out, size_t n);
+
+#endif

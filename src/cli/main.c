@@ -28,6 +28,10 @@ static const cli_opt analyze_opts[] = {
     {"--carriers", "FILE", "name peers: one 'CIDR-or-hostname NAME' pair per line"},
     {"--report", "FILE", "write a self-contained HTML report to FILE (charts, plan, sortable "
                          "tables, one ladder per cause)"},
+    {"--csv-callers", "FILE", "write the caller ID x carrier table (status, since, why, counts) "
+                              "as CSV to FILE"},
+    {"--csv-carriers", "FILE", "write the carrier table (causes, evident policies) as CSV to FILE"},
+    {"--bucket", "MIN", "time bucket of the diagnosis's timelines in minutes (default 15)"},
     {"--live", "IFACE", "capture live from a network interface instead of files"},
     {"--filter", "BPF", "capture filter for --live"},
     {"--no-progress", NULL, "never draw the progress bar"},
@@ -52,8 +56,9 @@ const cli_cmd cli_commands[] = {
      "addresses, transport and start line, then the tally of every frame read.",
      decode_opts, cmd_decode},
     {"analyze", "sipdx analyze [OPTIONS] FILE...",
-     "Correlate messages into calls and summarise: answered, failed, codes by peer, "
-     "ASR/NER, the packet tally.",
+     "Correlate messages into calls and diagnose them: the plan of remediations ranked by "
+     "calls affected, what each carrier evidently does, which caller IDs are flagged where "
+     "and since when; then answered, failed, codes by peer, ASR/NER, the packet tally.",
      analyze_opts, cmd_analyze},
     {"show", "sipdx show [OPTIONS] CALL-ID FILE...",
      "Print one call as a ladder diagram, with the headers that explain a failure.",

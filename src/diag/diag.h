@@ -171,7 +171,7 @@ enum diag_tn_class {
     DIAG_TN_NON_GEOGRAPHIC, /* 5XX, 600, 700, 710, 456 */
     DIAG_TN_SPECIAL_NXX,    /* 950, 958, 959, 976 (reference marks them unverified) */
     DIAG_TN_ANONYMOUS,      /* anonymous, restricted, private, unavailable, empty */
-    DIAG_TN_NOT_NUMBER,     /* alphanumeric user part */
+    DIAG_TN_NOT_NUMBER,     /* alphanumeric user part (a SIP user name: not "invalid") */
     DIAG_TN_INVALID         /* impossible under NANP / E.164: see reason */
 };
 

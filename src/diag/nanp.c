@@ -106,10 +106,12 @@ static int check(const char *e164, const char *raw, const char *callee, diag_tn_
     if (n == 0) {
         if (anonymous_word(raw)) return set(o, DIAG_TN_ANONYMOUS, 0, "anonymous caller ID");
         if (dialable_digits(raw) > 15) return set(o, DIAG_TN_INVALID, 1, "more than 15 digits (E.164)");
-        return set(o, DIAG_TN_NOT_NUMBER, 1, "caller ID is not a number");
+        /* A SIP user name ("alice", "ua1"): lawful inside SIP networks, so classed, not
+         * called impossible (captures are full of them; a 403 to one is not about NANP). */
+        return set(o, DIAG_TN_NOT_NUMBER, 0, "caller ID is not a number");
     }
     for (size_t i = 0; i < n; i++)
-        if (!is_digit(e164[i])) return set(o, DIAG_TN_NOT_NUMBER, 1, "caller ID is not a number");
+        if (!is_digit(e164[i])) return set(o, DIAG_TN_NOT_NUMBER, 0, "caller ID is not a number");
     if (e164[0] == '0') return set(o, DIAG_TN_INVALID, 1, "no country code starts with 0");
     if (e164[0] == '1') {
         check_nanp(e164, n, o);

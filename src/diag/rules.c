@@ -136,12 +136,16 @@ static int m_own_peer(const diag_facts *f, const diag_context *c, diag_verdict *
     return 1;
 }
 
+/* Unresolved 401/407, or a 403 to the INVITE that answered a challenge: the credentials
+ * themselves were refused (reference §7 #21). */
 static int m_auth(const diag_facts *f, const diag_context *c, diag_verdict *v) {
     (void)c;
-    if (!f->challenge_unresolved) return 0;
-    if (f->final_code == 401 || f->final_code == 407) ev_final(f, v);
-    ev(v, f->challenged ? "challenged again after answering the challenge"
-                        : "401/407 challenge never answered with a new INVITE");
+    int refused_creds = f->challenged && f->final_code == 403;
+    if (!f->challenge_unresolved && !refused_creds) return 0;
+    if (f->final_code == 401 || f->final_code == 407 || refused_creds) ev_final(f, v);
+    if (refused_creds) ev(v, "403 to the INVITE that answered a 401/407 challenge: credentials refused");
+    else ev(v, f->challenged ? "challenged again after answering the challenge"
+                             : "401/407 challenge never answered with a new INVITE");
     return 1;
 }
 
@@ -451,13 +455,17 @@ static int m_route_failure(const diag_facts *f, const diag_context *c, diag_verd
     return 1;
 }
 
-/* A 403 to an unsigned call where nothing is known about the carrier's policy: a hint, not
- * a finding (the context rule R13 decides when other calls show the policy). */
+/* A 403 to an unsigned call at a carrier whose signed calls never got that code, when there
+ * are too few calls for R13 to call it the carrier's policy: a hint, not a finding. With no
+ * signed calls at all (a capture without STIR) a 403 says nothing about signing. */
 static int m_unsigned_403(const diag_facts *f, const diag_context *c, diag_verdict *v) {
-    if (f->final_code != 403 || f->has_identity || c->unsigned_calls || c->signed_calls) return 0;
+    if (f->final_code != 403 || f->has_identity || c->unsigned_code != 403 || !c->signed_calls ||
+        c->signed_refused)
+        return 0;
     ev_final(f, v);
     ev(v, "no Identity header on INVITE");
-    ev_reason(f, v);
+    ev(v, "%s refused %u of %u unsigned calls with 403, none of its %u signed calls", carrier_of(c),
+       c->unsigned_refused, c->unsigned_calls, c->signed_calls);
     return 1;
 }
 
@@ -510,11 +518,11 @@ static const diag_rule rules[] = {
      "the caller gave up (dialer no-answer timer); not a block",
      "None; tune the dialer's no-answer timer if it cuts ringing short.", m_caller_cancel},
     {"R03", "authentication failed", O, DIAG_C_AUTH_FAILURE, 0.9f,
-     "a 401/407 not followed by a new INVITE, or challenged again",
+     "a 401/407 not followed by a new INVITE, challenged again, or a 403 after the challenge",
      "the trunk's credentials or realm are wrong",
      "Fix the trunk credentials and realm.", m_auth},
     {"R04", "invalid caller ID", N, DIAG_C_INVALID_CALLER_ID, 0.85f,
-     "403/404/603/608 without long ringing, caller ID impossible under NANP/E.164",
+     "403/404/603/608 without long ringing, a numeric caller ID impossible under NANP/E.164",
      "providers may block impossible caller IDs outright (FCC 2017 Call Blocking R&O)",
      "Present a valid E.164 number that you hold; clean the caller-ID list.", m_invalid_caller},
     {"R05", "anonymous refused", C, DIAG_C_ANONYMOUS_REJECTED, 0.95f,
@@ -652,8 +660,8 @@ static const diag_rule rules[] = {
      "a server or route failed downstream",
      "Route to an alternate carrier and report the failure.", m_route_failure},
     {"R36", "403 to an unsigned call", N, DIAG_C_UNSIGNED_CALL, 0.45f,
-     "403 and no Identity, nothing known about the carrier's other calls",
-     "unsigned calls are a common reason for a 403; other calls would confirm it",
+     "403 and no Identity; the carrier's signed calls never got 403, but too few calls to call it policy",
+     "unsigned calls are a common reason for a 403; more calls would confirm it",
      "Sign the calls, then see whether the 403s stop.", m_unsigned_403},
     {"R37", "403 Forbidden", N, DIAG_C_OTHER, 0.4f,
      "403 that no STIR, caller-ID or own-side evidence explains",

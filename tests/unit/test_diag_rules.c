@@ -60,6 +60,8 @@ static void finding(diag_facts *f, int id) { f->stir_findings |= (uint64_t)1 << 
 
 /* ---- Triggers and near misses, in table order ---- */
 
+static void few_unsigned(diag_context *c);
+
 CASE(r01) { fin(f, 200, "OK", 3000), f->talk_ms = 1200, f->ended_by = CALL_BY_CALLEE; }
 CASE(r01_miss) { ring(f, 800), f->end = CALL_END_EOF, f->no_final_response = 1; }
 CASE(r02) { ring(f, 1000), fin(f, 487, "Request Terminated", 25000), f->end = CALL_END_CANCEL, f->ended_by = CALL_BY_CALLER; }
@@ -93,7 +95,7 @@ CASE(r08) {
 }
 CASE(r08_miss) { fin(f, 403, "Forbidden", 150); } /* fresh iat, no Stale Date */
 CASE(r12) { unsigned_call(f), fin(f, 428, "Use Identity Header", 150); }
-CASE(r12_miss) { unsigned_call(f), fin(f, 403, "Forbidden", 150); }
+CASE(r12_miss) { unsigned_call(f), fin(f, 403, "Forbidden", 150), few_unsigned(c); }
 static void policy_unsigned(diag_context *c) {
     c->carrier = "carrierA";
     c->carrier_rejects_unsigned = 1;
@@ -165,8 +167,13 @@ CASE(r34) { f->end = CALL_END_NO_RESPONSE, f->no_final_response = 1, f->trying =
 CASE(r34_miss) { f->end = CALL_END_EOF, f->no_final_response = 1; }
 CASE(r35) { fin(f, 502, "Bad Gateway", 800); }
 CASE(r35_miss) { fin(f, 503, "Service Unavailable", 800); }
-CASE(r36) { unsigned_call(f), fin(f, 403, "Forbidden", 300), strcpy(f->reason_line, "Q.850;cause=21;text=\"Call rejected\""); }
-CASE(r36_miss) { unsigned_call(f), fin(f, 403, "Forbidden", 300), c->unsigned_calls = 10, c->signed_calls = 50; }
+static void few_unsigned(diag_context *c) {
+    c->carrier = "carrierD";
+    c->unsigned_code = 403; /* carrier_rejects_unsigned stays 0: too few calls to say */
+    c->unsigned_refused = 2, c->unsigned_calls = 2, c->signed_refused = 0, c->signed_calls = 20;
+}
+CASE(r36) { unsigned_call(f), fin(f, 403, "Forbidden", 300), few_unsigned(c); }
+CASE(r36_miss) { unsigned_call(f), fin(f, 403, "Forbidden", 300), few_unsigned(c), c->signed_refused = 4; }
 CASE(r37) { fin(f, 403, "Forbidden", 300); }
 CASE(r37_miss) { fin(f, 403, "Forbidden", 3), f->trying = 0; }
 CASE(r38) { f->end = CALL_END_EOF, f->no_final_response = 1; }
@@ -222,7 +229,7 @@ static const rule_case cases[] = {
     {"R33", r33, DIAG_C_CAPACITY, DIAG_BY_NETWORK, "Reason: Q.850;cause=34", r33_miss, "R35"},
     {"R34", r34, DIAG_C_NO_RESPONSE, DIAG_BY_UNKNOWN, "6 INVITE retransmissions, no 100 Trying", r34_miss, "R38"},
     {"R35", r35, DIAG_C_ROUTE_FAILURE, DIAG_BY_NETWORK, "502 Bad Gateway", r35_miss, "R33"},
-    {"R36", r36, DIAG_C_UNSIGNED_CALL, DIAG_BY_NETWORK, "Reason: Q.850;cause=21;text=\"Call rejected\"", r36_miss, "R37"},
+    {"R36", r36, DIAG_C_UNSIGNED_CALL, DIAG_BY_NETWORK, "carrierD refused 2 of 2 unsigned calls with 403, none of its 20 signed calls", r36_miss, "R37"},
     {"R37", r37, DIAG_C_OTHER, DIAG_BY_NETWORK, "Identity on INVITE: attest A, signature valid", r37_miss, "R18"},
     {"R38", r38, DIAG_C_OTHER, DIAG_BY_UNKNOWN, "the capture ended before any final response", r38_miss, "R34"},
     {"R39", r39, DIAG_C_OTHER, DIAG_BY_UNKNOWN, "402 Payment Required", r39_miss, "R37"},
@@ -291,10 +298,20 @@ static void test_code_alone_is_never_the_verdict(void) {
     base(&f, &c), strcpy(f.caller, "12125550142"), ring(&f, 1000), fin(&f, 603, "Decline", 9000);
     diag_decide_ctx(&f, &c, &v);
     CHECK_INT(v.cause, DIAG_C_CALLEE_DECLINED);
-    /* alphanumeric caller refused: not a number */
-    base(&f, &c), f.caller[0] = 0, strcpy(f.caller_raw, "sales"), fin(&f, 403, "Forbidden", 90);
+    /* a SIP user name as caller is not an impossible number (near miss)... */
+    base(&f, &c), f.caller[0] = 0, strcpy(f.caller_raw, "ua1"), fin(&f, 403, "Forbidden", 90);
+    diag_decide_ctx(&f, &c, &v);
+    CHECK_STR(v.rule, "R37");
+    /* ...but 17 digits are */
+    base(&f, &c), f.caller[0] = 0, strcpy(f.caller_raw, "+1212555012345678"), fin(&f, 608, "Rejected", 90);
     diag_decide_ctx(&f, &c, &v);
     CHECK_INT(v.cause, DIAG_C_INVALID_CALLER_ID);
+    CHECK(has_evidence(&v, "more than 15 digits"));
+    /* a 403 to the INVITE that answered a 401 refuses the credentials */
+    base(&f, &c), f.challenged = 1, fin(&f, 403, "Wrong password or domain", 34000);
+    diag_decide_ctx(&f, &c, &v);
+    CHECK_INT(v.cause, DIAG_C_AUTH_FAILURE);
+    CHECK(has_evidence(&v, "credentials refused"));
     /* 438 via an RFC 9410 STIR Reason in a 403, with dest.tn mismatch */
     base(&f, &c), fin(&f, 403, "Forbidden", 120), f.stir_cause = 438;
     finding(&f, STIR_F_dest_tn_mismatch), strcpy(f.dest_tn, "13105550000");
@@ -310,9 +327,11 @@ static void test_code_alone_is_never_the_verdict(void) {
     base(&f, &c), jcard608(&f), c.final_from_own = 1, diag_decide_ctx(&f, &c, &v);
     CHECK_INT(v.cause, DIAG_C_ANALYTICS_REJECTED);
     CHECK_INT(v.blocked_by, DIAG_BY_ANALYTICS);
-    /* a NULL context means nothing known */
+    /* a NULL context means nothing known: a 403 to an unsigned call says nothing about
+     * signing by itself (a capture without any STIR is full of them) */
     base(&f, &c), unsigned_call(&f), fin(&f, 403, "Forbidden", 300), diag_decide_ctx(&f, NULL, &v);
-    CHECK_STR(v.rule, "R36");
+    CHECK_STR(v.rule, "R37");
+    CHECK_INT(v.cause, DIAG_C_OTHER);
 }
 
 /* "Calls of a flagged pair get caller_id_reputation unless a more specific cause applies." */

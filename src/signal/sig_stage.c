@@ -3,33 +3,46 @@
  *
  * With one job everything happens inside the emit callback. With N jobs the callback only
  * decodes and checks (sig_analyze_deferred, cheap), renders the record's own keys to memory
- * (the record dies when the callback returns) and queues the call; the ES256 checks -- the
- * expensive part -- run on N worker threads, one batch at a time, while the main thread
- * fills the other batch. Each worker owns a stir_verifier (they are not thread-safe) and
- * takes the Identity values whose hash falls to it, so a repeated Identity always meets the
- * same cache. Records leave in call order. */
+ * (the record dies when the callback returns) and puts the call in a ring of R = 64 * N
+ * slots; each pending signature (an Identity, or the 608 jCard) goes to the queue of the
+ * worker chosen by its hash, so a repeated Identity always meets the same verifier's cache
+ * (stir_verifier is one per thread). Workers verify continuously; the main thread writes
+ * slots from the ring's head as soon as they are complete, so records leave in call order,
+ * and waits only when the ring is full. No barrier: a worker the OS descheduled delays only
+ * its own items. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/json.h"
 #include "sig_int.h"
 
-#define BATCH_PER_JOB 32
-
-typedef struct worker_arg { sig_stage *s; int w; } worker_arg;
+#define RING_PER_JOB 64
+#define JCARD_ITEM (-1)
 
 typedef struct slot {
     sig_result res;
-    char *json;  /* the record's own keys, without the closing "}\n"; NULL when not writing */
+    char *json;          /* the record's own keys, without the closing "}\n"; NULL if none */
     size_t len;
     FILE *out;
+    atomic_int pending;  /* signatures still to verify; the slot is the workers' until 0 */
+    uint64_t seq;        /* the call's number: which slot the main thread waits for */
 } slot;
 
-typedef struct batch {
-    slot *slots;
-    int n;
-} batch;
+typedef struct item { uint32_t slot; int32_t k; } item; /* k: identity index or JCARD_ITEM */
+
+/* One worker's FIFO. Never full: the ring bounds the items in flight. */
+typedef struct wqueue {
+    item *it;
+    size_t cap, head, tail;
+    int quit;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} wqueue;
+
+struct sig_stage;
+typedef struct worker_arg { struct sig_stage *s; int w; } worker_arg;
 
 struct sig_stage {
     sig_stage_opts o;
@@ -39,15 +52,15 @@ struct sig_stage {
     sig_result *inline_res;   /* jobs == 1 */
     sig_stats st;
     /* jobs > 1 */
-    batch b[2];
-    int cap, cur, in_flight;  /* in_flight: batch being verified, or -1 */
-    pthread_t *th;
+    slot *ring;
+    uint64_t rcap, head, tail;/* head: next to write; tail: next to fill */
+    wqueue *q;
     worker_arg *args;
-    pthread_mutex_t mu;
-    pthread_cond_t go, done;
-    batch *work;
-    uint64_t gen;
-    int remaining, quit, threads;
+    pthread_t *th;
+    int threads;
+    pthread_mutex_t mu;       /* with done: the main thread waits for slot number waiting */
+    pthread_cond_t done;
+    atomic_uint_fast64_t waiting;
 };
 
 /* ---- counters ---- */
@@ -102,67 +115,77 @@ static int render(const call_record *r, slot *sl) {
 
 /* ---- workers ---- */
 
-
-static void verify_share(sig_stage *s, batch *bt, int w) {
-    for (int i = 0; i < bt->n; i++) {
-        sig_result *res = &bt->slots[i].res;
-        for (int k = 0; k < res->nidentity && k < SIG_MAX_IDENTITIES; k++)
-            if (res->ids[k].pending && (int)(res->ids[k].hash % (uint32_t)s->jobs) == w)
-                sig_verify_pending(res, k, s->ver[w], &s->scratch[w]);
-        if (res->jcard.pending && i % s->jobs == w)
-            sig_verify_pending(res, -1, s->ver[w], &s->scratch[w]);
-    }
+static void push(wqueue *q, item it) {
+    pthread_mutex_lock(&q->mu);
+    q->it[q->tail++ % q->cap] = it;
+    pthread_cond_signal(&q->cv);
+    pthread_mutex_unlock(&q->mu);
 }
 
 static void *worker(void *p) {
     worker_arg *a = p;
-    sig_stage *s = a->s;
-    uint64_t seen = 0;
+    struct sig_stage *s = a->s;
+    wqueue *q = &s->q[a->w];
     for (;;) {
-        pthread_mutex_lock(&s->mu);
-        while (!s->quit && s->gen == seen) pthread_cond_wait(&s->go, &s->mu);
-        if (s->quit) {
-            pthread_mutex_unlock(&s->mu);
+        pthread_mutex_lock(&q->mu);
+        while (q->head == q->tail && !q->quit) pthread_cond_wait(&q->cv, &q->mu);
+        if (q->head == q->tail) { /* quit, and nothing left */
+            pthread_mutex_unlock(&q->mu);
             return NULL;
         }
-        seen = s->gen;
-        batch *bt = s->work;
-        pthread_mutex_unlock(&s->mu);
-        verify_share(s, bt, a->w);
-        pthread_mutex_lock(&s->mu);
-        if (--s->remaining == 0) pthread_cond_signal(&s->done);
-        pthread_mutex_unlock(&s->mu);
+        item it = q->it[q->head++ % q->cap];
+        pthread_mutex_unlock(&q->mu);
+        slot *sl = &s->ring[it.slot];
+        sig_verify_pending(&sl->res, it.k, s->ver[a->w], &s->scratch[a->w]);
+        /* Wake the main thread only for the slot it waits for: one wake per half ring. */
+        if (atomic_fetch_sub(&sl->pending, 1) == 1 && atomic_load(&s->waiting) == sl->seq) {
+            pthread_mutex_lock(&s->mu);
+            pthread_cond_signal(&s->done);
+            pthread_mutex_unlock(&s->mu);
+        }
     }
 }
 
-static void start(sig_stage *s, int which) {
+/* Waits until call number seq has all its signatures. The worker completing it reads
+ * `waiting` after its decrement, and the main thread sets it before checking, under mu, so
+ * the wake cannot be lost. */
+static void wait_slot(struct sig_stage *s, uint64_t seq) {
+    slot *sl = &s->ring[seq % s->rcap];
     pthread_mutex_lock(&s->mu);
-    s->work = &s->b[which];
-    s->remaining = s->jobs;
-    s->gen++;
-    pthread_cond_broadcast(&s->go);
+    atomic_store(&s->waiting, seq);
+    while (atomic_load(&sl->pending) > 0) pthread_cond_wait(&s->done, &s->mu);
+    atomic_store(&s->waiting, UINT64_MAX);
     pthread_mutex_unlock(&s->mu);
-    s->in_flight = which;
 }
 
-/* Waits for the batch in flight, then writes and counts it in call order. */
-static void finish_in_flight(sig_stage *s) {
-    if (s->in_flight < 0) return;
-    pthread_mutex_lock(&s->mu);
-    while (s->remaining > 0) pthread_cond_wait(&s->done, &s->mu);
-    pthread_mutex_unlock(&s->mu);
-    batch *bt = &s->b[s->in_flight];
-    for (int i = 0; i < bt->n; i++) {
-        slot *sl = &bt->slots[i];
-        sig_finish(&sl->res);
-        count(&s->st, &sl->res);
-        if (sl->json) write_res(&sl->res, sl->json, sl->len, sl->out);
-        if (s->o.on_result) s->o.on_result(s->o.ud, &sl->res);
-        free(sl->json);
-        sl->json = NULL;
+/* Writes and counts the head slot once its signatures are verified (waiting if must_wait). */
+static int write_head(struct sig_stage *s, int must_wait) {
+    slot *sl = &s->ring[s->head % s->rcap];
+    if (atomic_load(&sl->pending) > 0) {
+        if (!must_wait) return 0;
+        wait_slot(s, s->head);
     }
-    bt->n = 0;
-    s->in_flight = -1;
+    sig_finish(&sl->res);
+    count(&s->st, &sl->res);
+    if (sl->json) write_res(&sl->res, sl->json, sl->len, sl->out);
+    if (s->o.on_result) s->o.on_result(s->o.ud, &sl->res); /* the diagnosis (signal.h) */
+    free(sl->json);
+    sl->json = NULL;
+    s->head++;
+    return 1;
+}
+
+/* Hands a freshly analysed slot's pending signatures to the workers. */
+static void dispatch(struct sig_stage *s, uint32_t idx) {
+    slot *sl = &s->ring[idx];
+    sig_result *res = &sl->res;
+    int n = res->jcard.pending != 0;
+    for (int k = 0; k < res->nidentity && k < SIG_MAX_IDENTITIES; k++) n += res->ids[k].pending != 0;
+    atomic_store(&sl->pending, n); /* before any worker can see an item of this slot */
+    for (int k = 0; k < res->nidentity && k < SIG_MAX_IDENTITIES; k++)
+        if (res->ids[k].pending)
+            push(&s->q[res->ids[k].hash % (uint32_t)s->jobs], (item){idx, k});
+    if (res->jcard.pending) push(&s->q[idx % (uint32_t)s->jobs], (item){idx, JCARD_ITEM});
 }
 
 /* ---- the stage ---- */
@@ -174,17 +197,23 @@ static stir_verifier *new_verifier(const sig_stage_opts *o, char *err, size_t er
     return stir_verifier_new(&vo, err, errlen);
 }
 
-static int start_threads(sig_stage *s) {
-    s->cap = BATCH_PER_JOB * s->jobs;
-    s->in_flight = -1;
-    for (int i = 0; i < 2; i++)
-        if (!(s->b[i].slots = calloc((size_t)s->cap, sizeof(slot)))) return -1;
+static int start_threads(struct sig_stage *s) {
+    s->rcap = (uint64_t)RING_PER_JOB * (uint64_t)s->jobs;
+    s->ring = calloc(s->rcap, sizeof *s->ring);
+    s->q = calloc((size_t)s->jobs, sizeof *s->q);
     s->th = calloc((size_t)s->jobs, sizeof *s->th);
     s->args = calloc((size_t)s->jobs, sizeof *s->args);
-    if (!s->th || !s->args) return -1;
+    if (!s->ring || !s->q || !s->th || !s->args) return -1;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->go, NULL);
     pthread_cond_init(&s->done, NULL);
+    atomic_store(&s->waiting, UINT64_MAX);
+    for (int w = 0; w < s->jobs; w++) {
+        wqueue *q = &s->q[w];
+        q->cap = s->rcap * (SIG_MAX_IDENTITIES + 1);
+        if (!(q->it = calloc(q->cap, sizeof *q->it))) return -1;
+        pthread_mutex_init(&q->mu, NULL);
+        pthread_cond_init(&q->cv, NULL);
+    }
     for (int w = 0; w < s->jobs; w++) {
         s->args[w] = (worker_arg){s, w};
         if (pthread_create(&s->th[w], NULL, worker, &s->args[w]) != 0) return -1;
@@ -194,7 +223,7 @@ static int start_threads(sig_stage *s) {
 }
 
 sig_stage *sig_stage_new(const sig_stage_opts *o, char *err, size_t errlen) {
-    sig_stage *s = calloc(1, sizeof *s);
+    struct sig_stage *s = calloc(1, sizeof *s);
     if (!s) return snprintf(err, errlen, "out of memory"), NULL;
     s->o = *o;
     s->jobs = o->jobs < 1 ? 1 : o->jobs > 64 ? 64 : o->jobs;
@@ -227,46 +256,57 @@ void sig_stage_call(sig_stage *s, const call_record *r, FILE *out) {
         sig_analyze(r, s->ver[0], s->o.verify, s->inline_res);
         count(&s->st, s->inline_res);
         if (out) call_record_json_ex(r, out, sig_json_extra, s->inline_res);
-        if (s->o.on_result) s->o.on_result(s->o.ud, s->inline_res);
+        if (s->o.on_result) s->o.on_result(s->o.ud, s->inline_res); /* the diagnosis (signal.h) */
         return;
     }
-    batch *bt = &s->b[s->cur];
-    slot *sl = &bt->slots[bt->n++];
+    while (s->head < s->tail && write_head(s, 0)) {} /* whatever is done, in order */
+    if (s->tail - s->head == s->rcap) { /* full: let the workers get half the ring done */
+        wait_slot(s, s->head + s->rcap / 2);
+        while (s->head < s->tail && write_head(s, 0)) {}
+        if (s->tail - s->head == s->rcap) write_head(s, 1);
+    }
+    uint32_t idx = (uint32_t)(s->tail % s->rcap);
+    slot *sl = &s->ring[idx];
+    sl->seq = s->tail;
     sig_analyze_deferred(r, &sl->res);
-    if (!s->o.verify) /* --no-verify: nothing for the workers */
+    if (!s->o.verify) { /* --no-verify: nothing for the workers */
         for (int k = 0; k < SIG_MAX_IDENTITIES; k++) sl->res.ids[k].pending = 0;
-    if (!s->o.verify) sl->res.jcard.pending = 0;
+        sl->res.jcard.pending = 0;
+    }
     sl->out = out;
     sl->json = NULL;
-    if (out && render(r, sl) != 0) call_record_json_ex(r, out, sig_json_extra, &sl->res);
-    if (bt->n < s->cap) return;
-    finish_in_flight(s);
-    start(s, s->cur);
-    s->cur ^= 1;
+    if (out && render(r, sl) != 0) { /* cannot hold it: write it now, unverified */
+        sl->res.jcard.pending = 0;
+        for (int k = 0; k < SIG_MAX_IDENTITIES; k++) sl->res.ids[k].pending = 0;
+        sig_finish(&sl->res);
+        call_record_json_ex(r, out, sig_json_extra, &sl->res);
+        sl->out = NULL;
+    }
+    s->tail++;
+    dispatch(s, idx);
 }
 
 void sig_stage_flush(sig_stage *s) {
     if (s->jobs == 1) return;
-    finish_in_flight(s);
-    if (s->b[s->cur].n == 0) return;
-    start(s, s->cur);
-    finish_in_flight(s);
+    while (s->head < s->tail) write_head(s, 1);
 }
 
 void sig_stage_free(sig_stage *s) {
     if (!s) return;
     if (s->threads) {
-        pthread_mutex_lock(&s->mu);
-        s->quit = 1;
-        pthread_cond_broadcast(&s->go);
-        pthread_mutex_unlock(&s->mu);
+        for (int w = 0; w < s->jobs; w++) {
+            pthread_mutex_lock(&s->q[w].mu);
+            s->q[w].quit = 1;
+            pthread_cond_signal(&s->q[w].cv);
+            pthread_mutex_unlock(&s->q[w].mu);
+        }
         for (int w = 0; w < s->threads; w++) pthread_join(s->th[w], NULL);
     }
-    for (int i = 0; i < 2; i++) {
-        for (int k = 0; s->b[i].slots && k < s->b[i].n; k++) free(s->b[i].slots[k].json);
-        free(s->b[i].slots);
-    }
+    for (uint64_t i = 0; s->ring && i < s->rcap; i++) free(s->ring[i].json);
+    for (int w = 0; s->q && w < s->jobs; w++) free(s->q[w].it);
     for (int w = 0; s->ver && w < s->jobs; w++) stir_verifier_free(s->ver[w]);
+    free(s->ring);
+    free(s->q);
     free(s->ver);
     free(s->scratch);
     free(s->th);

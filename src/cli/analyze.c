@@ -21,18 +21,13 @@ typedef struct analyze_ctx {
     summary *sum;
     sig_stage *sig;
     FILE *calls_out; /* NDJSON, or NULL */
-    html_examples *ex; /* --report: one example record per outcome, or NULL */
+    html_examples *ex; /* --report: the first record of each cause, or NULL */
     diag_run *dr;      /* the diagnosis (src/diag): records go through it to get verdicts */
 } analyze_ctx;
 
 static void on_call(void *ud, const call_record *r) {
     analyze_ctx *a = ud;
     sum_call(a->sum, r);
-    if (a->ex) { /* before the verdict is known, one example per final code */
-        char key[16];
-        snprintf(key, sizeof key, "%d", r->final_code);
-        html_examples_add_record(a->ex, r->final_code ? key : "none", r, NULL, NULL);
-    }
     diag_run_call(a->dr, r); /* the record's half of the facts; the signal half follows */
     /* with --calls, records wait in a temporary file for their verdict (diag_run.h) */
     sig_stage_call(a->sig, r, diag_run_records(a->dr));
@@ -201,7 +196,9 @@ int cmd_analyze(int argc, char **argv) {
     diag_config_default(&dc);
     dc.names = names;
     if (a.bucket_min) dc.bucket = (sx_time)a.bucket_min * 60 * SX_SEC;
-    if ((ctx.dr = diag_run_new(&dc, ctx.calls_out != NULL, err, sizeof err))) {
+    /* --report shows one record per cause: records are kept until their verdict for it too */
+    int keep = ctx.calls_out != NULL || a.report_path != NULL;
+    if ((ctx.dr = diag_run_new(&dc, keep, err, sizeof err))) {
         a.so.on_result = diag_run_result; /* each call's final signals, in call order */
         a.so.ud = ctx.dr;
     }
@@ -214,7 +211,8 @@ int cmd_analyze(int argc, char **argv) {
     }
     pipe_result res;
     ctx.sum = sum_new(names);
-    if (a.report_path) ctx.ex = html_examples_new();
+    if (a.report_path && (ctx.ex = html_examples_new()))
+        diag_run_on_verdict(ctx.dr, html_examples_on_verdict, ctx.ex);
     ctx.ct = ct_new(NULL, &res.tally, on_call, &ctx);
     a.po.paths = (const char *const *)a.files;
     a.po.npaths = a.nfiles;

@@ -14,6 +14,8 @@ struct diag_run {
     diag_facts *q;
     size_t qhead, qlen, qcap;
     int oom;
+    diag_run_verdict_fn on_verdict; /* --report's example picker, or NULL */
+    void *on_verdict_ud;
 };
 
 /* ---- zero-run packing: facts are mostly NUL padding ---- */
@@ -75,6 +77,11 @@ diag_run *diag_run_new(const diag_config *cfg, int keep_records, char *err, size
 
 FILE *diag_run_records(diag_run *r) { return r->records; }
 const diag *diag_run_diag(const diag_run *r) { return r->d; }
+
+void diag_run_on_verdict(diag_run *r, diag_run_verdict_fn fn, void *ud) {
+    r->on_verdict = fn;
+    r->on_verdict_ud = ud;
+}
 
 void diag_run_call(diag_run *r, const call_record *rec) {
     if (r->qlen == r->qcap) { /* grows to the signal stage's ring once, then stays */
@@ -148,15 +155,17 @@ int diag_run_finish(diag_run *r, FILE *calls_out, char *err, size_t errlen) {
         memset(&v, 0, sizeof v);
         diag_decide(r->d, &f, &v);
         diag_tally(r->d, &f, &v);
-        if (!r->records || !calls_out) continue;
+        if (!r->records || (!calls_out && !r->on_verdict)) continue;
         if ((got = getline(&line, &linecap, r->records)) <= 0) {
             out_of_step = 1;
             continue;
         }
-        write_record(line, (size_t)got, &v, calls_out);
+        if (r->on_verdict) r->on_verdict(r->on_verdict_ud, line, (size_t)got, &v);
+        if (calls_out) write_record(line, (size_t)got, &v, calls_out);
     }
-    while (r->records && calls_out && (got = getline(&line, &linecap, r->records)) > 0) {
-        fwrite(line, 1, (size_t)got, calls_out); /* records without facts: as they were */
+    while (r->records && (calls_out || r->on_verdict) &&
+           (got = getline(&line, &linecap, r->records)) > 0) {
+        if (calls_out) fwrite(line, 1, (size_t)got, calls_out); /* without facts: as they were */
         out_of_step = 1;
     }
     free(line);

@@ -68,6 +68,24 @@ int html_examples_add_record(html_examples *e, const char *key, const call_recor
     return rc;
 }
 
+void html_examples_on_verdict(void *ud, const char *record, size_t n, const diag_verdict *v) {
+    html_examples *e = ud;
+    const char *cause = diag_cause_name(v->cause);
+    if (!html_examples_wants(e, cause)) return; /* the common case: nothing to copy */
+    while (n && (record[n - 1] == '\n' || record[n - 1] == '\r')) n--;
+    if (!n || record[n - 1] != '}') return; /* not a record object */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m) return;
+    fwrite(record, 1, n - 1, m);
+    int first = 0;
+    diag_verdict_json(v, m, &first);
+    fputc('}', m);
+    if (fclose(m) == 0) html_examples_add(e, cause, buf, len);
+    free(buf);
+}
+
 /* JSON into script data: '<' as \u003c, everything else as is. */
 static void write_script_json(FILE *out, const char *s, size_t len) {
     size_t from = 0;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "../call/call.h"
+#include "../diag/diag.h"
 
 #define HTML_MAX_EXAMPLES 64             /* one per cause (25) or per final code */
 #define HTML_MAX_EXAMPLE_BYTES (256 * 1024) /* a bigger record is skipped, not cut */
@@ -37,6 +38,9 @@ int html_examples_add(html_examples *e, const char *key, const char *json, size_
 int html_examples_add_record(html_examples *e, const char *key, const call_record *r,
                              call_json_extra_fn extra, void *ud);
 size_t html_examples_count(const html_examples *e);
+/* The diagnosis's phase-2 hook (diag_run_on_verdict, ud = the html_examples): keeps the
+ * first record of each cause, with ,"verdict":{...} added as --calls writes it. */
+void html_examples_on_verdict(void *ud, const char *record, size_t n, const diag_verdict *v);
 
 /* Writes the page to out. summary: the --format json document (len bytes, need not be
  * NUL-terminated); ex may be NULL. Returns 0, or -1 on a write error. */

@@ -307,7 +307,7 @@ def ladder(rng, call, caller, out):
                                "iat": int(T0 + idn["iat"]), "orig": {"tn": idn["orig"]},
                                "origid": idn["origid"]},
                               separators=(",", ":"), sort_keys=True).encode())
-        sig = b64u(bytes(rng.getrandbits(8) for _ in range(64)))
+        sig = b64u(rng.getrandbits(512).to_bytes(64, "big"))
         h.append(("Identity", "%s.%s.%s;info=<%s>;alg=ES256;ppt=shaken" % (hdr, pay, sig, X5U)))
     h += [("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"), ("Supported", "timer"),
           ("User-Agent", "OwnSBC/9.2"), ("Content-Type", "application/sdp")]
@@ -400,8 +400,13 @@ def ladder(rng, call, caller, out):
 
 # ---- pcap (classic, Ethernet / IPv4 / UDP) ----
 
+_IP4 = {}
+
+
 def ip4(s):
-    return bytes(int(x) for x in s.split("."))
+    if s not in _IP4:
+        _IP4[s] = bytes(int(x) for x in s.split("."))
+    return _IP4[s]
 
 
 def csum(b):
@@ -412,27 +417,24 @@ def csum(b):
 
 
 MAC = {SBC: b"\x02\x00\x0a\x00\x00\x02"}
+GW_MAC = b"\x02\x00\xc6\x33\x64\x01"
 
 
-def frame(src, dst, payload, ident):
+def record(t, src, dst, payload, ident):
+    """One pcap record: Ethernet / IPv4 (checksummed) / UDP 5060 -> 5060."""
     udp = struct.pack("!HHHH", 5060, 5060, 8 + len(payload), 0) + payload  # UDP checksum 0: none (RFC 768)
     hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), ident & 0xFFFF, 0x4000, 62, 17, 0,
                       ip4(src), ip4(dst))
     hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
-    gw = b"\x02\x00\xc6\x33\x64\x01"
-    smac = MAC.get(src, gw)
-    dmac = MAC.get(dst, gw)
-    return dmac + smac + b"\x08\x00" + hdr + udp
+    fr = MAC.get(dst, GW_MAC) + MAC.get(src, GW_MAC) + b"\x08\x00" + hdr + udp
+    us = int(round((T0 + t) * 1e6))
+    return struct.pack("<IIII", us // 1000000, us % 1000000, len(fr), len(fr)) + fr
 
 
-def write_pcap(path, packets):
+def write_pcap(path, records):
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for i, (t, src, dst, payload) in enumerate(packets):
-            fr = frame(src, dst, payload, i)
-            us = int(round((T0 + t) * 1e6))
-            f.write(struct.pack("<IIII", us // 1000000, us % 1000000, len(fr), len(fr)))
-            f.write(fr)
+        f.write(b"".join(records))
 
 
 # ---- main ----
@@ -483,12 +485,14 @@ def generate(seed, hours, outdir, split=False):
                       out["cause"], BLOCKED_BY[out["cause"]], out["code"],
                       "signed " + idn["attest"] if idn else "unsigned", note))
     packets.sort(key=lambda p: p[0])
+    recs = [record(t, src, dst, payload, i) for i, (t, src, dst, payload) in enumerate(packets)]
     os.makedirs(outdir, exist_ok=True)
-    write_pcap(os.path.join(outdir, "scenario.pcap"), packets)
+    write_pcap(os.path.join(outdir, "scenario.pcap"), recs)
     if split:  # the same packets in two files cut at mid-time (calls straddle the cut)
         mid = hours * 3600 / 2.0
-        write_pcap(os.path.join(outdir, "part1.pcap"), [p for p in packets if p[0] < mid])
-        write_pcap(os.path.join(outdir, "part2.pcap"), [p for p in packets if p[0] >= mid])
+        cut = sum(1 for p in packets if p[0] < mid)
+        write_pcap(os.path.join(outdir, "part1.pcap"), recs[:cut])
+        write_pcap(os.path.join(outdir, "part2.pcap"), recs[cut:])
     with open(os.path.join(outdir, "carriers.txt"), "w") as f:
         f.write("# sipdx --carriers: CIDR NAME (scengen.py)\n")
         f.write("%s/32 own-sbc\n%s/32 own-dialer\n" % (SBC, DIALER))

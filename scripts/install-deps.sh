@@ -4,11 +4,12 @@
 #   build:  gcc make pkg-config libpcap-dev zlib1g-dev libjansson-dev libssl-dev
 #   fuzz:   clang-14 libclang-rt-14-dev (make fuzz)
 #   tests:  sip-tester (SIPp, to make fixtures), tcpdump, tshark (cross-checks), python3
-#           (corpus agreement checks)
+#           (corpus agreement checks), chromium + fonts-liberation (the --report page is
+#           loaded headless by tests/shell/test_report.sh)
 set -eu
 need=()
 for p in gcc make pkg-config libpcap-dev zlib1g-dev libjansson-dev libssl-dev \
-         clang-14 libclang-rt-14-dev tcpdump tshark sip-tester python3; do
+         clang-14 libclang-rt-14-dev tcpdump tshark sip-tester python3 chromium fonts-liberation; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

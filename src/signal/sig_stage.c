@@ -227,6 +227,7 @@ sig_stage *sig_stage_new(const sig_stage_opts *o, char *err, size_t errlen) {
     if (!s) return snprintf(err, errlen, "out of memory"), NULL;
     s->o = *o;
     s->jobs = o->jobs < 1 ? 1 : o->jobs > 64 ? 64 : o->jobs;
+    if (!o->verify) s->jobs = 1; /* nothing for workers to do */
     s->ver = calloc((size_t)s->jobs, sizeof *s->ver);
     s->scratch = calloc((size_t)s->jobs, sizeof *s->scratch);
     if (!s->ver || !s->scratch) {
@@ -269,10 +270,6 @@ void sig_stage_call(sig_stage *s, const call_record *r, FILE *out) {
     slot *sl = &s->ring[idx];
     sl->seq = s->tail;
     sig_analyze_deferred(r, &sl->res);
-    if (!s->o.verify) { /* --no-verify: nothing for the workers */
-        for (int k = 0; k < SIG_MAX_IDENTITIES; k++) sl->res.ids[k].pending = 0;
-        sl->res.jcard.pending = 0;
-    }
     sl->out = out;
     sl->json = NULL;
     if (out && render(r, sl) != 0) { /* cannot hold it: write it now, unverified */

@@ -94,10 +94,34 @@ static void match_ppi(sig_result *o) {
         if (seg[0] && strcmp(seg, o->ids[i].sig_seg) == 0) st->identity = i;
 }
 
-/* Decodes and checks every Identity, verifying each right after its decode when asked (the
- * scratch still holds it), then the response side. jws receives the jCard JWS (a view into
- * r or into buf). */
-static void analyze_common(const call_record *r, stir_verifier *v, int verify, sig_result *o,
+enum { MODE_CHECK = 0, MODE_VERIFY, MODE_DEFER };
+
+/* Deferred: what the signature check needs, kept while the scratch still holds the decode:
+ * the received signing input then the 64-byte r||s. Identities that fail the checks
+ * stir_verify makes before any key is involved (undecodable, compact form, not ES256, not
+ * 64 bytes) get that result now, exactly as the inline path would. */
+static void defer_identity(sig_result *o, sig_identity *id, sx_time at) {
+    stir_vresult vr;
+    stir_passport *p = &o->scratch;
+    if (stir_verify(NULL, p, at, &vr) != STIR_SIG_UNVERIFIED) {
+        set_vresult(id, &vr);
+        return;
+    }
+    uint32_t mark = o->raw_used, sig_off, sig_len;
+    if (keep_raw(o, sx_sv_make(p->signing_input, p->signing_len), &id->raw_off, &id->raw_len) &&
+        keep_raw(o, sx_sv_make((const char *)p->sig, 64), &sig_off, &sig_len)) {
+        id->raw_len += sig_len; /* contiguous: signing input, then r||s */
+        id->pending = 1;
+        return;
+    }
+    o->raw_used = mark;
+    copy_c(id->sig_detail, sizeof id->sig_detail, "not verified: over the per-call text cap");
+}
+
+/* Decodes and checks every Identity, verifying (or keeping what verification needs) right
+ * after its decode, while the scratch still holds it; then the response side. jws receives
+ * the jCard JWS (a view into r or into buf). */
+static void analyze_common(const call_record *r, stir_verifier *v, int mode, sig_result *o,
                            char *buf, size_t bufcap, sx_sv *jws) {
     reset(o);
     o->sent_at = r->start;
@@ -107,13 +131,16 @@ static void analyze_common(const call_record *r, stir_verifier *v, int verify, s
             o->identities_dropped++;
             continue;
         }
-        check_identity(r, r->identity[i], &o->ids[i], &o->scratch);
-        if (verify) {
+        sig_identity *id = &o->ids[i];
+        check_identity(r, r->identity[i], id, &o->scratch);
+        if (mode == MODE_VERIFY) {
             stir_vresult vr;
             stir_verify(v, &o->scratch, r->start, &vr);
-            set_vresult(&o->ids[i], &vr);
-        } else if (o->ids[i].decode_status == 0) {
-            copy_c(o->ids[i].sig_detail, sizeof o->ids[i].sig_detail, "signature not checked");
+            set_vresult(id, &vr);
+        } else if (mode == MODE_DEFER) {
+            defer_identity(o, id, r->start);
+        } else if (id->decode_status == 0) {
+            copy_c(id->sig_detail, sizeof id->sig_detail, "signature not checked");
         }
     }
     sig_response(r, o, buf, bufcap, jws);
@@ -123,7 +150,7 @@ static void analyze_common(const call_record *r, stir_verifier *v, int verify, s
 int sig_analyze(const call_record *r, stir_verifier *v, int verify, sig_result *out) {
     char buf[STIR_MAX_IDENTITY];
     sx_sv jws;
-    analyze_common(r, v, verify, out, buf, sizeof buf, &jws);
+    analyze_common(r, v, verify ? MODE_VERIFY : MODE_CHECK, out, buf, sizeof buf, &jws);
     if (verify) verify_jcard_now(out, jws, v);
     sig_finish(out);
     return 0;
@@ -132,39 +159,49 @@ int sig_analyze(const call_record *r, stir_verifier *v, int verify, sig_result *
 void sig_analyze_deferred(const call_record *r, sig_result *out) {
     char buf[STIR_MAX_IDENTITY];
     sx_sv jws;
-    analyze_common(r, NULL, 0, out, buf, sizeof buf, &jws);
-    for (int i = 0; i < out->nidentity && i < SIG_MAX_IDENTITIES; i++) {
-        sig_identity *id = &out->ids[i];
-        if (id->decode_status == 0) id->pending = keep_raw(out, r->identity[i], &id->raw_off, &id->raw_len);
-        if (id->decode_status == 0 && !id->pending)
-            copy_c(id->sig_detail, sizeof id->sig_detail, "not verified: raw text over the per-call cap");
-    }
+    analyze_common(r, NULL, MODE_DEFER, out, buf, sizeof buf, &jws);
     sig_jcard *j = &out->jcard;
     if (j->present && j->decode_status == 0 && jws.n)
         j->pending = keep_raw(out, jws, &j->raw_off, &j->raw_len);
     sig_finish(out);
 }
 
+/* A passport holding just what stir_verify() reads, from the kept signing material. */
+static void passport_for_verify(stir_passport *p, const sig_identity *id, const char *raw,
+                                uint32_t len) {
+    size_t n = len - 64;
+    p->status = 0;
+    p->present = 0;
+    memset(&p->decoded, 0, sizeof p->decoded);
+    memcpy(p->signing_input, raw, n);
+    p->signing_input[n] = '\0';
+    p->signing_len = n;
+    memcpy(p->sig, raw + n, 64);
+    p->sig_len = 64;
+    copy_c(p->alg, sizeof p->alg, id->alg);
+    copy_c(p->x5u, sizeof p->x5u, id->x5u);
+    copy_c(p->info, sizeof p->info, id->info);
+    p->iat = id->iat;
+}
+
 void sig_verify_pending(sig_result *res, int i, stir_verifier *v, stir_passport *scratch) {
-    uint32_t off, len;
-    if (i < 0) {
-        if (!res->jcard.pending) return;
-        off = res->jcard.raw_off, len = res->jcard.raw_len;
-    } else {
-        if (i >= SIG_MAX_IDENTITIES || !res->ids[i].pending) return;
-        off = res->ids[i].raw_off, len = res->ids[i].raw_len;
-    }
-    stir_decode(sx_sv_make(res->raw + off, len), scratch);
     stir_vresult vr;
-    stir_verify(v, scratch, res->sent_at, &vr);
     if (i < 0) {
-        res->jcard.sig = vr.sig;
-        copy_c(res->jcard.sig_detail, sizeof res->jcard.sig_detail, vr.detail);
-        res->jcard.pending = 0;
-    } else {
-        set_vresult(&res->ids[i], &vr);
-        res->ids[i].pending = 0;
+        sig_jcard *j = &res->jcard;
+        if (!j->pending) return;
+        stir_decode(sx_sv_make(res->raw + j->raw_off, j->raw_len), scratch);
+        stir_verify(v, scratch, res->sent_at, &vr);
+        j->sig = vr.sig;
+        copy_c(j->sig_detail, sizeof j->sig_detail, vr.detail);
+        j->pending = 0;
+        return;
     }
+    if (i >= SIG_MAX_IDENTITIES || !res->ids[i].pending) return;
+    sig_identity *id = &res->ids[i];
+    passport_for_verify(scratch, id, res->raw + id->raw_off, id->raw_len);
+    stir_verify(v, scratch, res->sent_at, &vr);
+    set_vresult(id, &vr);
+    id->pending = 0;
 }
 
 /* Most favourable first: one valid Identity suffices (RFC 8224 §6.2.1); "unverified" ranks

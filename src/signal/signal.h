@@ -35,7 +35,7 @@
 #define SIG_MAX_IDENTITIES 8  /* distinct Identity values analysed per call (the call stage
                                  keeps 8); more are counted in identities_dropped */
 #define SIG_MAX_REASONS 8
-#define SIG_RAW_ARENA 32768   /* raw Identity / jCard text kept for deferred verification */
+#define SIG_RAW_ARENA 32768   /* signing material / jCard text kept for deferred verification */
 #define SIG_TEXT 256          /* reason texts, names, contacts */
 #define SIG_URL 512
 
@@ -53,7 +53,7 @@ typedef struct sig_identity {
     int sig_cached;           /* the verifier already knew this exact Identity */
     char sig_detail[160];
     int pending;              /* deferred: raw text kept, signature not yet checked */
-    uint32_t raw_off, raw_len;/* the raw value inside sig_result.raw (when pending) */
+    uint32_t raw_off, raw_len;/* pending: signing input + 64-byte r||s in sig_result.raw */
     uint32_t hash;            /* FNV-1a of the raw value: spreads work over threads */
     char sig_seg[96];         /* first bytes of the signature segment (RFC 9410 ppi match) */
 } sig_identity;
@@ -142,8 +142,10 @@ typedef struct sig_result {
  * decoding and checks but skips signatures (--no-verify). Returns 0. */
 int sig_analyze(const call_record *r, stir_verifier *v, int verify, sig_result *out);
 
-/* The same without verifying, but keeping the raw Identity and jCard text inside out so the
- * signatures can be checked after the record is gone, by sig_verify_pending(). */
+/* The same without verifying, but keeping what each signature check needs (the signing input
+ * and r||s of each Identity, the jCard's JWS) inside out, so the signatures can be checked
+ * after the record is gone, by sig_verify_pending(). Results that need no key (malformed,
+ * not ES256, not 64 bytes) are final at once. */
 void sig_analyze_deferred(const call_record *r, sig_result *out);
 /* Verifies the pending Identity i (or the jCard when i == -1) of res with v, using scratch
  * to decode (scratch may be &res->scratch when single-threaded). Safe to call from several

@@ -80,25 +80,35 @@ static uint64_t hash_str(const char *s, uint64_t h) {
     return h;
 }
 
+/* MurmurHash3's finalizer: every input bit reaches the low bits the table uses. */
 static uint64_t mix(uint64_t x) {
     x ^= x >> 33;
     x *= 0xff51afd7ed558ccdULL;
     x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
     return x;
 }
 
-/* Doubles an index table (values are array index + 1; 0 = empty). */
-static int rehash(uint32_t **idx, size_t *slots, size_t want, uint64_t (*hash_of)(const diag *, uint32_t),
+/* A slot of an index table: array index + 1 in the low half (0 = empty), the key's hash in
+ * the high half, so a probe compares tags before it touches the (cold) entry. */
+static uint64_t slot_of(uint64_t hash, size_t i) { return (hash & 0xffffffff00000000ULL) | (uint64_t)(i + 1); }
+static int slot_tag(uint64_t slot, uint64_t hash) { return (slot >> 32) == (hash >> 32); }
+#define SLOT_IDX(slot) ((long)((slot) & 0xffffffffu) - 1)
+
+/* Grows an index table to at least twice want slots. */
+static int rehash(uint64_t **idx, size_t *slots, size_t want, uint64_t (*hash_of)(const diag *, uint32_t),
                   const diag *d, size_t n) {
     size_t ns = *slots ? *slots : 256;
     while (ns < want * 2) ns *= 2;
     if (ns == *slots) return 0;
-    uint32_t *t = calloc(ns, sizeof *t);
+    uint64_t *t = calloc(ns, sizeof *t);
     if (!t) return -1;
     for (size_t i = 0; i < n; i++) {
-        size_t h = (size_t)hash_of(d, (uint32_t)i) & (ns - 1);
+        uint64_t hv = hash_of(d, (uint32_t)i);
+        size_t h = (size_t)hv & (ns - 1);
         while (t[h]) h = (h + 1) & (ns - 1);
-        t[h] = (uint32_t)i + 1;
+        t[h] = slot_of(hv, i);
     }
     free(*idx);
     *idx = t;
@@ -130,9 +140,10 @@ static const char *caller_key(const diag_facts *f) {
 
 static long find_carrier(const diag *d, const char *name) {
     if (!d->car_slots) return -1;
-    size_t h = (size_t)mix(hash_str(name, 0xcbf29ce484222325ULL)) & (d->car_slots - 1);
-    for (; d->car_idx[h]; h = (h + 1) & (d->car_slots - 1))
-        if (!strncmp(d->car[d->car_idx[h] - 1].name, name, AGG_KEY - 1)) return d->car_idx[h] - 1;
+    uint64_t hv = mix(hash_str(name, 0xcbf29ce484222325ULL));
+    for (size_t h = (size_t)hv & (d->car_slots - 1); d->car_idx[h]; h = (h + 1) & (d->car_slots - 1))
+        if (slot_tag(d->car_idx[h], hv) && !strncmp(d->car[SLOT_IDX(d->car_idx[h])].name, name, AGG_KEY - 1))
+            return SLOT_IDX(d->car_idx[h]);
     return -1;
 }
 
@@ -151,9 +162,10 @@ static long add_carrier(diag *d, const char *name) {
     c->stale_min_age = INT64_MAX;
     c->fresh_max_age = INT64_MIN;
     if (!(c->codes = calloc(700, sizeof *c->codes))) return -1;
-    size_t h = (size_t)car_hash(d, (uint32_t)d->ncar) & (d->car_slots - 1);
+    uint64_t hv = car_hash(d, (uint32_t)d->ncar);
+    size_t h = (size_t)hv & (d->car_slots - 1);
     while (d->car_idx[h]) h = (h + 1) & (d->car_slots - 1);
-    d->car_idx[h] = (uint32_t)++d->ncar;
+    d->car_idx[h] = slot_of(hv, d->ncar++);
     d->cnt.carriers = d->ncar;
     return (long)d->ncar - 1;
 }
@@ -174,10 +186,11 @@ static long carrier_of(diag *d, const diag_facts *f) {
 
 static long find_pair(const diag *d, const char *caller, uint32_t carrier) {
     if (!d->pair_slots) return -1;
-    size_t h = (size_t)pair_hash_key(caller, carrier) & (d->pair_slots - 1);
-    for (; d->pair_idx[h]; h = (h + 1) & (d->pair_slots - 1)) {
-        const agg_pair *p = &d->pairs[d->pair_idx[h] - 1];
-        if (p->carrier == carrier && !strncmp(p->caller, caller, AGG_KEY - 1)) return d->pair_idx[h] - 1;
+    uint64_t hv = pair_hash_key(caller, carrier);
+    for (size_t h = (size_t)hv & (d->pair_slots - 1); d->pair_idx[h]; h = (h + 1) & (d->pair_slots - 1)) {
+        if (!slot_tag(d->pair_idx[h], hv)) continue;
+        const agg_pair *p = &d->pairs[SLOT_IDX(d->pair_idx[h])];
+        if (p->carrier == carrier && !strncmp(p->caller, caller, AGG_KEY - 1)) return SLOT_IDX(d->pair_idx[h]);
     }
     return -1;
 }
@@ -199,9 +212,10 @@ static agg_pair *pair_of(diag *d, const char *caller, uint32_t carrier) {
     memset(p, 0, sizeof *p);
     snprintf(p->caller, sizeof p->caller, "%s", caller);
     p->carrier = carrier;
-    size_t h = (size_t)pair_hash(d, (uint32_t)d->npairs) & (d->pair_slots - 1);
+    uint64_t hv = pair_hash(d, (uint32_t)d->npairs);
+    size_t h = (size_t)hv & (d->pair_slots - 1);
     while (d->pair_idx[h]) h = (h + 1) & (d->pair_slots - 1);
-    d->pair_idx[h] = (uint32_t)++d->npairs;
+    d->pair_idx[h] = slot_of(hv, d->npairs++);
     d->cnt.pairs = d->npairs;
     return p;
 }

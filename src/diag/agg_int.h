@@ -154,11 +154,11 @@ struct diag {
     diag_config cfg;
     agg_carrier *car;
     size_t ncar, capcar;
-    uint32_t *car_idx;          /* open addressing: index + 1, 0 = empty */
+    uint64_t *car_idx;          /* open addressing: hash tag | index + 1, 0 = empty */
     size_t car_slots;
     agg_pair *pairs;
     size_t npairs, cappairs;
-    uint32_t *pair_idx;
+    uint64_t *pair_idx;
     size_t pair_slots;
     diag_counts cnt;
     sx_time t0, t1;             /* first and last call start */

@@ -14,7 +14,9 @@
 # Figures: "per CPU second" = CALLS / (user+sys) -- comparable with openssl speed, which also
 # counts CPU time, and robust on a busy machine; "added" = CALLS / (CPU(-j 1) - CPU(no-verify))
 # isolates what verification costs; "scaling" = wall(-j 1) / wall(-j 2), meaningful only when
-# two cores are idle (the load average is printed).
+# two cores are idle (the load average is printed); "CPU-bound scaling" = 2 * CPU(-j 1) /
+# CPU(-j 2) is what two free cores would give when no thread needs more than half of the
+# total (the main thread takes ~1/4 of it), i.e. what the threading overhead leaves.
 set -eu
 cd "$(dirname "$0")/.."
 calls=${1:-20000}
@@ -54,5 +56,6 @@ awk -v n="$calls" -v w0="$w0" -v c0="$c0" -v w1="$w1" -v c1="$c1" -v w2="$w2" -v
     printf "  -j 1          wall %6.2f s  cpu %6.2f s  %7.0f verified/s per CPU second (%.0f %% of openssl)\n", w1, c1, n / c1, 100 * n / c1 / o
     printf "                added by verification: %7.0f verifications/s per CPU second (%.0f %% of openssl)\n", n / (c1 - c0), 100 * n / (c1 - c0) / o
     printf "  -j 2          wall %6.2f s  cpu %6.2f s  scaling wall(-j 1)/wall(-j 2) = %.2fx\n", w2, c2, w1 / w2
+    printf "                CPU-bound scaling 2*cpu(-j 1)/cpu(-j 2) = %.2fx\n", 2 * c1 / c2
     printf "  openssl speed -seconds 3 ecdsap256: %s verify/s\n", o
 }'

@@ -186,10 +186,10 @@ const char *sig_signature_name(int sig);
 /* ---- The analyze stage: every finished call through sig_analyze, its record written with
  * the "stir" and "signals" keys, and counters for the summary ----
  * jobs > 1: calls are analysed at once (decode and checks) but their signatures are checked
- * by `jobs` worker threads, a batch at a time, while the next batch fills (double buffer);
- * each Identity goes to the worker chosen by its hash, so a repeated Identity (retransmission,
- * B2BUA leg) meets the same verifier's cache and is verified once. Records are written in
- * call order. Memory: two batches of 32 * jobs calls (~85 KiB each), whatever the input. */
+ * by `jobs` worker threads; each Identity goes to the worker chosen by its hash, so a
+ * repeated Identity (retransmission, B2BUA leg) meets the same verifier's cache and is
+ * verified once. Records are written in call order. Memory: a ring of 64 * jobs calls
+ * (~85 KiB each), whatever the input. */
 typedef struct sig_stage_opts {
     const char *x5u_map, *cert_dir, *trust; /* certificate sources (stir_verifier_opts) */
     int verify;                             /* 0: --no-verify */

@@ -78,6 +78,7 @@ typedef struct ct_call {
     uint64_t rsig[CT_RSIG];
     sx_time rsig_t[CT_RSIG];
     unsigned nrsig;
+    unsigned invite_rr;            /* Record-Route entries of the first INVITE */
 } ct_call;
 
 typedef struct ct_tomb { /* a finished call: absorbs its late messages (RFC 3261 Timer D/J) */
@@ -116,6 +117,7 @@ void ct_config_default(ct_config *c) {
     c->group_header = "X-CID";
     c->max_messages = 64;
     c->arena_max = 64 * 1024;
+    c->names = NULL;
 }
 
 /* ---- Small helpers over a message ---- */
@@ -334,6 +336,58 @@ static void keep_sv(ct_call *c, sx_sv *dst, sx_sv v) {
 static void note_responder(ct_call *c, const sip_msg *m) {
     keep_sv(c, &c->r.server, sip_hdr_first(m, SIP_H_SERVER));
     keep_sv(c, &c->r.user_agent, sip_hdr_first(m, SIP_H_USER_AGENT));
+}
+
+/* ---- Path: what reveals the network behind the next hop ---- */
+
+/* Host of a name-addr or bare URI value (Contact, Record-Route), or SX_SV_NULL. */
+static sx_sv value_host(sx_sv v) {
+    sip_naddr na;
+    sip_uri u;
+    if (!v.p || sip_parse_naddr(v, &na) != 0 || sip_parse_uri(na.uri, &u) != 0) return SX_SV_NULL;
+    return u.host.n ? u.host : SX_SV_NULL;
+}
+
+static void keep_host(ct_call *c, sx_sv *dst, sx_sv host) {
+    if (!host.p || (dst->p && sv_same(*dst, host))) return;
+    *dst = ar_sv_max(&c->ar, host, CALL_HOST_MAX);
+}
+
+static unsigned count_values(const sip_msg *m, int id, sx_sv *first, sx_sv *last) {
+    sip_vit it = {0};
+    sx_sv v;
+    unsigned n = 0;
+    *first = *last = SX_SV_NULL;
+    while (sip_next_value(m, id, &it, &v)) {
+        if (!n++) *first = v;
+        *last = v;
+    }
+    return n;
+}
+
+static void path_start(ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
+    call_path *p = &c->r.path;
+    sip_uri u;
+    sx_sv first, last;
+    p->next_hop = mt->dst;
+    p->next_port = mt->dport;
+    if (sip_parse_uri(m->ruri, &u) == 0 && u.host.n) keep_host(c, &p->ruri_host, u.host);
+    c->invite_rr = count_values(m, SIP_H_RECORD_ROUTE, &first, &last);
+}
+
+/* A first-hop response other than 100 (hop-by-hop, §21.1.1): its Contact and Record-Route. */
+static void note_path(ct_call *c, const sip_msg *m) {
+    call_path *p = &c->r.path;
+    sx_sv first, last;
+    if (m->status == 100) return;
+    sip_vit it = {0};
+    sx_sv v;
+    if (sip_next_value(m, SIP_H_CONTACT, &it, &v)) keep_host(c, &p->contact_host, value_host(v));
+    unsigned n = count_values(m, SIP_H_RECORD_ROUTE, &first, &last);
+    if (!n) return;
+    keep_host(c, &p->rr_first, value_host(first));
+    keep_host(c, &p->rr_last, value_host(last));
+    p->rr_behind = n > c->invite_rr;
 }
 
 /* Caller identity: the first P-Asserted-Identity giving a phone number (RFC 3325; what
@@ -629,8 +683,10 @@ static ct_call *call_new(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *
     r->hops = 1;
     c->from_tag = ar_sv(&c->ar, hdr_tag(m, SIP_H_FROM));
     c->first_cseq = m->cseq;
+    r->names = ct->cfg.names;
     fill_caller(c, m);
     fill_callee(c, m);
+    path_start(c, mt, m);
     group_call(ct, c, m);
     return c;
 }
@@ -851,6 +907,7 @@ static void on_invite_response(call_tracker *ct, ct_call *c, const sx_msgmeta *m
     }
     note_branch(c, mt, m, tag);
     note_responder(c, m);
+    note_path(c, m);
     note_verstat(c, m);
     if (m->status < 200) on_provisional(ct, c, mt, m);
     else on_final(ct, c, mt, m);

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../base/carriers.h"
 #include "../base/sx.h"
 #include "../base/tally.h"
 #include "../sip/sip.h"
@@ -46,6 +47,9 @@ typedef struct ct_config {
     const char *group_header; /* header naming another leg's Call-ID ("X-CID") */
     size_t max_messages;      /* message list entries kept per call (64) */
     size_t arena_max;         /* bytes of strings kept per call (64 KiB) */
+    const carriers *names;    /* --carriers: names the peers of each record's "path" when
+                                 it is written; NULL: none. Not owned, must outlive the
+                                 tracker */
 } ct_config;
 void ct_config_default(ct_config *c);
 
@@ -120,6 +124,27 @@ typedef struct call_msg {
 
 enum { CALL_BY_NONE = 0, CALL_BY_CALLER, CALL_BY_CALLEE };
 
+/* Where the call went (record field "path"): the next hop of the first INVITE and what the
+ * first hop's responses reveal of the network behind it. Hosts are as written in the URI (a
+ * domain, or an address literal, IPv6 without brackets), at most CALL_HOST_MAX bytes. */
+#define CALL_HOST_MAX 255
+typedef struct call_path {
+    sx_addr next_hop;       /* destination of the first INVITE */
+    uint16_t next_port;
+    uint8_t rr_behind;      /* the response carried more Record-Route entries than the first
+                               INVITE: rr_first was added by a proxy downstream (RFC 3261
+                               §16.6 item 4: each proxy puts its entry on top) */
+    sx_sv ruri_host;        /* Request-URI host of the first INVITE */
+    sx_sv contact_host;     /* Contact host of the last first-hop response (101..699) with one:
+                               the far UA, or the far network's edge (§12.1.1) */
+    sx_sv rr_first, rr_last;/* top and bottom Record-Route hosts of the last first-hop
+                               response carrying Record-Route */
+} call_path;
+
+/* How the terminating network was learned (the "via" of the path's terminating hop). */
+enum { CALL_VIA_NONE = 0, CALL_VIA_CONTACT, CALL_VIA_RECORD_ROUTE, CALL_VIA_RURI, CALL_VIA_SERVER };
+const char *call_via_name(int via); /* "contact", "record_route", "ruri", "server", NULL */
+
 typedef struct call_party {
     char e164[16];     /* canonical digits (sip_e164), "" if not a phone number */
     sx_sv user;        /* user part as written */
@@ -176,7 +201,18 @@ typedef struct call_record {
     const call_msg *messages;
     size_t nmessages;
     uint32_t messages_dropped;
+    call_path path;
+    const carriers *names; /* ct_config.names, for naming the path's hops; may be NULL */
 } call_record;
+
+/* The network behind the next hop, if the record reveals one: the first of the Contact host,
+ * the Record-Route host added downstream, the Request-URI host, that is not the next hop's
+ * own address; with names, the first of those that names knows, else the Server header when
+ * names knows one of its words (a product string names a vendor, not a network, unless the
+ * operator says otherwise). Sets *host (Server value for CALL_VIA_SERVER) and *name (NULL if
+ * unnamed); returns CALL_VIA_NONE when nothing is revealed. names may be NULL. */
+int call_path_terminating(const call_record *r, const carriers *names, sx_sv *host,
+                          const char **name);
 
 /* Writes the record as one NDJSON line (with the trailing newline). */
 void call_record_json(const call_record *r, FILE *out);

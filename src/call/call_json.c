@@ -2,6 +2,7 @@
  * Keys are stable and always present; absent values are null. Strings go through json_str,
  * which escapes control characters and invalid UTF-8 bytes as \u00XX. Times are integer
  * milliseconds, rounded to nearest (captures carry microseconds). */
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -32,6 +33,79 @@ const char *call_ep_str(const sx_addr *a, uint16_t port, char *out) {
     if (a->family == 6) snprintf(out, CALL_EP_STRLEN, "[%s]:%u", ip, (unsigned)port);
     else snprintf(out, CALL_EP_STRLEN, "%s:%u", ip, (unsigned)port);
     return out;
+}
+
+const char *call_via_name(int via) {
+    switch (via) {
+    case CALL_VIA_CONTACT: return "contact";
+    case CALL_VIA_RECORD_ROUTE: return "record_route";
+    case CALL_VIA_RURI: return "ruri";
+    case CALL_VIA_SERVER: return "server";
+    default: return NULL;
+    }
+}
+
+/* ---- path: the next hop and the network behind it ---- */
+
+/* An address literal ("192.0.2.1", "2001:db8::1", brackets already gone)? 0 and *a if so. */
+static int host_addr(sx_sv h, sx_addr *a) {
+    char buf[SX_ADDR_STRLEN];
+    if (h.n == 0 || h.n >= sizeof buf) return -1;
+    memcpy(buf, h.p, h.n);
+    buf[h.n] = 0;
+    memset(a, 0, sizeof *a);
+    if (inet_pton(AF_INET, buf, a->a) == 1) a->family = 4;
+    else if (inet_pton(AF_INET6, buf, a->a) == 1) a->family = 6;
+    else return -1;
+    return 0;
+}
+
+static const char *host_name(const carriers *names, sx_sv host) {
+    sx_addr a;
+    if (!names || !host.n) return NULL;
+    return host_addr(host, &a) == 0 ? carriers_by_addr(names, &a) : carriers_by_host(names, host);
+}
+
+/* The operator may name a Server product ("CarrierB-SBC CarrierB"): try each word. */
+static const char *server_name(const carriers *names, sx_sv server) {
+    static const char seps[] = " \t/()[];,";
+    size_t i = 0;
+    while (names && i < server.n) {
+        while (i < server.n && strchr(seps, server.p[i])) i++;
+        size_t s = i;
+        while (i < server.n && !strchr(seps, server.p[i])) i++;
+        const char *n = i > s ? carriers_by_host(names, sx_sv_make(server.p + s, i - s)) : NULL;
+        if (n) return n;
+    }
+    return NULL;
+}
+
+int call_path_terminating(const call_record *r, const carriers *names, sx_sv *host,
+                          const char **name) {
+    const call_path *p = &r->path;
+    struct { sx_sv host; int via; } cand[3];
+    int n = 0, pick = -1;
+    sx_sv hosts[3] = {p->contact_host, p->rr_behind ? p->rr_first : SX_SV_NULL, p->ruri_host};
+    static const int vias[3] = {CALL_VIA_CONTACT, CALL_VIA_RECORD_ROUTE, CALL_VIA_RURI};
+    for (int i = 0; i < 3; i++) {
+        sx_addr a;
+        if (!hosts[i].n) continue;
+        /* The next hop's own address reveals nothing behind it. */
+        if (host_addr(hosts[i], &a) == 0 && sx_addr_eq(&a, &p->next_hop)) continue;
+        cand[n].host = hosts[i], cand[n++].via = vias[i];
+    }
+    *host = SX_SV_NULL;
+    *name = NULL;
+    for (int i = 0; i < n && pick < 0; i++)
+        if ((*name = host_name(names, cand[i].host))) pick = i;
+    if (pick < 0 && (*name = server_name(names, r->server))) {
+        *host = r->server;
+        return CALL_VIA_SERVER;
+    }
+    if (pick < 0 && n) pick = 0;
+    if (pick < 0) return CALL_VIA_NONE;
+    *host = cand[pick].host;
+    return cand[pick].via;
 }
 
 /* ---- tiny writers ---- */
@@ -179,6 +253,44 @@ static void j_svs(FILE *o, const sx_sv *v, size_t n) {
     putc(']', o);
 }
 
+/* One hop: every key always present. */
+static void j_hop(FILE *o, int *first_hop, const char *role, const sx_addr *peer, uint16_t port,
+                  sx_sv host, const char *via, const char *name) {
+    int f = 1;
+    if (!*first_hop) putc(',', o);
+    *first_hop = 0;
+    putc('{', o);
+    k(o, &f, "role"), j_cstr(o, role);
+    k(o, &f, "peer");
+    if (peer) j_ep(o, peer, port);
+    else fputs("null", o);
+    k(o, &f, "host"), j_sv(o, host);
+    k(o, &f, "via"), j_cstr(o, via);
+    k(o, &f, "name"), j_cstr(o, name);
+    putc('}', o);
+}
+
+/* [next_hop, responder (only when the final came from elsewhere), terminating (if any)] */
+static void j_path(FILE *o, const call_record *r) {
+    const call_path *p = &r->path;
+    const carriers *names = r->names;
+    int first = 1;
+    putc('[', o);
+    if (p->next_hop.family)
+        j_hop(o, &first, "next_hop", &p->next_hop, p->next_port, SX_SV_NULL, "invite",
+              carriers_by_addr(names, &p->next_hop));
+    if (r->final_code && r->final_addr.family &&
+        (!sx_addr_eq(&r->final_addr, &p->next_hop) || r->final_port != p->next_port))
+        j_hop(o, &first, "responder", &r->final_addr, r->final_port, SX_SV_NULL, "final",
+              carriers_by_addr(names, &r->final_addr));
+    sx_sv host;
+    const char *name;
+    int via = call_path_terminating(r, names, &host, &name);
+    if (via != CALL_VIA_NONE)
+        j_hop(o, &first, "terminating", NULL, 0, host, call_via_name(via), name);
+    putc(']', o);
+}
+
 static const char *by_name(int by) {
     return by == CALL_BY_CALLER ? "caller" : by == CALL_BY_CALLEE ? "callee" : NULL;
 }
@@ -204,6 +316,7 @@ void call_record_json_ex(const call_record *r, FILE *o, call_json_extra_fn extra
     k(o, &f, "final_from");
     if (r->final_code) j_ep(o, &r->final_addr, r->final_port);
     else fputs("null", o);
+    k(o, &f, "path"), j_path(o, r);
     k(o, &f, "no_final_response"), j_bool(o, r->no_final_response);
     k(o, &f, "reasons"), j_reasons(o, r);
     k(o, &f, "warning"), j_sv(o, r->warning);

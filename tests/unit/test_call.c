@@ -372,7 +372,9 @@ static void test_timer_b(void) {
     CHECK_INT(g->no_final, 1);
     CHECK_INT(g->status, CALL_COMPLETED);
     CHECK_INT(g->end, CALL_END_NO_RESPONSE);
-    CHECK(strstr(g->json, "\"final_code\":0,\"final_reason\":null,\"final_from\":null,\"no_final_response\":true"));
+    CHECK(strstr(g->json, "\"final_code\":0,\"final_reason\":null,\"final_from\":null,"
+                          "\"path\":[{\"role\":\"next_hop\",\"peer\":\"198.51.100.20:5060\",\"host\":null,"
+                          "\"via\":\"invite\",\"name\":null}],\"no_final_response\":true"));
     /* Answered, no BYE within max_duration: incomplete. */
     ct_config cfg;
     ct_config_default(&cfg);
@@ -625,6 +627,132 @@ static void test_not_calls(void) {
     tc_done(&c);
 }
 
+/* ---- path: the next hop and the network behind it ---- */
+
+/* An INVITE from A to the next hop P (203.0.113.5) with the given Request-URI host and
+ * optional extra header lines. */
+#define INVITE_TO(cid, host, extra)                                                     \
+    "INVITE sip:+12125550100@" host " SIP/2.0\n" VIA("z9hG4bKp") FROM TO "\n"          \
+    "Call-ID: " cid "\nCSeq: 1 INVITE\nMax-Forwards: 70\n" extra
+#define NEXT_HOP "{\"role\":\"next_hop\",\"peer\":\"203.0.113.5:5060\",\"host\":null,\"via\":\"invite\""
+
+static const char *path_of(const got *g) { return strstr(g->json, "\"path\":"); }
+
+/* The far network's edge answers with its own Contact (RFC 3261 §12.1.1): the 200's Contact
+ * host is the terminating network; a 100 (hop-by-hop) never counts. */
+static void test_path_contact(void) {
+    tc c;
+    tc_init(&c, NULL);
+    feed(&c, 0, EP_A, EP_P, INVITE_TO("p1", "203.0.113.5", ""));
+    feed(&c, MS(10), EP_P, EP_A,
+         RESP("100 Trying", "p1", "1", "INVITE", "z9hG4bKp", "") "Contact: <sip:p@trying.example>\n");
+    feed(&c, MS(300), EP_P, EP_A,
+         RESP("180 Ringing", "p1", "1", "INVITE", "z9hG4bKp", ";tag=t") "Contact: <sip:b@10.1.1.1>\n");
+    feed(&c, MS(900), EP_P, EP_A,
+         RESP("200 OK", "p1", "1", "INVITE", "z9hG4bKp", ";tag=t")
+         "Contact: \"B\" <sip:+12125550100@sbc1.carrier-b.example:5060;transport=udp>;expires=60\n");
+    feed(&c, MS(2000), EP_A, EP_P, REQ("BYE", "p1", "2", "z9hG4bKq", ";tag=t"));
+    feed(&c, MS(2010), EP_P, EP_A, RESP("200 OK", "p1", "2", "BYE", "z9hG4bKq", ";tag=t"));
+    CHECK_INT(c.n, 1);
+    const char *want = "\"path\":[" NEXT_HOP ",\"name\":null},{\"role\":\"terminating\",\"peer\":null,"
+                       "\"host\":\"sbc1.carrier-b.example\",\"via\":\"contact\",\"name\":null}],";
+    CHECK(c.n == 1 && strncmp(path_of(&c.recs[0]), want, strlen(want)) == 0);
+    tc_done(&c);
+}
+
+/* Record-Route entries added downstream sit on top (RFC 3261 §16.6 item 4): the top one is
+ * the terminating network only when the response carries more than the INVITE did. */
+static void test_path_record_route(void) {
+    tc c;
+    tc_init(&c, NULL);
+    feed(&c, 0, EP_A, EP_P, INVITE_TO("p2", "203.0.113.5", "Record-Route: <sip:192.0.2.10;lr>\n"));
+    feed(&c, MS(200), EP_P, EP_A,
+         RESP("486 Busy Here", "p2", "1", "INVITE", "z9hG4bKp", ";tag=t")
+         "Record-Route: <sip:core.carrier-c.example;lr>, <sip:203.0.113.5;lr>\n"
+         "Record-Route: <sip:192.0.2.10;lr>\n");
+    /* Near miss: the response only echoes the INVITE's own Record-Route: nothing behind. */
+    feed(&c, MS(300), EP_A, EP_P, INVITE_TO("p3", "203.0.113.5", "Record-Route: <sip:192.0.2.10;lr>\n"));
+    feed(&c, MS(500), EP_P, EP_A,
+         RESP("486 Busy Here", "p3", "1", "INVITE", "z9hG4bKp", ";tag=u") "Record-Route: <sip:192.0.2.10;lr>\n");
+    CHECK_INT(c.n, 2);
+    const char *want = "\"path\":[" NEXT_HOP ",\"name\":null},{\"role\":\"terminating\",\"peer\":null,"
+                       "\"host\":\"core.carrier-c.example\",\"via\":\"record_route\",\"name\":null}],";
+    CHECK(c.n == 2 && strncmp(path_of(&c.recs[0]), want, strlen(want)) == 0);
+    const char *alone = "\"path\":[" NEXT_HOP ",\"name\":null}],";
+    CHECK(c.n == 2 && strncmp(path_of(&c.recs[1]), alone, strlen(alone)) == 0);
+    tc_done(&c);
+}
+
+/* Nothing in the responses: the Request-URI domain is where the call was routed. A
+ * Request-URI naming the next hop's own address reveals nothing (previous test). */
+static void test_path_ruri(void) {
+    tc c;
+    tc_init(&c, NULL);
+    feed(&c, 0, EP_A, EP_P, INVITE_TO("p4", "Carrier-D.example", ""));
+    feed(&c, MS(150), EP_P, EP_A, RESP("404 Not Found", "p4", "1", "INVITE", "z9hG4bKp", ";tag=t"));
+    CHECK_INT(c.n, 1);
+    const char *want = "\"path\":[" NEXT_HOP ",\"name\":null},{\"role\":\"terminating\",\"peer\":null,"
+                       "\"host\":\"Carrier-D.example\",\"via\":\"ruri\",\"name\":null}],";
+    CHECK(c.n == 1 && strncmp(path_of(&c.recs[0]), want, strlen(want)) == 0);
+    tc_done(&c);
+}
+
+/* --carriers names every hop: the next hop by address, the network behind by host (a named
+ * candidate beats an earlier unnamed one), a Server product when the file names it, and the
+ * peer that sent the final when it is not the next hop. */
+static void test_path_names(void) {
+    char path[] = "/tmp/sipdx-carriers-XXXXXX", err[256];
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs("# test\n203.0.113.0/24 TransitA\n203.0.113.1 TransitA-edge\ncarrier-b.example CarrierB\n"
+          "CarrierSBC CarrierB-by-server\n", f);
+    fclose(f);
+    carriers *names = carriers_load(path, err, sizeof err);
+    remove(path);
+    CHECK(names != NULL);
+    if (!names) return;
+    ct_config cfg;
+    ct_config_default(&cfg);
+    cfg.names = names;
+    tc c;
+    tc_init(&c, &cfg);
+    feed(&c, 0, EP_A, EP_P, INVITE_TO("n1", "203.0.113.5", ""));
+    feed(&c, MS(100), EP_P, EP_A,
+         RESP("486 Busy Here", "n1", "1", "INVITE", "z9hG4bKp", ";tag=t") "Contact: <sip:sbc1.carrier-b.example>\n");
+    feed(&c, MS(200), EP_A, EP_P, INVITE_TO("n2", "gw.carrier-b.example", ""));
+    feed(&c, MS(300), EP_P, EP_A,
+         RESP("486 Busy Here", "n2", "1", "INVITE", "z9hG4bKp", ";tag=t") "Contact: <sip:10.20.30.40>\n");
+    feed(&c, MS(400), EP_A, EP_P, INVITE_TO("n3", "203.0.113.5", ""));
+    feed(&c, MS(500), EP_F1, EP_A,
+         RESP("503 Service Unavailable", "n3", "1", "INVITE", "z9hG4bKp", ";tag=t") "Server: CarrierSBC/2.1 (x)\n");
+    CHECK_INT(c.n, 3);
+    const char *w1 = "\"path\":[" NEXT_HOP ",\"name\":\"TransitA\"},{\"role\":\"terminating\",\"peer\":null,"
+                     "\"host\":\"sbc1.carrier-b.example\",\"via\":\"contact\",\"name\":\"CarrierB\"}],";
+    const char *w2 = "\"path\":[" NEXT_HOP ",\"name\":\"TransitA\"},{\"role\":\"terminating\",\"peer\":null,"
+                     "\"host\":\"gw.carrier-b.example\",\"via\":\"ruri\",\"name\":\"CarrierB\"}],";
+    const char *w3 = "\"path\":[" NEXT_HOP ",\"name\":\"TransitA\"},{\"role\":\"responder\","
+                     "\"peer\":\"203.0.113.1:5060\",\"host\":null,\"via\":\"final\",\"name\":\"TransitA-edge\"},"
+                     "{\"role\":\"terminating\",\"peer\":null,\"host\":\"CarrierSBC/2.1 (x)\",\"via\":\"server\","
+                     "\"name\":\"CarrierB-by-server\"}],";
+    CHECK(c.n == 3 && strncmp(path_of(&c.recs[0]), w1, strlen(w1)) == 0);
+    CHECK(c.n == 3 && strncmp(path_of(&c.recs[1]), w2, strlen(w2)) == 0);
+    CHECK(c.n == 3 && strncmp(path_of(&c.recs[2]), w3, strlen(w3)) == 0);
+    tc_done(&c);
+    /* Without the table the unnamed Contact comes first and the Server is not a network. */
+    tc_init(&c, NULL);
+    feed(&c, 0, EP_A, EP_P, INVITE_TO("n2", "gw.carrier-b.example", ""));
+    feed(&c, MS(100), EP_P, EP_A,
+         RESP("486 Busy Here", "n2", "1", "INVITE", "z9hG4bKp", ";tag=t") "Contact: <sip:10.20.30.40>\n"
+         "Server: CarrierSBC/2.1\n");
+    const char *w4 = "\"path\":[" NEXT_HOP ",\"name\":null},{\"role\":\"terminating\",\"peer\":null,"
+                     "\"host\":\"10.20.30.40\",\"via\":\"contact\",\"name\":null}],";
+    CHECK(c.n == 1 && strncmp(path_of(&c.recs[0]), w4, strlen(w4)) == 0);
+    tc_done(&c);
+    carriers_free(names);
+}
+
 /* A full record with every section filled, compared as text (reviewed by eye). */
 static void test_json_full(void) {
     tc c;
@@ -658,6 +786,8 @@ static void test_json_full(void) {
         "\"uri\":\"sip:+12125550100@198.51.100.20;user=phone\",\"to_uri\":\"sip:+12125550100@example.net\",\"source\":\"ruri\"},"
         "\"src\":\"[2001:db8::1]:5061\",\"dst\":\"198.51.100.20:5060\",\"transport\":\"UDP\","
         "\"final_code\":603,\"final_reason\":\"Network Blocked\",\"final_from\":\"198.51.100.20:5060\","
+        "\"path\":[{\"role\":\"next_hop\",\"peer\":\"198.51.100.20:5060\",\"host\":null,\"via\":\"invite\","
+        "\"name\":null}],"
         "\"no_final_response\":false,"
         "\"reasons\":[{\"protocol\":\"SIP\",\"cause\":603,\"text\":\"v=analytics1;url=https://example.com\","
         "\"location\":\"LN\"}],"
@@ -786,6 +916,10 @@ int main(void) {
     test_group_xcid_icid();
     test_group_heuristic();
     test_not_calls();
+    test_path_contact();
+    test_path_record_route();
+    test_path_ruri();
+    test_path_names();
     test_json_full();
     test_json_escaping();
     test_message_cap();

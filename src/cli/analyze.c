@@ -213,7 +213,10 @@ int cmd_analyze(int argc, char **argv) {
     ctx.sum = sum_new(names);
     if (a.report_path && (ctx.ex = html_examples_new()))
         diag_run_on_verdict(ctx.dr, html_examples_on_verdict, ctx.ex);
-    ctx.ct = ct_new(NULL, &res.tally, on_call, &ctx);
+    ct_config cc; /* --carriers names the hops of each record's "path" */
+    ct_config_default(&cc);
+    cc.names = names;
+    ctx.ct = ct_new(&cc, &res.tally, on_call, &ctx);
     a.po.paths = (const char *const *)a.files;
     a.po.npaths = a.nfiles;
     a.po.progress = a.progress;

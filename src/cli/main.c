@@ -46,6 +46,7 @@ static const cli_opt analyze_opts[] = {
 
 static const cli_opt show_opts[] = {
     {"--width", "N", "width of the ladder in columns (default 100)"},
+    {"--carriers", "FILE", "name peers: one 'CIDR-or-hostname NAME' pair per line"},
     {NULL, NULL, NULL},
 };
 

@@ -13,6 +13,7 @@
 
 typedef struct show_ctx {
     call_tracker *ct;
+    const carriers *names; /* --carriers, or NULL */
     const char *call_id;
     int width, found;
 } show_ctx;
@@ -21,7 +22,7 @@ static void on_call(void *ud, const call_record *r) {
     show_ctx *s = ud;
     if (!sx_sv_eq(r->call_id, s->call_id) && !sx_sv_eq(r->leg_group, s->call_id)) return;
     if (s->found++) fputc('\n', stdout);
-    ladder_print(r, NULL, s->width, stdout);
+    ladder_print(r, s->names, s->width, stdout);
 }
 
 static void on_msg(void *ud, const sx_msgmeta *meta, const char *buf, size_t len, int rc,
@@ -36,9 +37,10 @@ int cmd_show(int argc, char **argv) {
     show_ctx s = {.width = 100};
     char **files = calloc((size_t)argc, sizeof *files);
     int nfiles = 0, missing = 0;
-    const char *v;
+    const char *v, *carriers_path = NULL;
     for (int i = 1; i < argc && files; i++) {
         if ((v = cli_optval(argc, argv, &i, "--width", &missing))) s.width = atoi(v);
+        else if ((v = cli_optval(argc, argv, &i, "--carriers", &missing))) carriers_path = v;
         else if (argv[i][0] == '-' && argv[i][1] != '\0' && !missing) {
             fprintf(stderr, "sipdx show: unknown option '%s'\n", argv[i]);
             free(files);
@@ -49,17 +51,28 @@ int cmd_show(int argc, char **argv) {
         }
     }
     if (!files || missing || !s.call_id || nfiles == 0) {
-        fprintf(stderr, "sipdx show: usage: sipdx show [--width N] CALL-ID FILE...\n");
+        fprintf(stderr, "sipdx show: usage: sipdx show [--width N] [--carriers FILE] CALL-ID FILE...\n");
         free(files);
         return SX_EXIT_USAGE;
     }
+    char err[512];
+    carriers *names = NULL;
+    if (carriers_path && !(names = carriers_load(carriers_path, err, sizeof err))) {
+        fprintf(stderr, "sipdx show: %s\n", err);
+        free(files);
+        return SX_EXIT_USAGE;
+    }
+    s.names = names;
+    ct_config cc;
+    ct_config_default(&cc);
+    cc.names = names;
     pipe_opts po = {.paths = (const char *const *)files, .npaths = nfiles, .progress = 1};
     pipe_result res;
-    char err[512];
-    s.ct = ct_new(NULL, &res.tally, on_call, &s);
+    s.ct = ct_new(&cc, &res.tally, on_call, &s);
     int rc = s.ct ? pipe_run(&po, on_msg, on_tick, &s, &res, err, sizeof err) : SX_ENOMEM;
     if (rc == 0) ct_flush(s.ct);
     ct_free(s.ct);
+    carriers_free(names);
     free(files);
     if (rc != 0) {
         fprintf(stderr, "sipdx: %s\n", rc == SX_ENOMEM ? "out of memory" : err);

@@ -381,3 +381,42 @@ void sig_stats_text(const sig_stats *st, FILE *out) {
             (unsigned long long)st->verstat[0], (unsigned long long)st->verstat[1],
             (unsigned long long)st->verstat[2], (unsigned long long)st->verstat[3]);
 }
+
+static void j_u64(FILE *out, int *first, const char *key, uint64_t v) {
+    json_key(out, first, key);
+    fprintf(out, "%llu", (unsigned long long)v);
+}
+
+void sig_stats_json(const sig_stats *st, FILE *out) {
+    static const char *const implied[5] = {"428", "436", "437", "438", "403"};
+    static const char *const vs[4] = {"passed", "failed", "no_validation", "other"};
+    static const char *const at[4] = {"A", "B", "C", "none"};
+    int f = 1, g;
+    putc('{', out);
+    j_u64(out, &f, "calls", st->calls);
+    j_u64(out, &f, "with_identity", st->with_identity);
+    j_u64(out, &f, "multiple_identity", st->multiple_identity);
+    json_key(out, &f, "attest"), putc('{', out), g = 1;
+    for (int i = 0; i < 4; i++) j_u64(out, &g, at[i], st->attest[i]);
+    putc('}', out);
+    json_key(out, &f, "signature"), putc('{', out), g = 1;
+    for (int i = 0; i < STIR_SIG__COUNT; i++)
+        if (st->signature[i]) j_u64(out, &g, stir_sig_name(i), st->signature[i]);
+    putc('}', out);
+    json_key(out, &f, "findings"), putc('{', out), g = 1;
+    for (int i = 0; i < STIR_F__COUNT; i++)
+        if (st->findings[i]) j_u64(out, &g, stir_finding_name(i), st->findings[i]);
+    putc('}', out);
+    json_key(out, &f, "implied"), putc('{', out), g = 1;
+    for (int i = 0; i < 5; i++)
+        if (st->implied[i]) j_u64(out, &g, implied[i], st->implied[i]);
+    putc('}', out);
+    j_u64(out, &f, "network_blocked", st->network_blocked);
+    j_u64(out, &f, "jcard", st->jcard);
+    j_u64(out, &f, "jcard_valid", st->jcard_valid);
+    j_u64(out, &f, "stir_reason", st->stir_reason);
+    json_key(out, &f, "verstat"), putc('{', out), g = 1;
+    for (int i = 0; i < 4; i++) j_u64(out, &g, vs[i], st->verstat[i]);
+    putc('}', out);
+    putc('}', out);
+}

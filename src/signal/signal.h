@@ -225,5 +225,11 @@ const sig_stats *sig_stage_stats(const sig_stage *s);
 void sig_stage_vstats(const sig_stage *s, stir_verifier_stats *out);
 /* The STIR section of the analyze text summary. */
 void sig_stats_text(const sig_stats *st, FILE *out);
+/* The same as one JSON object (no trailing newline): {"calls":N,"with_identity":N,
+ * "multiple_identity":N,"attest":{"A":N,"B":N,"C":N,"none":N},"signature":{"valid":N,...},
+ * "findings":{"name":N,...},"implied":{"428":N,...},"network_blocked":N,"jcard":N,
+ * "jcard_valid":N,"stir_reason":N,"verstat":{"passed":N,...}}; zero counts are left out of
+ * signature, findings and implied. */
+void sig_stats_json(const sig_stats *st, FILE *out);
 
 #endif

@@ -28,6 +28,7 @@ typedef struct analyze_ctx {
 static void on_call(void *ud, const call_record *r) {
     analyze_ctx *a = ud;
     sum_call(a->sum, r);
+    if (a->ex && !a->calls_out) html_examples_offer(a->ex, r); /* --report, no --calls */
     diag_run_call(a->dr, r); /* the record's half of the facts; the signal half follows */
     /* with --calls, records wait in a temporary file for their verdict (diag_run.h) */
     sig_stage_call(a->sig, r, diag_run_records(a->dr));
@@ -196,9 +197,7 @@ int cmd_analyze(int argc, char **argv) {
     diag_config_default(&dc);
     dc.names = names;
     if (a.bucket_min) dc.bucket = (sx_time)a.bucket_min * 60 * SX_SEC;
-    /* --report shows one record per cause: records are kept until their verdict for it too */
-    int keep = ctx.calls_out != NULL || a.report_path != NULL;
-    if ((ctx.dr = diag_run_new(&dc, keep, err, sizeof err))) {
+    if ((ctx.dr = diag_run_new(&dc, ctx.calls_out != NULL, err, sizeof err))) {
         a.so.on_result = diag_run_result; /* each call's final signals, in call order */
         a.so.ud = ctx.dr;
     }

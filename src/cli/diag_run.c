@@ -162,12 +162,15 @@ int diag_run_finish(diag_run *r, FILE *calls_out, char *err, size_t errlen) {
         memset(&v, 0, sizeof v);
         diag_decide(r->d, &f, &v);
         diag_tally(r->d, &f, &v);
-        if (!r->records || (!calls_out && !r->on_verdict)) continue;
+        if (!r->records || (!calls_out && !r->on_verdict)) {
+            if (r->on_verdict) r->on_verdict(r->on_verdict_ud, &f, NULL, 0, &v);
+            continue;
+        }
         if ((got = getline(&line, &linecap, r->records)) <= 0) {
             out_of_step = 1;
             continue;
         }
-        if (r->on_verdict) r->on_verdict(r->on_verdict_ud, line, (size_t)got, &v);
+        if (r->on_verdict) r->on_verdict(r->on_verdict_ud, &f, line, (size_t)got, &v);
         if (calls_out) write_record(line, (size_t)got, &v, calls_out);
     }
     while (r->records && (calls_out || r->on_verdict) &&

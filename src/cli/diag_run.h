@@ -38,11 +38,11 @@ void diag_run_result(void *ud, const sig_result *res);
  * 0, or -1 with a reason in err (temporary file unreadable, records and facts out of step). */
 int diag_run_finish(diag_run *r, FILE *calls_out, char *err, size_t errlen);
 const diag *diag_run_diag(const diag_run *r);
-/* Optional, for --report: called in phase 2 for every call whose record is kept, with the
- * record line (as the signal stage wrote it, before its verdict is added) and the verdict;
- * set before diag_run_finish(). Records are kept when keep_records was set. */
-typedef void (*diag_run_verdict_fn)(void *ud, const char *record, size_t n,
-                                    const diag_verdict *v);
+/* Optional, for --report: called in phase 2 for every call, in order, with its facts, its
+ * verdict and, when keep_records was set, its record line as the signal stage wrote it
+ * (without the verdict; record NULL, n 0 otherwise). Set before diag_run_finish(). */
+typedef void (*diag_run_verdict_fn)(void *ud, const diag_facts *f, const char *record,
+                                    size_t n, const diag_verdict *v);
 void diag_run_on_verdict(diag_run *r, diag_run_verdict_fn fn, void *ud);
 void diag_run_free(diag_run *r);
 

@@ -17,17 +17,113 @@ typedef struct html_example {
     size_t len;
 } html_example;
 
+/* A phase-1 candidate: a record that may become the example of its cause in phase 2. */
+typedef struct html_cand {
+    char call_id[64]; /* cut as diag_facts.call_id is */
+    sx_time start;
+    char *json;       /* owned */
+    size_t len;
+} html_cand;
+
+#define KEY_SLOTS 2048  /* candidate keys (open addressing; a power of two) */
+#define CAND_SLOTS 1024 /* candidates by Call-ID, > 2 x HTML_MAX_CANDIDATES */
+
 struct html_examples {
     size_t n;
     html_example ex[HTML_MAX_EXAMPLES];
+    /* phase-1 candidates */
+    html_cand cand[HTML_MAX_CANDIDATES];
+    size_t ncand, cand_bytes, nkeys;
+    uint64_t key[KEY_SLOTS];      /* 0 = free */
+    uint8_t key_count[KEY_SLOTS];
+    int16_t by_id[CAND_SLOTS];    /* index into cand, -1 = free */
 };
 
-html_examples *html_examples_new(void) { return calloc(1, sizeof(html_examples)); }
+html_examples *html_examples_new(void) {
+    html_examples *e = calloc(1, sizeof(html_examples));
+    if (e)
+        for (size_t i = 0; i < CAND_SLOTS; i++) e->by_id[i] = -1;
+    return e;
+}
 
 void html_examples_free(html_examples *e) {
     if (!e) return;
     for (size_t i = 0; i < e->n; i++) free(e->ex[i].json);
+    for (size_t i = 0; i < e->ncand; i++) free(e->cand[i].json);
     free(e);
+}
+
+/* FNV-1a, 64 bits. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+#define FNV0 0xcbf29ce484222325ULL
+
+/* The facts that set causes apart at one carrier, hashed (never 0). */
+static uint64_t cand_key(const call_record *r) {
+    unsigned char bits[2] = {r->nidentity > 0, 0};
+    for (size_t i = 0; i < r->nprovisional; i++) bits[1] |= r->provisional[i] >= 180; /* rang */
+    uint64_t h = fnv(FNV0, &r->final_code, sizeof r->final_code);
+    h = fnv(h, &r->dst, sizeof r->dst);
+    h = fnv(h, &r->dport, sizeof r->dport);
+    h = fnv(h, bits, sizeof bits);
+    return h ? h : 1;
+}
+
+/* The key's slot (found or free), or NULL when the table is full. */
+static uint8_t *key_count(html_examples *e, uint64_t k) {
+    for (size_t i = 0, s = k & (KEY_SLOTS - 1); i < KEY_SLOTS; i++, s = (s + 1) & (KEY_SLOTS - 1)) {
+        if (e->key[s] == k) return &e->key_count[s];
+        if (e->key[s] == 0) {
+            if (e->nkeys >= KEY_SLOTS / 2) return NULL; /* keep probes short */
+            e->key[s] = k;
+            e->nkeys++;
+            return &e->key_count[s];
+        }
+    }
+    return NULL;
+}
+
+static size_t id_slot(const char *call_id) {
+    return fnv(FNV0, call_id, strlen(call_id)) & (CAND_SLOTS - 1);
+}
+
+int html_examples_offer(html_examples *e, const call_record *r) {
+    if (!e || e->ncand >= HTML_MAX_CANDIDATES || e->cand_bytes >= HTML_CAND_BYTES) return 0;
+    uint8_t *count = key_count(e, cand_key(r));
+    if (!count || *count >= HTML_CAND_PER_KEY) return 0;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m) return -1;
+    call_record_json(r, m);
+    if (fclose(m) != 0 || len > HTML_MAX_EXAMPLE_BYTES) {
+        free(buf);
+        return len > HTML_MAX_EXAMPLE_BYTES ? 0 : -1;
+    }
+    html_cand *c = &e->cand[e->ncand];
+    size_t idn = r->call_id.n < sizeof c->call_id ? r->call_id.n : sizeof c->call_id - 1;
+    memcpy(c->call_id, r->call_id.p, idn);
+    c->call_id[idn] = '\0';
+    c->start = r->start;
+    c->json = buf;
+    c->len = len;
+    size_t s = id_slot(c->call_id);
+    while (e->by_id[s] >= 0) s = (s + 1) & (CAND_SLOTS - 1);
+    e->by_id[s] = (int16_t)e->ncand++;
+    e->cand_bytes += len;
+    (*count)++;
+    return 1;
+}
+
+static const html_cand *cand_find(const html_examples *e, const char *call_id, sx_time start) {
+    for (size_t s = id_slot(call_id); e->by_id[s] >= 0; s = (s + 1) & (CAND_SLOTS - 1)) {
+        const html_cand *c = &e->cand[e->by_id[s]];
+        if (c->start == start && !strcmp(c->call_id, call_id)) return c;
+    }
+    return NULL;
 }
 
 size_t html_examples_count(const html_examples *e) { return e ? e->n : 0; }
@@ -68,10 +164,16 @@ int html_examples_add_record(html_examples *e, const char *key, const call_recor
     return rc;
 }
 
-void html_examples_on_verdict(void *ud, const char *record, size_t n, const diag_verdict *v) {
+void html_examples_on_verdict(void *ud, const diag_facts *f, const char *record, size_t n,
+                              const diag_verdict *v) {
     html_examples *e = ud;
     const char *cause = diag_cause_name(v->cause);
     if (!html_examples_wants(e, cause)) return; /* the common case: nothing to copy */
+    if (!record) {
+        const html_cand *c = e->ncand ? cand_find(e, f->call_id, f->start) : NULL;
+        if (!c) return;
+        record = c->json, n = c->len;
+    }
     while (n && (record[n - 1] == '\n' || record[n - 1] == '\r')) n--;
     if (!n || record[n - 1] != '}') return; /* not a record object */
     char *buf = NULL;

@@ -39,8 +39,21 @@ int html_examples_add_record(html_examples *e, const char *key, const call_recor
                              call_json_extra_fn extra, void *ud);
 size_t html_examples_count(const html_examples *e);
 /* The diagnosis's phase-2 hook (diag_run_on_verdict, ud = the html_examples): keeps the
- * first record of each cause, with ,"verdict":{...} added as --calls writes it. */
-void html_examples_on_verdict(void *ud, const char *record, size_t n, const diag_verdict *v);
+ * first record of each cause, with ,"verdict":{...} added as --calls writes it. The record
+ * is the one given (records kept for --calls: exact), else a candidate offered in phase 1
+ * for the same call (Call-ID and start), if any. */
+void html_examples_on_verdict(void *ud, const diag_facts *f, const char *record, size_t n,
+                              const diag_verdict *v);
+
+/* Phase 1 without --calls (no record is kept until its verdict): keeps the records of the
+ * first HTML_CAND_PER_KEY calls of each final code x next hop x signed x rang -- the facts
+ * that set calls of different causes apart -- so phase 2 finds an example for most causes
+ * at a bounded cost: at most HTML_MAX_CANDIDATES records, HTML_CAND_BYTES in all, and one
+ * hash probe per call. 1 kept, 0 not, -1 out of memory. */
+#define HTML_CAND_PER_KEY 2
+#define HTML_MAX_CANDIDATES 512
+#define HTML_CAND_BYTES (8u << 20)
+int html_examples_offer(html_examples *e, const call_record *r);
 
 /* Writes the page to out. summary: the --format json document (len bytes, need not be
  * NUL-terminated); ex may be NULL. Returns 0, or -1 on a write error. */

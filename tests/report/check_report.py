@@ -25,6 +25,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
          "--enable-logging=stderr", "--v=0"]
 failed = 0
+MIN_COVERAGE = 1.0  # share of the causes found that must have an example (--min-coverage)
 PEOPLE = {"answered", "busy", "no_answer", "callee_declined"}  # not drawn as refusals
 
 
@@ -106,9 +107,7 @@ def expect(d, page, name):
     check(len(ex) >= 1 and d.n("examples", ".ladder-svg") == len(ex),
           "%s: %d ladders for %d examples" % (name, d.n("examples", ".ladder-svg"), len(ex)))
     check(d.n("examples", ".arrow") == msgs, "%s: %d ladder arrows for %d messages" % (name, d.n("examples", ".arrow"), msgs))
-    if "verdict" in (ex[0]["record"] if ex else {}):
-        causes = {e["record"]["verdict"]["cause"] for e in ex}
-        check(len(causes) == len(ex), "%s: one example per cause (%d)" % (name, len(ex)))
+    coverage(s, ex, name)
     peers = s.get("peers", [])
     pc = sum(len(p.get("codes", {})) for p in peers)
     cs = s.get("carriers")
@@ -137,6 +136,20 @@ def expect(d, page, name):
         check(d.n("plan", "tr") == len(s["plan"]) + 1, "%s: plan table has %d items" % (name, len(s["plan"])))
 
 
+def coverage(s, ex, name):
+    """One example per cause, under its cause's name; and (min_coverage) for most causes."""
+    if not ex or "verdict" not in ex[0]["record"]:
+        return
+    keys = [e["key"] for e in ex]
+    check(len(set(keys)) == len(keys) and all(e["record"]["verdict"]["cause"] == e["key"] for e in ex),
+          "%s: one example per cause, keyed by its verdict's cause (%d)" % (name, len(ex)))
+    want = {k for k, v in ((s.get("diagnosis") or {}).get("by_cause") or {}).items() if v}
+    if want:
+        got = want & set(keys)
+        check(len(got) >= MIN_COVERAGE * len(want), "%s: examples for %d of %d causes (missing %s)"
+              % (name, len(got), len(want), sorted(want - got)))
+
+
 def splice(page, summary):
     doc = json.dumps(summary).replace("<", "\\u003c")
     return re.sub(r'(<script type="application/json" id="sipdx-summary">).*?(</script>)',
@@ -144,8 +157,15 @@ def splice(page, summary):
 
 
 def main():
+    global MIN_COVERAGE
     args = sys.argv[1:]
     path, shot = args[0], None
+    if "--min-coverage" in args:
+        MIN_COVERAGE = float(args[args.index("--min-coverage") + 1])
+    if "--no-browser" in args:  # only what the data says: examples and their coverage
+        page = open(path, encoding="utf-8").read()
+        coverage(embedded(page, "sipdx-summary"), embedded(page, "sipdx-examples"), os.path.basename(path))
+        sys.exit(1 if failed else 0)
     if "--screenshot" in args:
         shot = args[args.index("--screenshot") + 1]
     if "--fixture" in args:

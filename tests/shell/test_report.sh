@@ -54,8 +54,17 @@ if [ -f tests/scenario/scengen.py ] && python3 tests/scenario/scengen.py --out "
         --format json "$tmp/scen/scenario.pcap" >"$tmp/scen.json" 2>"$tmp/err"
     rc=$?
     [ $rc -eq 0 ] && ok || bad "analyze --report scenario: exit $rc $(cat "$tmp/err")"
-    python3 tests/report/check_report.py "$out/scenario.html" --screenshot "$out/scenario.png" >"$tmp/c2" 2>&1
+    # Without --calls, examples come from phase-1 candidates (a few per final code x carrier x
+    # signed x rang): most causes must still get one; with --calls (records kept), every one.
+    python3 tests/report/check_report.py "$out/scenario.html" --screenshot "$out/scenario.png" \
+        --min-coverage 0.9 >"$tmp/c2" 2>&1
     tally "$tmp/c2"
+    "$bin" analyze --no-progress --carriers "$tmp/scen/carriers.txt" --report "$tmp/exact.html" \
+        --calls "$tmp/calls.ndjson" "$tmp/scen/scenario.pcap" >/dev/null 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 0 ] && ok || bad "analyze --report --calls scenario: exit $rc $(cat "$tmp/err")"
+    python3 tests/report/check_report.py "$tmp/exact.html" --no-browser >"$tmp/c4" 2>&1
+    tally "$tmp/c4"
     # The same page with the diagnosis keys built from the scenario's truth: carriers' block
     # rate over time, caller charts with onsets, the plan (and markup in a reason string).
     if python3 tests/report/fixture_summary.py "$tmp/scen.json" "$tmp/scen" "$tmp/fixture.json"; then

@@ -84,6 +84,31 @@ static void test_examples_bounded(void) {
     html_examples_free(NULL);
 }
 
+/* The phase-2 hook: the record given gets its verdict; one example per cause; without a
+ * record and without a phase-1 candidate for that call, nothing is kept. */
+static void test_on_verdict(void) {
+    html_examples *ex = html_examples_new();
+    diag_verdict v = {.blocked_by = DIAG_BY_NETWORK, .cause = DIAG_C_UNSIGNED_CALL,
+                      .confidence = 0.9f, .rule = "R13", .remediation = "Sign the calls."};
+    snprintf(v.evidence[0], sizeof v.evidence[0], "no Identity header on INVITE");
+    v.nevidence = 1;
+    diag_facts f;
+    memset(&f, 0, sizeof f);
+    snprintf(f.call_id, sizeof f.call_id, "abc");
+    html_examples_on_verdict(ex, &f, NULL, 0, &v);
+    CHECK_INT(html_examples_count(ex), 0);
+    const char *rec = "{\"call_id\":\"abc\",\"messages\":[]}\n";
+    html_examples_on_verdict(ex, &f, rec, strlen(rec), &v);
+    html_examples_on_verdict(ex, &f, "{\"zzsecond\":1}", 14, &v); /* same cause: ignored */
+    CHECK_INT(html_examples_count(ex), 1);
+    char *p = page("{}", ex);
+    CHECK(p && strstr(p, "{\"key\":\"unsigned_call\",\"record\":{\"call_id\":\"abc\","
+                         "\"messages\":[],\"verdict\":{") != NULL);
+    CHECK(p && strstr(p, "no Identity header on INVITE") && !strstr(p, "zzsecond"));
+    free(p);
+    html_examples_free(ex);
+}
+
 static void test_write_errors(void) {
     char err[256] = "";
     CHECK_INT(html_write("/nonexistent-dir/x/report.html", "{}", 2, NULL, err, sizeof err), -1);
@@ -94,6 +119,7 @@ int main(void) {
     test_script_data_cannot_escape();
     test_empty_inputs();
     test_examples_bounded();
+    test_on_verdict();
     test_write_errors();
     TH_END();
 }

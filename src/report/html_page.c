@@ -289,6 +289,7 @@ const char html_page_tail[] =
     "      cs.forEach(function (c) { (c.timeline || []).forEach(function (p) { all.push(toMs(p.t)); }); });\n"
     "      var sp = span(all), bw = bucketMs(all.slice().sort(function (a, b) { return a - b; }));\n"
     "      sec.appendChild(el('h3', {text: 'Block rate per carrier'}));\n"
+    "      sec.appendChild(el('p', {'class': 'note', text: 'Blocked: refused by policy, analytics or STIR checks (the diagnosis\\u2019s \\u201cblocked\\u201d); capacity and routing failures are not blocks but appear in the bars below.'}));\n"
     "      sec.appendChild(rateLines(cs, sp[0], sp[1] + bw, bw));\n"
     "      sec.appendChild(el('h3', {text: 'Refused calls by cause, as a share of the attempts in each time bucket'}));\n"
     "      sec.appendChild(el('p', {'class': 'note', text: 'Answered calls and what people did (busy, no answer, declined after ringing) are left out: the bars are what the network, analytics or your own side refused.'}));\n"

@@ -128,6 +128,8 @@ static void write_json(const analyze_ctx *ctx, const sum_run *run, FILE *out) {
     fwrite(doc, 1, len - 2, out); /* the summary's keys, then the diagnosis's */
     int first = 0;
     diag_json_keys(diag_run_diag(ctx->dr), out, &first);
+    fputs(",\"stir\":", out); /* the STIR/SHAKEN counters (docs/signals.md) */
+    sig_stats_json(sig_stage_stats(ctx->sig), out);
     fputs("}\n", out);
     free(doc);
 }

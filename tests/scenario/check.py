@@ -261,6 +261,13 @@ def main():
         check(ok, "onset of %s at %s (%s): flagged since %s" % (tn, car, p["reason"], p["since"]),
               "got status %s since %s (%s)" % (e.get("status"), e.get("since"),
                                                 ("%+.0f s" % (got - want)) if got else "-"))
+    # Why: the reason names the kind of evidence the truth was built from (issue 5: "why
+    # (velocity, ..., blocklist, invalid number) and the traffic pattern that preceded it").
+    why = {"velocity": "calls/hour", "blocklist": "603+", "invalid number": "invalid"}
+    for (tn, car), p in flagged:
+        r = got_pairs.get((tn, car), {}).get("reason") or ""
+        check(why[p["reason"]] in r, "why %s at %s is flagged names its %s (%r)"
+              % (tn, car, p["reason"], why[p["reason"]]), "reason: %s" % (r or "(none)"))
     bad_clean = ["%s@%s=%s (%s)" % (tn, car, got_pairs[(tn, car)].get("status"),
                                      got_pairs[(tn, car)].get("reason"))
                  for (tn, car), p in sorted(pairs.items())

@@ -170,8 +170,50 @@ static long add_carrier(diag *d, const char *name) {
     return (long)d->ncar - 1;
 }
 
+/* The address cache: the carrier of a next hop, found without formatting the address. */
+static size_t addr_home(const sx_addr *a) {
+    uint64_t h = 0xcbf29ce484222325ULL ^ a->family;
+    for (int i = 0; i < 16; i++) h = (h ^ a->a[i]) * 0x100000001b3ULL;
+    return (size_t)mix(h) & (AGG_ADDR_SLOTS - 1);
+}
+
+static long addr_cached(const diag *d, const sx_addr *a) {
+    if (!d->addr) return -1;
+    for (size_t h = addr_home(a), k = 0; d->addr[h].idx1 && k < AGG_ADDR_SLOTS; h = (h + 1) & (AGG_ADDR_SLOTS - 1), k++)
+        if (d->addr[h].a.family == a->family && !memcmp(d->addr[h].a.a, a->a, 16)) return (long)d->addr[h].idx1 - 1;
+    return -1;
+}
+
+static void addr_remember(diag *d, const sx_addr *a, long idx) {
+    if (!d->addr && !(d->addr = calloc(AGG_ADDR_SLOTS, sizeof *d->addr))) return;
+    if (idx < 0 || d->naddr >= AGG_ADDR_SLOTS / 2) return; /* full: the slow path still works */
+    size_t h = addr_home(a);
+    while (d->addr[h].idx1) h = (h + 1) & (AGG_ADDR_SLOTS - 1);
+    d->addr[h].a = *a;
+    d->addr[h].idx1 = (uint32_t)idx + 1;
+    d->naddr++;
+}
+
+/* The carrier of a call (the cache, else by name), or -1 when it was never learnt. */
+static long carrier_find(const diag *d, const diag_facts *f) {
+    long i = addr_cached(d, &f->next_hop);
+    if (i >= 0) return i;
+    char buf[SX_ADDR_STRLEN];
+    return find_carrier(d, carrier_key(d, f, buf));
+}
+
+static long carrier_intern(diag *d, const diag_facts *f);
+
 /* The carrier's index, interning it; beyond max_carriers the call goes to "(other)". */
 static long carrier_of(diag *d, const diag_facts *f) {
+    long i = addr_cached(d, &f->next_hop);
+    if (i >= 0) return i;
+    i = carrier_intern(d, f);
+    addr_remember(d, &f->next_hop, i);
+    return i;
+}
+
+static long carrier_intern(diag *d, const diag_facts *f) {
     char buf[SX_ADDR_STRLEN];
     const char *name = carrier_key(d, f, buf);
     long i = find_carrier(d, name);
@@ -325,7 +367,7 @@ double agg_hll_estimate(const uint8_t *reg) {
     double sum = 0;
     int zeros = 0;
     for (int i = 0; i < AGG_HLL; i++) {
-        sum += ldexp(1.0, -reg[i]);
+        sum += 1.0 / (double)(1ULL << reg[i]); /* reg <= 59 */
         zeros += reg[i] == 0;
     }
     double m = AGG_HLL, e = 0.709 * m * m / sum;
@@ -504,11 +546,10 @@ void diag_finalize(diag *d) {
 void diag_context_of(const diag *d, const diag_facts *f, diag_context *ctx) {
     memset(ctx, 0, sizeof *ctx);
     if (!d) return;
-    char buf[SX_ADDR_STRLEN];
     const char *own = d->cfg.names && f->final_addr.family
                           ? carriers_by_addr(d->cfg.names, &f->final_addr) : NULL;
     ctx->final_from_own = (uint8_t)(own && diag_peer_is_own(own));
-    long ci = find_carrier(d, carrier_key(d, f, buf));
+    long ci = carrier_find(d, f);
     if (ci < 0) return;
     const agg_carrier *c = &d->car[ci];
     ctx->carrier = c->name;
@@ -561,8 +602,7 @@ void diag_tally(diag *d, const diag_facts *f, const diag_verdict *v) {
     d->cause[v->cause]++;
     count_rule(d->rules[v->cause], v->rule);
     if (!d->example[v->cause][0]) snprintf(d->example[v->cause], sizeof d->example[0], "%s", f->call_id);
-    char buf[SX_ADDR_STRLEN];
-    long ci = find_carrier(d, carrier_key(d, f, buf));
+    long ci = carrier_find(d, f);
     if (ci < 0) ci = find_carrier(d, AGG_OTHER);
     if (ci < 0) return;
     agg_carrier *c = &d->car[ci];
@@ -584,6 +624,7 @@ void diag_free(diag *d) {
     for (size_t i = 0; i < d->npairs; i++) free(d->pairs[i].s.b);
     free(d->car);
     free(d->car_idx);
+    free(d->addr);
     free(d->pairs);
     free(d->pair_idx);
     free(d);

@@ -18,6 +18,8 @@
 #define AGG_MIN_REFUSED 5       /* refusals a sustained block needs */
 #define AGG_SHORT_MS 6000       /* a short call: answered, talk < 6 s (reference §6 SCR) */
 #define AGG_OTHER "(other)"     /* carrier that collects calls beyond max_carriers */
+#define AGG_ADDR_SLOTS 8192     /* next-hop address -> carrier cache (formatting and prefix
+                                   matching once per address, not per call) */
 
 /* What kind of outcome a call had, from its codes alone (phase 1: verdicts come later). */
 enum agg_class {
@@ -156,6 +158,8 @@ struct diag {
     size_t ncar, capcar;
     uint64_t *car_idx;          /* open addressing: hash tag | index + 1, 0 = empty */
     size_t car_slots;
+    struct agg_addr_slot { sx_addr a; uint32_t idx1; } *addr; /* AGG_ADDR_SLOTS, idx1 0 = empty */
+    size_t naddr;
     agg_pair *pairs;
     size_t npairs, cappairs;
     uint64_t *pair_idx;

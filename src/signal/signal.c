@@ -7,7 +7,7 @@
 #include "sig_int.h"
 
 /* Clears what sig_analyze fills; the raw arena and the decode scratch are written before
- * they are read, so the ~60 KiB they take is not touched. */
+ * they are read, so the ~56 KiB they take is not touched. */
 static void reset(sig_result *o) {
     memset(o, 0, offsetof(sig_result, raw));
     o->raw_used = 0;
@@ -29,6 +29,8 @@ static void copy_c(char *dst, size_t bufcap, const char *src) {
 /* The signature segment of an Identity value: after the second '.', up to ';' (RFC 9410
  * names a failed Identity by it in the ppi parameter). */
 static void sig_segment(sx_sv raw, char *dst, size_t bufcap) {
+    dst[0] = '\0';
+    if (!raw.n) return;
     const char *semi = memchr(raw.p, ';', raw.n);
     size_t end = semi ? (size_t)(semi - raw.p) : raw.n, start = 0;
     for (size_t i = 0; i < end; i++)

@@ -173,23 +173,23 @@ cap_udp_basic() {
     new_ns; cap_start "$WORK/udp-basic.pcap"
     # answered: ~0.4 s ringing, ~1 s talk
     call uas_answer uac_call 127.0.0.1:5070 127.0.0.1 5070 127.0.0.1 5060 "-d 400" -d 1000 \
-        -key caller 12125550143 -key callee 13105550187 -key cname "Alice Carter"
+        -key caller 12124960143 -key callee 13104960187 -key cname "Alice Carter"
     sleep 0.3
     call uas_403 uac_call 127.0.0.1:5070 127.0.0.1 5070 127.0.0.1 5060 "-d 50" \
-        -key caller 14155550112 -key callee 16465550134 -key cname "Bay Area Solar"
+        -key caller 14154960112 -key callee 16464960134 -key cname "Bay Area Solar"
     sleep 0.3
     call uas_603 uac_call 127.0.0.1:5070 127.0.0.1 5070 127.0.0.1 5060 "-d 0" \
-        -key caller 17135550121 -key callee 12065550176 -key cname "Harris Clinic"
+        -key caller 17134960121 -key callee 12064960176 -key cname "Harris Clinic"
     sleep 0.3
     call uas_608 uac_call 127.0.0.1:5070 127.0.0.1 5070 127.0.0.1 5060 "-d 120" \
-        -key caller 13125550199 -key callee 19175550148 -key cname "Warranty Dept"
+        -key caller 13124960199 -key callee 19174960148 -key cname "Warranty Dept"
     sleep 0.3
     call uas_486 uac_call 127.0.0.1:5070 127.0.0.1 5070 127.0.0.1 5060 "-d 800" \
-        -key caller 16175550168 -key callee 15125550163 -key cname "Dana Whitfield"
+        -key caller 16174960168 -key callee 15124960163 -key cname "Dana Whitfield"
     sleep 0.3
     # a pair on non-standard ports, so the SIP must be recognised by its content
     call uas_404 uac_call 127.0.0.2:15060 127.0.0.2 15060 127.0.0.1 15061 "-d 30" \
-        -key caller 13035550182 -key callee 14045550100 -key cname "Front Range HVAC"
+        -key caller 13034960182 -key callee 14044960100 -key cname "Front Range HVAC"
     cap_stop; finish udp-basic
 }
 
@@ -197,13 +197,13 @@ cap_udp_retrans() {
     new_ns; cap_start "$WORK/udp-retrans.pcap"
     # the UAS sits on the INVITE for 1.8 s: two retransmissions (+0.5 s, +1.5 s) before 100
     call uas_late uac_call 127.0.0.1:5070 127.0.0.1 5070 127.0.0.1 5060 "-d 300" -d 1000 \
-        -key caller 12125550143 -key callee 13105550187 -key cname "Alice Carter"
+        -key caller 12124960143 -key callee 13104960187 -key cname "Alice Carter"
     sleep 0.3
     # no answer at all: retransmissions at +0.5 1.5 3.5 7.5 15.5 31.5 s, gives up at 32 s
     # (Timer B); -nd: no BYE/CANCEL on giving up, as RFC 3261 17.1.1.2 says
     uas uas_silent 127.0.0.1 5070
     if uac uac_call 127.0.0.1:5070 127.0.0.1 5060 -max_invite_retrans 6 -recv_timeout 32000 -nd \
-        -key caller 14155550112 -key callee 16465550134 -key cname "Bay Area Solar"; then
+        -key caller 14154960112 -key callee 16464960134 -key cname "Bay Area Solar"; then
         die "the unanswered call should have failed"
     fi
     uas_wait
@@ -213,28 +213,28 @@ cap_udp_retrans() {
 cap_cancel() {
     new_ns; cap_start "$WORK/cancel.pcap"
     call uas_cancel uac_cancel 127.0.0.1:5070 127.0.0.1 5070 127.0.0.1 5060 "" -d 1500 \
-        -key caller 12125550143 -key callee 13105550187 -key cname "Alice Carter"
+        -key caller 12124960143 -key callee 13104960187 -key cname "Alice Carter"
     cap_stop; finish cancel
 }
 
 cap_auth() {
     new_ns; cap_start "$WORK/auth.pcap"
     call uas_auth uac_auth 127.0.0.1:5070 127.0.0.1 5070 127.0.0.1 5060 "-d 200" -d 1000 \
-        -key caller 12125550143 -key callee 13105550187 -key cname "Alice Carter"
+        -key caller 12124960143 -key callee 13104960187 -key cname "Alice Carter"
     cap_stop; finish auth
 }
 
 cap_tcp() {
     new_ns; cap_start "$WORK/tcp.pcap"
     call uas_answer uac_call 127.0.0.1:5070 127.0.0.1 5070 127.0.0.1 5060 "-t t1 -d 400" -t t1 -d 1000 \
-        -key caller 12125550143 -key callee 13105550187 -key cname "Alice Carter"
+        -key caller 12124960143 -key callee 13104960187 -key cname "Alice Carter"
     sleep 0.3
     call uas_403 uac_call 127.0.0.1:5070 127.0.0.1 5070 127.0.0.1 5060 "-t t1 -d 50" -t t1 \
-        -key caller 14155550112 -key callee 16465550134 -key cname "Bay Area Solar"
+        -key caller 14154960112 -key callee 16464960134 -key cname "Bay Area Solar"
     sleep 0.3
     # 100 and 183 in one TCP segment, then 486
     call uas_coalesce uac_call 127.0.0.1:5070 127.0.0.1 5070 127.0.0.1 5060 "-t t1 -d 700" -t t1 \
-        -key caller 16175550168 -key callee 15125550163 -key cname "Dana Whitfield"
+        -key caller 16174960168 -key callee 15124960163 -key cname "Dana Whitfield"
     cap_stop
     [ "$(tshark -r "$WORK/tcp.pcap" -Y 'sip.Status-Code == 100 && sip.Status-Code == 183' 2>/dev/null | wc -l)" -eq 1 ] \
         || die "tcp: expected one segment holding both 100 and 183"
@@ -244,7 +244,7 @@ cap_tcp() {
 cap_ipv6() {
     new_ns; cap_start "$WORK/ipv6.pcap"
     call uas_603 uac_call "[::1]:5070" ::1 5070 ::1 5060 "-d 80" \
-        -key caller 12125550143 -key callee 13105550187 -key cname "Alice Carter"
+        -key caller 12124960143 -key callee 13104960187 -key cname "Alice Carter"
     cap_stop; finish ipv6
 }
 
@@ -258,20 +258,20 @@ BIG_SDP+="${CRLF}a=fmtp:96 profile-level-id=42e01f;packetization-mode=1;max-mbps
 BIG_SDP+="${CRLF}a=rtpmap:97 H264/90000${CRLF}a=fmtp:97 profile-level-id=42e01f;packetization-mode=0"
 BIG_SDP+="${CRLF}a=rtpmap:98 VP8/90000${CRLF}a=rtcp-fb:* nack${CRLF}a=rtcp-fb:* nack pli"
 BIG_SDP+="${CRLF}a=rtcp-fb:* ccm fir${CRLF}a=sendrecv"
-RCD=',"rcd":{"nam":"Carter Family Dental","apn":"+12125550143","icn":"https://logo.example/carter-family-dental/icon-256x256.png","jcl":"https://rcd.example/jcards/carter-family-dental.json"},"crn":"Appointment reminder from Carter Family Dental, 1450 Broadway, Suite 300, New York, NY 10018"'
+RCD=',"rcd":{"nam":"Carter Family Dental","apn":"+12124960143","icn":"https://logo.example/carter-family-dental/icon-256x256.png","jcl":"https://rcd.example/jcards/carter-family-dental.json"},"crn":"Appointment reminder from Carter Family Dental, 1450 Broadway, Suite 300, New York, NY 10018"'
 
 cap_frag() {
     new_ns 1500; cap_start "$WORK/frag.pcap"
     local id
-    id=$(identity 12125550143 13105550187 A "$RCD")
+    id=$(identity 12124960143 13104960187 A "$RCD")
     [ ${#id} -gt 800 ] || die "Identity header too short (${#id})"
     call uas_438 uac_call 127.0.0.1:5070 127.0.0.1 5070 127.0.0.1 5060 "-d 60" \
-        -key caller 12125550143 -key callee 13105550187 -key cname "Carter Family Dental" \
+        -key caller 12124960143 -key callee 13104960187 -key cname "Carter Family Dental" \
         -key xh "$CRLF$id" -key xsdp "$BIG_SDP"
     sleep 0.3
-    id=$(identity 12125550143 13105550187 A "$RCD")
+    id=$(identity 12124960143 13104960187 A "$RCD")
     call uas_answer uac_call "[::1]:5070" ::1 5070 ::1 5060 "-d 300" -d 1000 \
-        -key caller 12125550143 -key callee 13105550187 -key cname "Carter Family Dental" \
+        -key caller 12124960143 -key callee 13104960187 -key cname "Carter Family Dental" \
         -key xh "$CRLF$id" -key xsdp "$BIG_SDP"
     cap_stop
     local n4 n6
@@ -284,7 +284,7 @@ cap_frag() {
 cap_forked() {
     new_ns; cap_start "$WORK/forked.pcap"
     call uas_fork uac_call 127.0.0.1:5070 127.0.0.1 5070 127.0.0.1 5060 "-d 600" -d 1000 \
-        -key caller 12125550143 -key callee 13105550187 -key cname "Alice Carter"
+        -key caller 12124960143 -key callee 13104960187 -key cname "Alice Carter"
     cap_stop; finish forked
 }
 
@@ -300,12 +300,12 @@ cap_b2bua() {
     uas uas_608 127.0.0.2 5060 -d 900             # leg A, B2BUA inbound side
     uas uas_608 127.0.0.3 5060 -d 400             # the carrier
     ip netns exec "$NS" timeout 30 sipp 127.0.0.2:5060 -sf "$SCN/uac_call.xml" -i 127.0.0.1 -p 5060 -m 1 -nostdin \
-        -cid_str "$cida" -key caller 12125550143 -key callee 13105550187 -key cname "Alice Carter" \
+        -cid_str "$cida" -key caller 12124960143 -key callee 13104960187 -key cname "Alice Carter" \
         -key xh "${CRLF}Session-ID: $sid;remote=$nul" -key xsdp "" >/dev/null 2>&1 &
     local a=$!; BG_PIDS+=("$a")
     sleep 0.15
     uac uac_call 127.0.0.3:5060 127.0.0.2 5062 -cid_str "$cidb" \
-        -key caller 12125550143 -key callee 13105550187 -key cname "Alice Carter" \
+        -key caller 12124960143 -key callee 13104960187 -key cname "Alice Carter" \
         -key xh "${CRLF}Session-ID: $sid;remote=$nul${CRLF}X-CID: $cida" \
         || die "b2bua leg B failed"
     wait "$a" || die "b2bua leg A failed"
@@ -318,17 +318,17 @@ cap_b2bua() {
 # is one SIPp UAC against a one-call SIPp UAS whose answer follows the carrier's policy:
 #   carrier 1 (127.0.0.2) rejects every INVITE without an Identity header: 403 + Q.850 21;
 #                         signed calls are answered, or busy (486), or unknown number (404)
-#   carrier 2 (127.0.0.3) answers; call analytics block +13125550199 ("Warranty Dept") with
+#   carrier 2 (127.0.0.3) answers; call analytics block +13124960199 ("Warranty Dept") with
 #                         608 + jCard Call-Info once it has carried 3 of its calls;
 #                         some callees decline fast (603) or are busy (486)
 #   carrier 3 (127.0.0.4) is overloaded: 503 + Retry-After on many calls, answers the rest
 # Choices come from bash's RANDOM with a fixed seed, so a rerun makes the same plan; the
 # plan is written to samples/demo.calls.tsv.
-DEMO_CALLERS=(12125550143 13125550199 14155550112 16175550168 17135550121 12025550177)
+DEMO_CALLERS=(12124960143 13124960199 14154960112 16174960168 17134960121 12024960177)
 DEMO_NAMES=("Carter Family Dental" "Warranty Dept" "Bay Area Solar" "Dana Whitfield" "Harris Clinic" "Capitol Pharmacy")
 DEMO_SIGNED=(A - B - A B)   # attestation of each caller's signed calls; - = never signed
-DEMO_CALLEES=(13105550187 16465550134 12065550176 19175550148 15125550163 14045550100
-              17025550119 13035550182 16195550141 18135550157 15035550126 14805550190)
+DEMO_CALLEES=(13104960187 16464960134 12064960176 19174960148 15124960163 14044960100
+              17024960119 13034960182 16194960141 18134960157 15034960126 14804960190)
 
 cap_demo() {
     local n=${DEMO_CALLS:-48} i c who callee signed uscn delay talk xh gap

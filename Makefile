@@ -126,7 +126,9 @@ check: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	./sipdx analyze samples/demo.pcap
+	@mkdir -p build
+	./sipdx analyze --carriers samples/carriers.txt --report build/demo-report.html samples/demo.pcap
+	@echo "HTML report: build/demo-report.html   ladder of one call: ./sipdx show CALL-ID samples/demo.pcap"
 
 bench: all
 	bench/run.sh

@@ -27,7 +27,7 @@ enum {
     CT_MAX_TX = 32,       /* INVITEs (transactions x hops) remembered per call */
     CT_MAX_BRANCHES = 16, /* To-tags per call */
     CT_MAX_PROV = 16,     /* distinct provisional codes */
-    CT_RSIG = 16,         /* recent response signatures, to spot retransmissions */
+    CT_RSIG = 8,          /* recent response signatures, to spot retransmissions */
     CT_MAX_IDENTITY = 8,  /* distinct Identity values */
     CT_MAX_REASONS = 8,
     CT_MAX_CALLINFO = 8,
@@ -50,7 +50,18 @@ typedef struct ct_tx { /* one INVITE seen */
 } ct_tx;
 
 typedef struct ct_bnode { struct ct_bnode *next; call_branch b; } ct_bnode;
-typedef struct ct_mnode { struct ct_mnode *next; call_msg m; } ct_mnode;
+/* One message of the list, compact (it is most of a call's memory): nearly every message goes
+ * one way or the other between the first INVITE's endpoints, only the others carry theirs. */
+enum { MSG_FWD, MSG_REV, MSG_OTHER };
+typedef struct ct_mep { sx_addr src, dst; uint16_t sport, dport; } ct_mep;
+typedef struct ct_mnode {
+    struct ct_mnode *next;
+    sx_time t;
+    const char *line;
+    const ct_mep *ep; /* MSG_OTHER only */
+    uint16_t nline;   /* <= CT_LINE_MAX */
+    uint8_t dir, transport;
+} ct_mnode;
 typedef struct ct_inode { struct ct_inode *next; sx_sv v; } ct_inode;
 
 typedef struct ct_call {
@@ -81,6 +92,13 @@ typedef struct ct_call {
     unsigned invite_rr;            /* Record-Route entries of the first INVITE */
 } ct_call;
 
+/* Arena allocations are AR_ALIGN-aligned (ct_int.h): enough for all of these. */
+_Static_assert(_Alignof(ct_tx) <= AR_ALIGN && _Alignof(ct_bnode) <= AR_ALIGN &&
+                   _Alignof(ct_mnode) <= AR_ALIGN && _Alignof(ct_inode) <= AR_ALIGN &&
+                   _Alignof(ct_mep) <= AR_ALIGN &&
+                   _Alignof(call_reason) <= AR_ALIGN && _Alignof(call_info_ref) <= AR_ALIGN,
+               "arena alignment");
+
 typedef struct ct_tomb { /* a finished call: absorbs its late messages (RFC 3261 Timer D/J) */
     ct_hnode hn;
     struct ct_tomb *fnext;
@@ -100,6 +118,8 @@ struct call_tracker {
     ct_tomb *tomb_head, *tomb_tail;
     size_t ntomb;
     ct_group group;
+    size_t ar_avg;  /* arena bytes recent calls used (moving average): sizes the next
+                       call's first chunk so most calls take one malloc and waste little */
     ct_counters st;
 };
 
@@ -270,25 +290,61 @@ static void tomb_expire(call_tracker *ct, sx_time now) {
 
 /* ---- Record building ---- */
 
+static int msg_dir(const call_record *r, const sx_msgmeta *mt) {
+    if (mt->sport == r->sport && mt->dport == r->dport && sx_addr_eq(&mt->src, &r->src) &&
+        sx_addr_eq(&mt->dst, &r->dst))
+        return MSG_FWD;
+    if (mt->sport == r->dport && mt->dport == r->sport && sx_addr_eq(&mt->src, &r->dst) &&
+        sx_addr_eq(&mt->dst, &r->src))
+        return MSG_REV;
+    return MSG_OTHER;
+}
+
 static void add_msg(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
     ct_mnode *n = NULL;
-    if (c->r.nmessages < ct->cfg.max_messages) n = ar_alloc(&c->ar, sizeof *n);
-    if (!n) {
+    int dir = msg_dir(&c->r, mt);
+    ct_mep *ep = NULL;
+    if (c->r.nmessages < ct->cfg.max_messages && (n = ar_alloc(&c->ar, sizeof *n)) &&
+        dir == MSG_OTHER && (ep = ar_alloc(&c->ar, sizeof *ep))) {
+        ep->src = mt->src, ep->dst = mt->dst;
+        ep->sport = mt->sport, ep->dport = mt->dport;
+    }
+    sx_sv line = n ? ar_sv_max(&c->ar, m->start_line, CT_LINE_MAX) : SX_SV_NULL;
+    if (!n || (dir == MSG_OTHER && !ep)) {
         c->r.messages_dropped++;
         ct->st.messages_dropped++;
         return;
     }
     n->next = NULL;
-    n->m.t = mt->ts;
-    n->m.src = mt->src;
-    n->m.dst = mt->dst;
-    n->m.sport = mt->sport;
-    n->m.dport = mt->dport;
-    n->m.transport = mt->transport;
-    n->m.line = ar_sv_max(&c->ar, m->start_line, CT_LINE_MAX);
+    n->t = mt->ts;
+    n->line = line.p;
+    n->nline = (uint16_t)line.n;
+    n->ep = ep;
+    n->dir = (uint8_t)dir;
+    n->transport = mt->transport;
     *c->msg_tail = n;
     c->msg_tail = &n->next;
     c->r.nmessages++;
+}
+
+/* The record's form of a list entry. */
+static call_msg msg_of(const call_record *r, const ct_mnode *n) {
+    call_msg o;
+    memset(&o, 0, sizeof o);
+    o.t = n->t;
+    o.transport = n->transport;
+    o.line = sx_sv_make(n->line, n->nline);
+    if (n->dir == MSG_OTHER) {
+        o.src = n->ep->src, o.dst = n->ep->dst;
+        o.sport = n->ep->sport, o.dport = n->ep->dport;
+    } else if (n->dir == MSG_FWD) {
+        o.src = r->src, o.dst = r->dst;
+        o.sport = r->sport, o.dport = r->dport;
+    } else {
+        o.src = r->dst, o.dst = r->src;
+        o.sport = r->dport, o.dport = r->sport;
+    }
+    return o;
 }
 
 static void note_identity(ct_call *c, const sip_msg *m) {
@@ -441,6 +497,15 @@ static void fill_callee(ct_call *c, const sip_msg *m) {
     else p->e164[0] = 0;
 }
 
+/* Values in a header list, at most max. */
+static size_t count_list(const sip_msg *m, int id, size_t max) {
+    sip_vit it = {0};
+    sx_sv v;
+    size_t n = 0;
+    while (n < max && sip_next_value(m, id, &it, &v)) n++;
+    return n;
+}
+
 static void set_final(ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
     call_record *r = &c->r;
     sip_vit it = {0};
@@ -449,10 +514,12 @@ static void set_final(ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
     r->final_reason = ar_sv(&c->ar, m->reason);
     r->final_addr = mt->src;
     r->final_port = mt->sport;
-    call_reason *rs = sip_hdr_first(m, SIP_H_REASON).p ? ar_alloc(&c->ar, CT_MAX_REASONS * sizeof *rs) : NULL;
+    size_t nrs = count_list(m, SIP_H_REASON, CT_MAX_REASONS);
+    call_reason *rs = nrs ? ar_alloc(&c->ar, nrs * sizeof *rs) : NULL; /* exactly: memory
+                                                                      follows active calls */
     r->reasons = rs;
     r->nreasons = 0;
-    while (rs && r->nreasons < CT_MAX_REASONS && sip_next_value(m, SIP_H_REASON, &it, &v)) {
+    while (rs && r->nreasons < nrs && sip_next_value(m, SIP_H_REASON, &it, &v)) {
         sip_reason pr;
         if (sip_parse_reason(v, &pr) != 0) continue;
         call_reason *o = &rs[r->nreasons++];
@@ -466,11 +533,12 @@ static void set_final(ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
     uint32_t secs;
     sx_sv ra = sip_hdr_first(m, SIP_H_RETRY_AFTER);
     r->retry_after = ra.p && sip_parse_retry_after(ra, &secs) == 0 ? (int64_t)secs : -1;
-    call_info_ref *ci = sip_hdr_first(m, SIP_H_CALL_INFO).p ? ar_alloc(&c->ar, CT_MAX_CALLINFO * sizeof *ci) : NULL;
+    size_t nci = count_list(m, SIP_H_CALL_INFO, CT_MAX_CALLINFO);
+    call_info_ref *ci = nci ? ar_alloc(&c->ar, nci * sizeof *ci) : NULL;
     r->call_info = ci;
     r->ncall_info = 0;
     memset(&it, 0, sizeof it);
-    while (ci && r->ncall_info < CT_MAX_CALLINFO && sip_next_value(m, SIP_H_CALL_INFO, &it, &v)) {
+    while (ci && r->ncall_info < nci && sip_next_value(m, SIP_H_CALL_INFO, &it, &v)) {
         sip_callinfo pc;
         if (sip_parse_callinfo(v, &pc) != 0) continue;
         call_info_ref *o = &ci[r->ncall_info++];
@@ -623,7 +691,7 @@ static void end_call(call_tracker *ct, ct_call *c, int status, int end, sx_time 
         size_t i = 0;
         for (ct_bnode *n = c->br; n; n = n->next) b[i++] = n->b;
         i = 0;
-        for (ct_mnode *n = c->msg; n; n = n->next) msgs[i++] = n->m;
+        for (ct_mnode *n = c->msg; n; n = n->next) msgs[i++] = msg_of(r, n);
         i = 0;
         for (ct_inode *n = c->ids; n; n = n->next) ids[i++] = n->v;
         r->branches = b, r->nbranches = nb;
@@ -640,6 +708,9 @@ static void end_call(call_tracker *ct, ct_call *c, int status, int end, sx_time 
     free(blk);
     unlink_call(ct, c);
     if (now != CALL_T_NONE) tomb_add(ct, c->hn.h, c->cseq, now + ct->cfg.linger);
+    size_t used = ar_used(&c->ar); /* moving average over ~16 calls */
+    ct->ar_avg = used >= ct->ar_avg ? ct->ar_avg + (used - ct->ar_avg) / 16
+                                    : ct->ar_avg - (ct->ar_avg - used) / 16;
     ar_free(&c->ar);
     free(c);
 }
@@ -648,11 +719,19 @@ static void evict_oldest(call_tracker *ct, sx_time now) {
     end_call(ct, ct->oldest, CALL_EVICTED, CALL_END_EVICTED, now);
 }
 
+/* The mean plus an eighth, in 64-byte steps: a typical call fits, the few above take a
+ * quarter-size overflow chunk (ar_chunk). */
+static size_t ct_first_chunk(const call_tracker *ct) {
+    size_t f = (ct->ar_avg + ct->ar_avg / 8 + 63) / 64 * 64;
+    return f < AR_FIRST_MIN ? AR_FIRST_MIN : f > AR_FIRST_MAX ? AR_FIRST_MAX : f;
+}
+
 static ct_call *call_new(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *m, uint64_t h) {
     while (ct->st.active >= ct->cfg.max_calls && ct->oldest) evict_oldest(ct, mt->ts);
     ct_call *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->ar.max = ct->cfg.arena_max;
+    c->ar.first = ct_first_chunk(ct);
     c->t_invite = c->t_prov = c->t_prov1 = c->t_18x = CALL_T_NONE;
     c->t_answer = c->t_final = c->t_bye = CALL_T_NONE;
     c->deadline = mt->ts + ct->cfg.timer_b;
@@ -1039,6 +1118,7 @@ call_tracker *ct_new(const ct_config *cfg, sx_tally *tally, ct_emit_fn emit, voi
     ct->tally = tally;
     ct->emit = emit;
     ct->ud = ud;
+    ct->ar_avg = 1536; /* a typical call with an Identity header, until calls end */
     if (ht_init(&ct->calls, 1024, 1) != 0 || ht_init(&ct->tombs, 1024, 1) != 0 ||
         cg_init(&ct->group, c->group_index) != 0) {
         ct_free(ct);

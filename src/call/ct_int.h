@@ -10,22 +10,32 @@
 
 #include "call.h"
 
-/* ---- Arena ---- */
+/* ---- Arena ----
+ * Memory follows the number of active calls (~26k at once in a 1 M-call capture), so the
+ * per-call footprint matters: the first chunk is sized by the tracker from what recent calls
+ * used (ar_first), an overflow chunk is a quarter of that, then chunks double; strings are
+ * packed without alignment padding. */
+#define AR_ALIGN 8 /* enough for everything the call stage stores: pointers, int64 */
 typedef struct ct_chunk {
     struct ct_chunk *next;
     size_t cap, used;
-    max_align_t data[]; /* aligned storage */
+    _Alignas(AR_ALIGN) unsigned char data[];
 } ct_chunk;
 
 typedef struct ct_arena {
     ct_chunk *head;
     size_t total; /* bytes of chunk storage allocated */
     size_t max;
+    size_t first; /* size of the first chunk (0: AR_FIRST_MIN) */
     int full;     /* an allocation was refused by the cap */
 } ct_arena;
 
-/* Returns n bytes aligned for any type, or NULL (and sets full) past the cap. */
+enum { AR_FIRST_MIN = 512, AR_FIRST_MAX = 16384 };
+
+/* Returns n bytes aligned to AR_ALIGN, or NULL (and sets full) past the cap. */
 void *ar_alloc(ct_arena *a, size_t n);
+/* Bytes handed out so far (what the next call's first chunk is sized from). */
+size_t ar_used(const ct_arena *a);
 /* Copies v into the arena; SX_SV_NULL (p == NULL) if v.p is NULL or the arena is full.
  * An empty but present value keeps a non-NULL pointer. */
 sx_sv ar_sv(ct_arena *a, sx_sv v);

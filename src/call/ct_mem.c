@@ -5,10 +5,11 @@
 
 /* ---- Arena: one chunk list per call, freed at once when the call is emitted ---- */
 
-enum { AR_FIRST = 1024 };
-
+/* First chunk: a->first; the first overflow: a quarter of it (most calls that overflow do so
+ * by little); then doubling, so a long call still takes few chunks. */
 static ct_chunk *ar_chunk(ct_arena *a, size_t need) {
-    size_t ncap = a->head ? a->head->cap * 2 : AR_FIRST;
+    size_t first = a->first ? a->first : AR_FIRST_MIN;
+    size_t ncap = !a->head ? first : !a->head->next ? first / 4 : a->head->cap * 2;
     if (ncap < need) ncap = need;
     if (a->total + ncap > a->max) ncap = a->max - a->total; /* last, smaller chunk */
     if (ncap < need || a->total >= a->max) return NULL;
@@ -22,22 +23,33 @@ static ct_chunk *ar_chunk(ct_arena *a, size_t need) {
     return c;
 }
 
-void *ar_alloc(ct_arena *a, size_t n) {
-    const size_t al = sizeof(max_align_t);
-    size_t need = (n + al - 1) / al * al;
-    if (need < n) { a->full = 1; return NULL; }
+/* n bytes at an offset rounded up to align (1 for strings, AR_ALIGN for structs). */
+static void *ar_take(ct_arena *a, size_t n, size_t align) {
+    if (n > SIZE_MAX / 2) { a->full = 1; return NULL; }
     ct_chunk *c = a->head;
-    if (!c || c->cap - c->used < need) c = ar_chunk(a, need);
-    if (!c) { a->full = 1; return NULL; }
-    void *p = (char *)c->data + c->used;
-    c->used += need;
-    return p;
+    size_t off = c ? (c->used + align - 1) / align * align : 0;
+    if (!c || off > c->cap || c->cap - off < n) {
+        /* a new chunk's data is AR_ALIGN-aligned; its size stays a multiple of AR_ALIGN */
+        c = ar_chunk(a, (n + AR_ALIGN - 1) / AR_ALIGN * AR_ALIGN);
+        if (!c) { a->full = 1; return NULL; }
+        off = 0;
+    }
+    c->used = off + n;
+    return c->data + off;
+}
+
+void *ar_alloc(ct_arena *a, size_t n) { return ar_take(a, n ? n : 1, AR_ALIGN); }
+
+size_t ar_used(const ct_arena *a) {
+    size_t u = 0;
+    for (const ct_chunk *c = a->head; c; c = c->next) u += c->used;
+    return u;
 }
 
 sx_sv ar_sv_max(ct_arena *a, sx_sv v, size_t max) {
     if (!v.p) return SX_SV_NULL;
     size_t n = v.n < max ? v.n : max;
-    char *p = ar_alloc(a, n ? n : 1);
+    char *p = ar_take(a, n ? n : 1, 1);
     if (!p) return SX_SV_NULL;
     if (n) memcpy(p, v.p, n);
     return sx_sv_make(p, n);

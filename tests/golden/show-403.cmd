@@ -1,1 +1,1 @@
-show 1-831@127.0.0.1 tests/fixtures/udp-basic.pcap
+show 1-24882@127.0.0.1 tests/fixtures/udp-basic.pcap

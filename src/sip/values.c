@@ -22,9 +22,51 @@ static const char *skip_token(const char *p, const char *e) {
     return p;
 }
 
+/* ---- sixteen bytes per step (SSE2, every x86-64 CPU; byte loops elsewhere) ---- */
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define SIP_SSE2 1
+static __m128i load16(const char *p) { return _mm_loadu_si128((const __m128i *)(const void *)p); }
+static __m128i eq16(__m128i x, char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); }
+/* Bytes up to SP: LWS and every CTL but DEL. */
+static __m128i le_sp16(__m128i x) { return _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x); }
+/* Bits of the bytes that end an unquoted parameter value (SIP_CC_PEND: LWS, CTL, ; , " < >). */
+static unsigned pend16(const char *p) {
+    __m128i x = load16(p), b = _mm_or_si128(le_sp16(x), eq16(x, 0x7f));
+    b = _mm_or_si128(b, _mm_or_si128(eq16(x, ';'), eq16(x, ',')));
+    b = _mm_or_si128(b, _mm_or_si128(eq16(x, '"'), _mm_or_si128(eq16(x, '<'), eq16(x, '>'))));
+    return (unsigned)_mm_movemask_epi8(b);
+}
+/* Bits of the bytes that are no hostname character (alphanumeric - . _). */
+static unsigned nonhost16(const char *p) {
+    __m128i x = load16(p), l = _mm_or_si128(x, _mm_set1_epi8(0x20)); /* letters to lower case */
+    __m128i alpha = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(l, _mm_set1_epi8('a')), l),
+                                  _mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8('z')), l));
+    __m128i digit = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8('0')), x),
+                                  _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8('9')), x));
+    __m128i ok = _mm_or_si128(_mm_or_si128(alpha, digit), eq16(x, '-'));
+    ok = _mm_or_si128(ok, _mm_or_si128(eq16(x, '.'), eq16(x, '_')));
+    return (unsigned)_mm_movemask_epi8(ok) ^ 0xffffu;
+}
+/* Bits of the quotes and backslashes: what a quoted-string scan stops at. */
+static unsigned quote16(const char *p) {
+    __m128i x = load16(p);
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(eq16(x, '"'), eq16(x, '\\')));
+}
+#endif
+
 /* p is at '"'; returns the byte after the closing quote, NULL if unterminated. */
 static const char *skip_quoted(const char *p, const char *e) {
     for (p++; p < e; p++) {
+#if defined(SIP_SSE2)
+        for (unsigned m; e - p >= 16; p += 16) /* to the next '"' or '\\' */
+            if ((m = quote16(p)) != 0) {
+                p += __builtin_ctz(m);
+                break;
+            }
+        if (p == e) break;
+#endif
         if (*p == '\\') {
             if (++p == e) return NULL;
         } else if (*p == '"') {
@@ -34,15 +76,14 @@ static const char *skip_quoted(const char *p, const char *e) {
     return NULL;
 }
 
-/* ASCII case-insensitive a == lit, as sx_sv_ieq() but without its strlen: lit ends at its
- * NUL. Runs for every parameter name against every name wanted. */
-static int lower(unsigned char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
-static int name_ieq(sx_sv a, const char *lit) {
-    for (size_t i = 0; i < a.n; i++) {
-        unsigned char c = (unsigned char)lit[i];
-        if (c == 0 || lower((unsigned char)a.p[i]) != lower(c)) return 0;
-    }
-    return lit[a.n] == 0;
+/* ASCII case-insensitive a == b, as sx_sv_ieq(). Runs for every parameter name against every
+ * name wanted, so the lengths are compared first. */
+static unsigned lower(unsigned char c) { return c | ((unsigned)((unsigned)c - 0x41u < 26u) << 5); }
+static int name_ieq(sx_sv a, sx_sv b) {
+    if (a.n != b.n) return 0;
+    for (size_t i = 0; i < a.n; i++)
+        if (lower((unsigned char)a.p[i]) != lower((unsigned char)b.p[i])) return 0;
+    return 1;
 }
 
 static int has_lws(sx_sv v) {
@@ -52,6 +93,17 @@ static int has_lws(sx_sv v) {
 }
 
 /* ---- generic-param lists: *( SEMI name [ EQUAL value ] ), RFC 3261 §25.1 ---- */
+
+/* The end of an unquoted parameter value at q: LWS, CTL, ; , " < > end it. A branch= value
+ * is some 30 bytes. */
+static const char *skip_pvalue(const char *q, const char *e) {
+#if defined(SIP_SSE2)
+    for (unsigned m; e - q >= 16; q += 16)
+        if ((m = pend16(q)) != 0) return q + __builtin_ctz(m);
+#endif
+    while (q < e && !sip_is(*q, SIP_CC_PEND)) q++;
+    return q;
+}
 
 /* One parameter at p. The value is a quoted-string (returned without its quotes), a <URI>
  * (returned without its brackets) or a run of characters up to ';', ',', LWS or a
@@ -76,16 +128,14 @@ static const char *param_at(const char *p, const char *e, sx_sv *name, sx_sv *va
         *val = span(q + 1, z);
         return z + 1;
     }
-    const char *v0 = q;
-    while (q < e && !sip_is(*q, SIP_CC_PEND)) q++; /* LWS, CTL, ; , " < > end it */
-    *val = span(v0, q);
-    return q;
+    *val = span(q, skip_pvalue(q, e));
+    return val->p + val->n;
 }
 
 /* Walks a params list (without its leading ';') once. For each of the k wanted names, the
  * first value is stored in vals[i] and seen[i] set. With stop, returns 1 as soon as all k
  * are seen. Returns 0 at the end of a well-formed list, -1 at a malformed parameter. */
-static int params_scan(sx_sv params, int k, const char *const names[], sx_sv vals[], int seen[],
+static int params_scan(sx_sv params, int k, const sx_sv names[], sx_sv vals[], int seen[],
                        int stop) {
     if (!params.p) return 0;
     const char *p = sip_skip_lws(params.p, params.p + params.n), *e = params.p + params.n;
@@ -113,7 +163,8 @@ int sip_param(sx_sv params, const char *name, sx_sv *value) {
     int seen = 0;
     params = sip_trim(params);
     if (params.n && params.p[0] == ';') params.p++, params.n--; /* tolerated */
-    if (params_scan(params, 1, &name, &v, &seen, 1) != 1) return 0;
+    sx_sv want = sx_sv_make(name, strlen(name));
+    if (params_scan(params, 1, &want, &v, &seen, 1) != 1) return 0;
     if (value) *value = v;
     return 1;
 }
@@ -121,7 +172,7 @@ int sip_param(sx_sv params, const char *name, sx_sv *value) {
 /* Reads "[;params]" at p up to e (*params excludes the ';'), checks the whole list and picks
  * the k wanted parameters in the same pass. Returns 0 or -1. */
 static int trailing_params(const char *p, const char *e, sx_sv *params, int k,
-                           const char *const names[], sx_sv vals[], int seen[]) {
+                           const sx_sv names[], sx_sv vals[], int seen[]) {
     p = sip_skip_lws(p, e);
     *params = sx_sv_make(e, 0);
     if (p == e) return 0;
@@ -134,6 +185,7 @@ static int trailing_params(const char *p, const char *e, sx_sv *params, int k,
 
 /* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" -- returns the ':' or NULL. */
 static const char *scheme_end(const char *p, const char *e) {
+    if (e - p >= 4 && sip_ieq_word(sip_load4(p), sip_load4("sip:"))) return p + 3; /* most */
     if (p == e || !sip_is(*p, SIP_CC_ALPHA)) return NULL;
     for (p++; p < e && (sip_is(*p, SIP_CC_ALPHA | SIP_CC_DIGIT) || *p == '+' || *p == '-' ||
                         *p == '.');
@@ -142,11 +194,15 @@ static const char *scheme_end(const char *p, const char *e) {
     return (p < e && *p == ':') ? p : NULL;
 }
 
+/* port = 1*DIGIT, at most 65535 (leading zeros allowed); one pass over the digits. */
 static int parse_port(const char **pp, const char *e, int *port) {
     const char *p = *pp, *d = p;
-    while (d < e && sip_is(*d, SIP_CC_DIGIT)) d++;
-    uint64_t x;
-    if (sip_dec(p, (size_t)(d - p), 65535, &x) != 0) return -1;
+    unsigned x = 0;
+    for (; d < e && sip_is(*d, SIP_CC_DIGIT); d++) {
+        x = x * 10 + (unsigned)(*d - '0');
+        if (x > 65535) return -1;
+    }
+    if (d == p) return -1;
     *port = (int)x;
     *pp = d;
     return 0;
@@ -154,6 +210,15 @@ static int parse_port(const char **pp, const char *e, int *port) {
 
 static int is_hex(char c) {
     return sip_is(c, SIP_CC_DIGIT) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static const char *skip_hostname(const char *q, const char *e) {
+#if defined(SIP_SSE2)
+    for (unsigned m; e - q >= 16; q += 16)
+        if ((m = nonhost16(q)) != 0) return q + __builtin_ctz(m);
+#endif
+    while (q < e && sip_is(*q, SIP_CC_HOST)) q++;
+    return q;
 }
 
 /* host = hostname / IPv4address / "[" IPv6 "]"; brackets are not part of the view. */
@@ -166,8 +231,7 @@ static const char *parse_host(const char *h, const char *e, sx_sv *host) {
         *host = span(h + 1, q);
         return q + 1;
     }
-    const char *q = h;
-    while (q < e && sip_is(*q, SIP_CC_HOST)) q++;
+    const char *q = skip_hostname(h, e);
     if (q == h) return NULL;
     *host = span(h, q);
     return q;
@@ -214,22 +278,17 @@ static int is_scheme(sx_sv s, const char *lit, size_t n) {
  * SP, DEL, < > ")? With SSE2 (every x86-64) sixteen bytes per step, the last step overlapping
  * the one before: the URIs of the Request-URI, From, To and Contact are most of the bytes
  * sip_parse() validates. */
-#if defined(__SSE2__)
-#include <emmintrin.h>
+#if defined(SIP_SSE2)
 static int block_has_urix(const char *p) {
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i bad = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x); /* x <= 0x20 */
-    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
-    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8('<')));
-    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8('>')));
-    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));
-    return _mm_movemask_epi8(bad) != 0;
+    __m128i x = load16(p), b = _mm_or_si128(le_sp16(x), eq16(x, 0x7f));
+    b = _mm_or_si128(b, _mm_or_si128(eq16(x, '"'), _mm_or_si128(eq16(x, '<'), eq16(x, '>'))));
+    return _mm_movemask_epi8(b) != 0;
 }
 #endif
 
 static int has_urix(const char *p, size_t n) {
     size_t i = 0;
-#if defined(__SSE2__)
+#if defined(SIP_SSE2)
     if (n >= 16) {
         for (; i + 16 <= n; i += 16)
             if (block_has_urix(p + i)) return 1;
@@ -312,7 +371,7 @@ int sip_naddr_elem(sx_sv v, sip_naddr *na) {
         if (memchr(na->uri.p, '?', na->uri.n) || sip_parse_uri(na->uri, &u) != 0) return -1;
         rest = q;
     }
-    static const char *const names[] = {"tag"};
+    static const sx_sv names[] = {SX_SV_LIT("tag")};
     int seen[1] = {0};
     return trailing_params(rest, e, &na->params, 1, names, &na->tag, seen);
 }
@@ -353,7 +412,8 @@ int sip_via_elem(sx_sv t, sip_via *v) {
         q = sip_skip_lws(q + 1, e);
         if (parse_port(&q, e, &v->port) != 0) return -1;
     }
-    static const char *const names[] = {"branch", "received", "rport"};
+    static const sx_sv names[] = {SX_SV_LIT("branch"), SX_SV_LIT("received"),
+                                  SX_SV_LIT("rport")};
     sx_sv vals[3] = {SX_SV_NULL, SX_SV_NULL, SX_SV_NULL};
     int seen[3] = {0, 0, 0};
     if (trailing_params(q, e, &v->params, 3, names, vals, seen) != 0) return -1;
@@ -373,7 +433,8 @@ int sip_parse_reason(sx_sv value, sip_reason *r) {
     const char *e = t.p + t.n, *p1 = skip_token(t.p, e);
     if (p1 == t.p) return -1;
     r->protocol = span(t.p, p1);
-    static const char *const names[] = {"cause", "text", "location"};
+    static const sx_sv names[] = {SX_SV_LIT("cause"), SX_SV_LIT("text"),
+                                  SX_SV_LIT("location")};
     sx_sv vals[3] = {SX_SV_NULL, SX_SV_NULL, SX_SV_NULL};
     int seen[3] = {0, 0, 0};
     if (trailing_params(p1, e, &r->params, 3, names, vals, seen) != 0) return -1;
@@ -398,7 +459,7 @@ int sip_parse_callinfo(sx_sv value, sip_callinfo *ci) {
     if (!gt || gt == t.p + 1) return -1;
     ci->uri = span(t.p + 1, gt);
     if (has_lws(ci->uri)) return -1;
-    static const char *const names[] = {"purpose"};
+    static const sx_sv names[] = {SX_SV_LIT("purpose")};
     int seen[1] = {0};
     return trailing_params(gt + 1, e, &ci->params, 1, names, &ci->purpose, seen);
 }

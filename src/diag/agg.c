@@ -426,7 +426,8 @@ static void learn_policy(agg_carrier *c, const diag_facts *f, const diag_tn_chec
         if (f->implied_code == 403 || f->stir_cause == 403) {
             c->stale_refused++;
             if (f->iat_age_s != INT64_MIN && f->iat_age_s < c->stale_min_age) c->stale_min_age = f->iat_age_s;
-        } else if (f->iat_age_s != INT64_MIN && code >= 200 && code != 403) {
+        } else if (f->iat_age_s != INT64_MIN && ((code >= 200 && code < 300) || f->rang)) {
+            /* went through: answered or rang (a 438 or a 403 is not "through") */
             c->fresh_ok++;
             if (f->iat_age_s > c->fresh_max_age) c->fresh_max_age = f->iat_age_s;
         }

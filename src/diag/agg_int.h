@@ -13,7 +13,6 @@
 #define AGG_PAIR_BUCKETS 256    /* per pair; beyond, adjacent buckets merge (width doubles) */
 #define AGG_CARRIER_BUCKETS 512 /* per carrier, likewise */
 #define AGG_HLL 64              /* HyperLogLog registers for distinct callees (~13 % error) */
-#define AGG_GRID 2048           /* concurrency grid slots per carrier */
 #define AGG_EPISODES 4          /* past blocks of a pair that lifted again */
 #define AGG_MIN_REFUSED 5       /* refusals a sustained block needs */
 #define AGG_SHORT_MS 6000       /* a short call: answered, talk < 6 s (reference §6 SCR) */
@@ -100,12 +99,21 @@ typedef struct agg_pair {
     uint32_t cause[DIAG_C__COUNT];
 } agg_pair;
 
-/* Concurrency estimate: +1 at a call's start slot, -1 at its end slot; starts and 503s per
- * slot. The slot width doubles when the capture outgrows the grid. */
+/* Concurrency estimate: a ring of 500 ms slots over a 68-minute window, +1 at a call's start
+ * slot and -1 at its end slot, with the calls started in each slot. As the calls' ends move
+ * past the window, the oldest slots are folded into a histogram by level (active calls):
+ * calls started and 503s at each level. A call learnt after its slots were folded counts from
+ * the oldest open slot (only calls longer than the window, or emitted very late). */
+#define AGG_GRID 8192
+#define AGG_GRID_US (500 * (sx_time)SX_MSEC)
+#define AGG_LEVELS 256
 typedef struct agg_grid {
-    sx_time origin, width;
+    sx_time base;               /* time of absolute slot 0 */
+    int64_t done, top;          /* slots < done are folded; highest slot touched */
+    int32_t level;              /* active calls after the last folded slot */
     int32_t diff[AGG_GRID];
     uint32_t starts[AGG_GRID], refused[AGG_GRID];
+    uint64_t lv_starts[AGG_LEVELS], lv_refused[AGG_LEVELS];
 } agg_grid;
 
 /* A policy found for a carrier (diag_finalize). */

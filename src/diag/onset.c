@@ -101,6 +101,18 @@ static int velocity(const diag *d, agg_pair *p, sx_time until, char *out, size_t
     return 0;
 }
 
+/* Calls per hour in the whole buckets before the one holding t (0 when there are none). */
+static double rate_before(const diag *d, const agg_pair *p, sx_time t) {
+    const agg_pbucket *b = p->s.b;
+    sx_time w = d->cfg.bucket << p->s.shift;
+    if (!p->s.n) return 0;
+    int64_t kt = t / w;
+    uint64_t calls = 0;
+    for (uint32_t i = 0; i < p->s.n && b[i].k < kt; i++) calls += b[i].attempts;
+    int64_t span = kt - b[0].k;
+    return span > 0 && calls ? (double)calls * 3600.0 * SX_SEC / ((double)span * (double)w) : 0;
+}
+
 static const char *const rep_what[AGG_R__COUNT] = {
     "608 (analytics)", "603+ Network Blocked", "603 in < 2 s without ringing",
     "607 (callees marked it unwanted)", "403 on A-attested calls"};
@@ -165,7 +177,9 @@ void agg_onset_finalize(diag *d, agg_pair *p) {
         at = cat(p->reason, n, at, "%s from %s on (%" PRIu32 " of %" PRIu32 " calls refused%s%s)",
                  rep_what[top], agg_hhmm(r->since, hm, sizeof hm), r->refused, r->refused + r->good,
                  party ? ", by " : "", party ? party : "");
+        double before = rate_before(d, p, r->since);
         if (velocity(d, p, r->since, vel, sizeof vel)) at = cat(p->reason, n, at, "%s", vel);
+        else if (before > 0) at = cat(p->reason, n, at, "ran at ~%.0f calls/hour before the block", before);
         pattern(p, p->reason, n, at);
         return;
     }
@@ -206,74 +220,71 @@ static void policy_set(agg_policy *p, uint64_t calls, const char *fmt, ...) {
 
 /* ---- concurrency: a grid of starts and ends per carrier ---- */
 
-static void grid_coarsen(agg_grid *g) {
-    for (int i = 0; i < AGG_GRID / 2; i++) {
-        g->diff[i] = g->diff[2 * i] + g->diff[2 * i + 1];
-        g->starts[i] = g->starts[2 * i] + g->starts[2 * i + 1];
-        g->refused[i] = g->refused[2 * i] + g->refused[2 * i + 1];
-    }
-    memset(&g->diff[AGG_GRID / 2], 0, sizeof g->diff / 2);
-    memset(&g->starts[AGG_GRID / 2], 0, sizeof g->starts / 2);
-    memset(&g->refused[AGG_GRID / 2], 0, sizeof g->refused / 2);
-    g->width *= 2;
+/* Folds the oldest open slot into the histogram by level. */
+static void grid_fold(agg_grid *g) {
+    size_t i = (size_t)(g->done % AGG_GRID);
+    g->level += g->diff[i];
+    int lv = g->level < 0 ? 0 : g->level >= AGG_LEVELS ? AGG_LEVELS - 1 : g->level;
+    g->lv_starts[lv] += g->starts[i];
+    g->lv_refused[lv] += g->refused[i];
+    g->diff[i] = 0, g->starts[i] = g->refused[i] = 0;
+    g->done++;
 }
 
-static long grid_slot(agg_grid *g, sx_time t) {
-    if (t < g->origin) return 0;
-    while ((t - g->origin) / g->width >= AGG_GRID) grid_coarsen(g);
-    return (long)((t - g->origin) / g->width);
+static int64_t grid_slot(const agg_grid *g, sx_time t) {
+    int64_t k = t < g->base ? 0 : (t - g->base) / AGG_GRID_US;
+    return k < g->done ? g->done : k;
 }
 
 /* A call holds a channel from its start to its end (final response, or answer + talk). */
 void agg_grid_add(agg_carrier *c, const diag_facts *f) {
     if (!c->grid) {
         if (!(c->grid = calloc(1, sizeof *c->grid))) return;
-        c->grid->origin = f->start - 300 * (sx_time)SX_SEC; /* calls learnt later started earlier */
-        c->grid->width = SX_SEC;
+        c->grid->base = f->start - 600 * (sx_time)SX_SEC; /* calls learnt later started earlier */
     }
     agg_grid *g = c->grid;
     sx_time end = f->start;
     if (f->answer_ms >= 0 && f->talk_ms >= 0) end += ((sx_time)f->answer_ms + f->talk_ms) * SX_MSEC;
     else if (f->final_ms >= 0) end += (sx_time)f->final_ms * SX_MSEC;
-    long e = grid_slot(g, end), s = grid_slot(g, f->start); /* end first: it may coarsen */
-    g->starts[s]++;
-    g->refused[s] += f->final_code == 503;
-    if (e > s) g->diff[s]++, g->diff[e]--;
+    int64_t e = grid_slot(g, end);
+    while (e >= g->done + AGG_GRID) grid_fold(g);
+    int64_t s = grid_slot(g, f->start);
+    if (e > g->top) g->top = e;
+    g->starts[s % AGG_GRID]++;
+    g->refused[s % AGG_GRID] += f->final_code == 503;
+    if (e > s) g->diff[s % AGG_GRID]++, g->diff[e % AGG_GRID]--;
 }
 
 /* "503 above ~N concurrent calls": N is the highest level of active calls at or above which
- * 90 % of the 503s came; kept only when 503s are common there (>= 30 % of the calls started)
+ * 90 % of the 503s came; kept only when 503s are common there (>= 20 % of the calls started)
  * and rare below (<= 5 % of >= 5 calls started). */
 static void concurrency_policy(agg_carrier *c) {
     agg_grid *g = c->grid;
-    if (!g || c->n503 < 3) return;
-    int32_t *lv = malloc(AGG_GRID * sizeof *lv);
-    if (!lv) return;
-    int32_t level = 0, maxc = 0;
+    if (!g) return;
+    while (g->done <= g->top) grid_fold(g);
+    if (c->n503 < 3) return;
     uint64_t total = 0;
-    for (int i = 0; i < AGG_GRID; i++) {
-        level += g->diff[i];
-        lv[i] = level;
-        maxc = level > maxc ? level : maxc;
-        total += g->refused[i];
+    int maxc = 0;
+    for (int lv = 0; lv < AGG_LEVELS; lv++) {
+        total += g->lv_refused[lv];
+        if (g->lv_starts[lv]) maxc = lv;
     }
-    for (int32_t N = maxc; N >= 1; N--) {
+    for (int N = maxc; N >= 1 && total; N--) {
         uint64_t below_ref = 0, below = 0, above_ref = 0, above = 0;
-        for (int i = 0; i < AGG_GRID; i++) {
-            if (lv[i] >= N) above += g->starts[i], above_ref += g->refused[i];
-            else below += g->starts[i], below_ref += g->refused[i];
+        for (int lv = 0; lv < AGG_LEVELS; lv++) {
+            if (lv >= N) above += g->lv_starts[lv], above_ref += g->lv_refused[lv];
+            else below += g->lv_starts[lv], below_ref += g->lv_refused[lv];
         }
         if (above_ref * 10 < total * 9) continue;
-        if (above_ref * 10 >= above * 3 && below >= 5 && below_ref * 20 <= below) {
+        if (above_ref * 5 >= above && below >= 5 && below_ref * 20 <= below) {
             c->concurrency_limit = (uint32_t)N;
             policy_set(&c->pol[DIAG_P_CONCURRENCY], c->n503,
-                     "503 above ~%d concurrent calls (%" PRIu64 " of %" PRIu64 " calls started with >= %d "
-                     "active got 503, %" PRIu64 " of %" PRIu64 " below)",
-                     N, above_ref, above, N, below_ref, below);
+                       "503 above ~%d concurrent calls (%" PRIu64 " of %" PRIu64 " calls started with >= %d "
+                       "active got 503, %" PRIu64 " of %" PRIu64 " below)",
+                       N, above_ref, above, N, below_ref, below);
         }
         break;
     }
-    free(lv);
 }
 
 /* ---- policies ---- */

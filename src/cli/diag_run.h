@@ -12,8 +12,8 @@
  * "verdict" key.
  *
  * Memory: the aggregates (bounded, src/diag/agg_int.h) and the facts of the calls the
- * signal stage still holds. Disk: the spilled facts (~640 bytes per call before a zero-run
- * packing that keeps ~1/4 of it) and, with --calls, the records; both are removed on exit
+ * signal stage still holds. Disk: the spilled facts (~640 bytes per call before a zero-word
+ * packing that keeps ~300 bytes of it) and, with --calls, the records; both are removed on exit
  * (tmpfile(3)). */
 #ifndef SX_CLI_DIAG_RUN_H
 #define SX_CLI_DIAG_RUN_H

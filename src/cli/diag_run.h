@@ -46,10 +46,6 @@ typedef void (*diag_run_verdict_fn)(void *ud, const diag_facts *f, const char *r
 void diag_run_on_verdict(diag_run *r, diag_run_verdict_fn fn, void *ud);
 void diag_run_free(diag_run *r);
 
-/* The zero-run packing of the spilled facts (exposed for the unit test): returns the packed
- * length (<= DIAG_PACK_MAX), or unpacks in into out (n bytes), returning 0 or -1. */
-#define DIAG_PACK_MAX (sizeof(diag_facts) + sizeof(diag_facts) / 128 * 2 + 4)
-size_t diag_pack(const void *in, size_t n, unsigned char *out);
-int diag_unpack(const unsigned char *in, size_t len, void *out, size_t n);
+/* The facts are packed on disk with diag_pack / diag_unpack (diag.h, src/diag/spill.c). */
 
 #endif

@@ -325,4 +325,12 @@ typedef struct diag_counts {
 } diag_counts;
 void diag_counts_get(const diag *d, diag_counts *out);
 
+/* ---- Spilling facts (spill.c) ----
+ * Packs n bytes (a multiple of 8: a diag_facts) into out (>= DIAG_PACK_MAX bytes) and returns
+ * the packed length; unpacks len bytes into out (n bytes), 0 or -1 when in is not a packing
+ * of exactly n bytes. */
+#define DIAG_PACK_MAX (sizeof(diag_facts) + sizeof(diag_facts) / 128 * 2 + 4)
+size_t diag_pack(const void *in, size_t n, unsigned char *out);
+int diag_unpack(const unsigned char *in, size_t len, void *out, size_t n);
+
 #endif

@@ -528,6 +528,35 @@ static void check_decide(diag *d, const diag_facts *all, size_t n) {
     CHECK(c.plan_items >= 2);
 }
 
+/* The spill format: every fact comes back byte for byte; damaged input is refused. */
+static void check_pack(const diag_facts *all, size_t n) {
+    unsigned char buf[DIAG_PACK_MAX];
+    size_t total = 0, bad = 0, biggest = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = diag_pack(&all[i], sizeof all[i], buf);
+        diag_facts back;
+        memset(&back, 0xa5, sizeof back);
+        bad += diag_unpack(buf, len, &back, sizeof back) != 0 || memcmp(&back, &all[i], sizeof back) != 0;
+        total += len;
+        biggest = len > biggest ? len : biggest;
+    }
+    CHECK_INT(bad, 0);
+    CHECK_MSG(total < n * sizeof(diag_facts) / 2, "packed %zu bytes for %zu facts", total, n);
+    CHECK(biggest <= DIAG_PACK_MAX);
+    /* worst case: no zero word at all */
+    diag_facts full;
+    memset(&full, 0x41, sizeof full);
+    size_t len = diag_pack(&full, sizeof full, buf);
+    CHECK(len <= DIAG_PACK_MAX);
+    diag_facts back;
+    CHECK_INT(diag_unpack(buf, len, &back, sizeof back), 0);
+    CHECK(!memcmp(&back, &full, sizeof back));
+    CHECK_INT(diag_unpack(buf, len - 1, &back, sizeof back), -1);   /* cut short */
+    CHECK_INT(diag_unpack(buf, len, &back, sizeof back - 8), -1);   /* too long for out */
+    buf[0] = 255;                                                   /* a length beyond the input */
+    CHECK_INT(diag_unpack(buf, 10, &back, sizeof back), -1);
+}
+
 int main(void) {
     diag_config cfg;
     diag_config_default(&cfg);
@@ -551,6 +580,7 @@ int main(void) {
     check_text(d);
     check_plan_ranking();
     check_caps();
+    check_pack(all, n);
     diag_free(d);
     free(all);
     TH_END();

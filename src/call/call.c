@@ -86,8 +86,9 @@ typedef struct ct_call {
     ct_inode *ids, **ids_tail;
     unsigned nids;
     uint16_t prov[CT_MAX_PROV];
-    uint64_t rsig[CT_RSIG];
-    sx_time rsig_t[CT_RSIG];
+    uint32_t rsig[CT_RSIG];   /* hashes; a collision within one call is a 1 in 2^29 event */
+    uint32_t rsig_t[CT_RSIG]; /* microseconds since start, modulo 2^32 (71 min): only
+                                 differences below CT_DUP_WINDOW matter */
     unsigned nrsig;
     unsigned invite_rr;            /* Record-Route entries of the first INVITE */
 } ct_call;
@@ -394,6 +395,13 @@ static void note_responder(ct_call *c, const sip_msg *m) {
     keep_sv(c, &c->r.user_agent, sip_hdr_first(m, SIP_H_USER_AGENT));
 }
 
+/* The part of orig (a view into it) at the same place in copy, its arena copy; SX_SV_NULL if
+ * the copy failed. Saves a second copy of user parts and hosts. */
+static sx_sv sub_view(sx_sv copy, sx_sv orig, sx_sv part) {
+    if (!copy.p || !part.p || part.p < orig.p || part.p + part.n > orig.p + orig.n) return SX_SV_NULL;
+    return sx_sv_make(copy.p + (part.p - orig.p), part.n);
+}
+
 /* ---- Path: what reveals the network behind the next hop ---- */
 
 /* Host of a name-addr or bare URI value (Contact, Record-Route), or SX_SV_NULL. */
@@ -427,7 +435,10 @@ static void path_start(ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
     sx_sv first, last;
     p->next_hop = mt->dst;
     p->next_port = mt->dport;
-    if (sip_parse_uri(m->ruri, &u) == 0 && u.host.n) keep_host(c, &p->ruri_host, u.host);
+    if (sip_parse_uri(m->ruri, &u) == 0 && u.host.n) { /* a view into callee.uri's copy */
+        sx_sv h = sub_view(c->r.callee.uri, m->ruri, u.host);
+        p->ruri_host = sx_sv_make(h.p, h.n < CALL_HOST_MAX ? h.n : CALL_HOST_MAX);
+    }
     c->invite_rr = count_values(m, SIP_H_RECORD_ROUTE, &first, &last);
 }
 
@@ -462,8 +473,8 @@ static void fill_caller(ct_call *c, const sip_msg *m) {
         if (sip_parse_naddr(v, &pa) != 0 || sip_parse_uri(pa.uri, &u) != 0) continue;
         if (!sip_e164(u.user, p->e164)) continue;
         p->source = "pai";
-        p->user = ar_sv(&c->ar, u.user);
         p->uri = ar_sv(&c->ar, pa.uri);
+        p->user = sub_view(p->uri, pa.uri, u.user);
         p->display = pa.display.n ? ar_sv(&c->ar, pa.display) : SX_SV_NULL;
         return;
     }
@@ -473,7 +484,7 @@ static void fill_caller(ct_call *c, const sip_msg *m) {
     p->uri = p->from_uri;
     p->display = na.display.n ? ar_sv(&c->ar, na.display) : SX_SV_NULL;
     if (sip_parse_uri(na.uri, &u) == 0) {
-        p->user = ar_sv(&c->ar, u.user);
+        p->user = sub_view(p->from_uri, na.uri, u.user);
         if (!sip_e164(u.user, p->e164)) p->e164[0] = 0;
     }
 }
@@ -489,7 +500,7 @@ static void fill_callee(ct_call *c, const sip_msg *m) {
     p->uri = ar_sv(&c->ar, m->ruri);
     p->source = "ruri";
     if (sip_parse_uri(m->ruri, &u) == 0) {
-        p->user = ar_sv(&c->ar, u.user);
+        p->user = sub_view(p->uri, m->ruri, u.user);
         if (sip_e164(u.user, p->e164)) return;
     }
     p->e164[0] = 0;
@@ -869,14 +880,15 @@ static int response_repeat(ct_call *c, const sx_msgmeta *mt, const sip_msg *m, s
     h ^= ((uint64_t)m->cseq << 20) ^ ((uint64_t)mt->sport << 4) ^ ((uint64_t)mt->dport << 36);
     h ^= ct_hash(2, sx_sv_make((const char *)mt->src.a, 16), 0) * 7;
     h ^= ct_hash(3, sx_sv_make((const char *)mt->dst.a, 16), 0) * 13;
+    uint32_t sig = (uint32_t)(h ^ h >> 32), now = (uint32_t)(mt->ts - c->r.start);
     for (unsigned i = 0; i < c->nrsig && i < CT_RSIG; i++) {
-        if (c->rsig[i] != h) continue;
-        int dup = mt->ts - c->rsig_t[i] < CT_DUP_WINDOW;
-        c->rsig_t[i] = mt->ts;
+        if (c->rsig[i] != sig) continue;
+        int dup = (uint32_t)(now - c->rsig_t[i]) < (uint32_t)CT_DUP_WINDOW;
+        c->rsig_t[i] = now;
         return dup ? 2 : 1;
     }
-    c->rsig_t[c->nrsig % CT_RSIG] = mt->ts;
-    c->rsig[c->nrsig++ % CT_RSIG] = h;
+    c->rsig_t[c->nrsig % CT_RSIG] = now;
+    c->rsig[c->nrsig++ % CT_RSIG] = sig;
     return 0;
 }
 

@@ -329,7 +329,7 @@ def main():
 
     if right != len(truth):
         confusion(truth, recs)
-    print("accuracy: %d/%d calls (%.1f %%) cause, %d/%d (%.1f %%) blocked_by; onsets %d/%d "
+    print("accuracy: %d/%d calls (%.2f %%) cause, %d/%d (%.2f %%) blocked_by; onsets %d/%d "
           "exact to the call, %d/%d within a 15-min bucket; clean pairs reported as %s" % (
               right, len(truth), 100.0 * right / len(truth), by_right, len(truth),
               100.0 * by_right / len(truth), exact, len(flagged), bucket, len(flagged),

@@ -29,6 +29,9 @@ diag_run *diag_run_new(const diag_config *cfg, int keep_records, char *err, size
     }
     r->facts = tmpfile();
     if (keep_records) r->records = tmpfile();
+    /* large buffers: the spill is written and read sequentially, one syscall per MiB */
+    if (r->facts) setvbuf(r->facts, NULL, _IOFBF, 1 << 20);
+    if (r->records) setvbuf(r->records, NULL, _IOFBF, 1 << 20);
     if (!r->facts || (keep_records && !r->records)) {
         snprintf(err, errlen, "cannot create a temporary file for the diagnosis (TMPDIR)");
         diag_run_free(r);

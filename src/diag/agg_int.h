@@ -79,8 +79,12 @@ typedef struct agg_run {
 } agg_run;
 
 typedef struct agg_pair {
+    /* what a lookup and phase 2 read, together at the start (one or two cache lines) */
     char caller[AGG_KEY];
     uint32_t carrier;
+    uint8_t status;             /* diag_finalize: enum diag_status */
+    sx_time since;
+    uint32_t cause[DIAG_C__COUNT]; /* phase 2 */
     sx_time first, last;
     uint64_t attempts, answered, short_calls, blocked, talk_ms, neighbor, invalid, signed_calls;
     uint64_t cls[AGG_CL__COUNT], attest[4], rep[AGG_R__COUNT];
@@ -91,12 +95,8 @@ typedef struct agg_pair {
     agg_episode ep[AGG_EPISODES];
     uint8_t nep;
     /* diag_finalize */
-    uint8_t status;
-    sx_time since;
     double peak_h, mean_h;
     char reason[DIAG_REASON];
-    /* phase 2 */
-    uint32_t cause[DIAG_C__COUNT];
 } agg_pair;
 
 /* Concurrency estimate: a ring of 500 ms slots over a 68-minute window, +1 at a call's start

@@ -53,8 +53,8 @@ meta() { sed -n "s/.*\b$2 \([0-9.]*\).*/\1/p" "$DATA/$1.meta"; }
 # ---- measuring ----
 TABLE=$OUT/table.md
 {
-    echo "| tool | capture | wall s | CPU s | MB/s | SIP msg/s | peak RSS MB | what it found |"
-    echo "|---|---|---:|---:|---:|---:|---:|---|"
+    echo "| tool | capture | wall s | CPU s | MB/s | MB per CPU s | SIP msg/s | peak RSS MB | what it found |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
 } >"$TABLE"
 
 # found LABEL: one line saying what the tool reported, to show it did the work.
@@ -79,20 +79,25 @@ run() {
     cat "$f" >/dev/null # every tool reads from the page cache, none pays for the disk
     echo "== $label on $cap: $*" >&2
     local rc=0
-    /usr/bin/time -f '%e %M %U %S' -o "$OUT/$label.time" timeout "$TIMEOUT" "$@" \
+    /usr/bin/time -f '%e %M %U %S' -o "$OUT/$label.time" timeout -k 30 "$TIMEOUT" "$@" \
         >"$OUT/$label.out" 2>"$OUT/$label.err" </dev/null || rc=$?
     local wall rss usr sys
-    read -r wall rss usr sys < <(grep -E '^[0-9.]+ [0-9]+ [0-9.]+ [0-9.]+$' "$OUT/$label.time" | tail -1)
-    local note
-    note=$(found "$label")
-    if [ "$rc" = 124 ]; then
+    read -r wall rss usr sys < <(grep -E '^[0-9.]+ [0-9]+ [0-9.]+ [0-9.]+$' "$OUT/$label.time" | tail -1) || true
+    local note partial=0
+    note=$(found "$label" || true)
+    if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+        partial=1 # rates over a part of the file would mislead: printed as "-"
         note="TIMED OUT after ${TIMEOUT} s (killed); ${note:-nothing reported}"
     elif [ "$rc" != 0 ] && [ "$rc" != 1 ]; then
         note="exit $rc; ${note:--}"
     fi
     awk -v l="$label" -v c="$cap" -v w="$wall" -v b="$bytes" -v m="$msgs" -v r="$rss" -v n="${note:--}" \
-        -v cpu="$(awk -v u="$usr" -v s="$sys" 'BEGIN { print u + s }')" \
-        'BEGIN { printf "| %s | %s | %.1f | %.1f | %.0f | %.0f | %.0f | %s |\n", l, c, w, cpu, b / 1e6 / w, m / w, r / 1024, n }' \
+        -v cpu="$(awk -v u="$usr" -v s="$sys" 'BEGIN { print u + s }')" -v p="$partial" \
+        'BEGIN {
+            if (p) printf "| %s | %s | %.1f | %.1f | - | - | - | %.0f | %s |\n", l, c, w, cpu, r / 1024, n
+            else printf "| %s | %s | %.1f | %.1f | %.1f | %.1f | %.0f | %.0f | %s |\n", l, c, w, cpu,
+                        b / 1e6 / w, b / 1e6 / (cpu > 0 ? cpu : 0.01), m / w, r / 1024, n
+        }' \
         | tee -a "$TABLE" >&2
 }
 
@@ -130,6 +135,7 @@ run "sngrep-nofilter-calls-5k" calls-5k sngrep -I "$DATA/calls-5k.pcap" -N -l 20
 has_sipdx analyze && run "sipdx-analyze-calls-5k" calls-5k ./sipdx analyze --no-progress "$DATA/calls-5k.pcap"
 
 echo
+echo "sipdx: git $(git rev-parse --short HEAD 2>/dev/null || echo '?') (plus any uncommitted changes built into ./sipdx)"
 echo "Machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
      "$(awk '/MemTotal/ { printf "%.0f GB RAM", $2 / 1048576 }' /proc/meminfo), $(date -u '+%Y-%m-%d %H:%M UTC')"
 for c in calls-1M calls-100k calls-5k; do

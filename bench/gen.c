@@ -62,6 +62,7 @@ typedef struct {
     unsigned char *buf;
     size_t n;
     uint64_t bytes, packets, sip_msgs, rtp_pkts, tcp_segs, frags;
+    uint64_t answered, with_identity; /* ground truth to check a tool's call totals */
 } out;
 
 static void out_write(out *o, const void *p, size_t n)
@@ -775,6 +776,8 @@ int main(int argc, char **argv)
             uint32_t k = slot_get(&s);
             call_init(&w, &s.c[k], started, next_start);
             heap_push(&h, (event){next_start, k, (uint32_t)seq++});
+            o.answered += s.c[k].outcome == O_ANSWER;
+            o.with_identity += s.c[k].identity;
             started++;
             /* arrivals jitter around the rate: uniform in [0, 2*mean] keeps the mean */
             next_start += mean_gap ? rrange(&ar, 0, 2 * mean_gap) : 0;
@@ -794,9 +797,11 @@ int main(int argc, char **argv)
     }
     if (o.n && fwrite(o.buf, 1, o.n, o.f) != o.n) { perror(path); return 1; }
     if (fclose(o.f)) { perror(path); return 1; }
-    printf("calls %llu  packets %llu  sip_messages %llu  rtp_packets %llu  tcp_segments %llu  "
+    printf("calls %llu  answered %llu  failed %llu  with_identity %llu  packets %llu  sip_messages %llu  rtp_packets %llu  tcp_segments %llu  "
            "ip_fragments %llu  bytes %llu  peak_active_calls %zu  duration_s %.1f\n",
-           (unsigned long long)ncalls, (unsigned long long)o.packets,
+           (unsigned long long)ncalls, (unsigned long long)o.answered,
+           (unsigned long long)(ncalls - o.answered), (unsigned long long)o.with_identity,
+           (unsigned long long)o.packets,
            (unsigned long long)o.sip_msgs, (unsigned long long)o.rtp_pkts,
            (unsigned long long)o.tcp_segs, (unsigned long long)o.frags,
            (unsigned long long)o.bytes, peak_active,

@@ -100,6 +100,8 @@ _Static_assert(_Alignof(ct_tx) <= AR_ALIGN && _Alignof(ct_bnode) <= AR_ALIGN &&
                    _Alignof(call_reason) <= AR_ALIGN && _Alignof(call_info_ref) <= AR_ALIGN,
                "arena alignment");
 
+typedef struct ct_hent { sx_time deadline; ct_call *c; } ct_hent; /* deadline == c->deadline */
+
 typedef struct ct_tomb { /* a finished call: absorbs its late messages (RFC 3261 Timer D/J) */
     ct_hnode hn;
     struct ct_tomb *fnext;
@@ -114,7 +116,7 @@ struct call_tracker {
     void *ud;
     ct_htab calls, tombs;
     ct_call *oldest, *newest;
-    ct_call **heap; /* min-heap on deadline */
+    ct_hent *heap;  /* min-heap on deadline */
     size_t nheap, heap_cap;
     ct_tomb *tomb_head, *tomb_tail;
     size_t ntomb;
@@ -181,62 +183,69 @@ static sx_sv find_verstat(sx_sv uri) {
     return SX_SV_NULL;
 }
 
-/* ---- Deadlines: a binary min-heap of active calls ---- */
+/* ---- Deadlines: a binary min-heap of active calls ----
+ * Each entry carries its deadline next to the call pointer, so sifting compares within the
+ * array (~16 bytes an entry, 400 KB at 25k open calls) instead of loading a ct_call per
+ * child: with tens of thousands of calls open those loads were cache misses on every
+ * re-scheduled message. The order of operations is the plain binary heap's, so calls with
+ * equal deadlines still time out in the same order. */
 
-static void heap_set(call_tracker *ct, size_t i, ct_call *c) {
-    ct->heap[i] = c;
-    c->heap_i = i;
+static void heap_set(call_tracker *ct, size_t i, ct_hent e) {
+    ct->heap[i] = e;
+    e.c->heap_i = i;
 }
 
 static void heap_up(call_tracker *ct, size_t i) {
-    ct_call *c = ct->heap[i];
+    ct_hent e = ct->heap[i];
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (ct->heap[p]->deadline <= c->deadline) break;
+        if (ct->heap[p].deadline <= e.deadline) break;
         heap_set(ct, i, ct->heap[p]);
         i = p;
     }
-    heap_set(ct, i, c);
+    heap_set(ct, i, e);
 }
 
 static void heap_down(call_tracker *ct, size_t i) {
-    ct_call *c = ct->heap[i];
+    ct_hent e = ct->heap[i];
+    const ct_hent *h = ct->heap;
     for (;;) {
         size_t l = 2 * i + 1, m = i;
-        sx_time best = c->deadline;
-        if (l < ct->nheap && ct->heap[l]->deadline < best) m = l, best = ct->heap[l]->deadline;
-        if (l + 1 < ct->nheap && ct->heap[l + 1]->deadline < best) m = l + 1;
+        sx_time best = e.deadline;
+        if (l < ct->nheap && h[l].deadline < best) m = l, best = h[l].deadline;
+        if (l + 1 < ct->nheap && h[l + 1].deadline < best) m = l + 1;
         if (m == i) break;
-        heap_set(ct, i, ct->heap[m]);
+        heap_set(ct, i, h[m]);
         i = m;
     }
-    heap_set(ct, i, c);
+    heap_set(ct, i, e);
 }
 
 static int heap_push(call_tracker *ct, ct_call *c) {
     if (ct->nheap == ct->heap_cap) {
         size_t ncap = ct->heap_cap ? ct->heap_cap * 2 : 1024;
-        ct_call **h = realloc(ct->heap, ncap * sizeof *h);
+        ct_hent *h = realloc(ct->heap, ncap * sizeof *h);
         if (!h) return -1;
         ct->heap = h;
         ct->heap_cap = ncap;
     }
-    heap_set(ct, ct->nheap++, c);
+    heap_set(ct, ct->nheap++, (ct_hent){c->deadline, c});
     heap_up(ct, c->heap_i);
     return 0;
 }
 
 static void heap_remove(call_tracker *ct, ct_call *c) {
     size_t i = c->heap_i;
-    ct_call *last = ct->heap[--ct->nheap];
-    if (last == c) return;
+    ct_hent last = ct->heap[--ct->nheap];
+    if (last.c == c) return;
     heap_set(ct, i, last);
     heap_up(ct, i);
-    heap_down(ct, last->heap_i);
+    heap_down(ct, last.c->heap_i);
 }
 
 static void set_deadline(call_tracker *ct, ct_call *c, sx_time t) {
     c->deadline = t;
+    ct->heap[c->heap_i].deadline = t;
     heap_up(ct, c->heap_i);
     heap_down(ct, c->heap_i);
 }
@@ -1104,7 +1113,7 @@ static void time_out(call_tracker *ct, ct_call *c) {
 
 void ct_expire(call_tracker *ct, sx_time now) {
     tomb_expire(ct, now);
-    while (ct->nheap && ct->heap[0]->deadline <= now) time_out(ct, ct->heap[0]);
+    while (ct->nheap && ct->heap[0].deadline <= now) time_out(ct, ct->heap[0].c);
 }
 
 void ct_flush(call_tracker *ct) {

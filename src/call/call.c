@@ -169,15 +169,27 @@ static int same_path(const ct_tx *t, const sx_msgmeta *mt) {
 
 static int is_challenge(int code) { return code == 401 || code == 407; }
 
+static char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
+
+/* The bytes that end a verstat value: the URI's delimiters (and NUL, as strchr matched it). */
+static int verstat_end(char c) {
+    return c == ';' || c == '@' || c == '>' || c == '&' || c == ',' || c == '?' || c == ' ' ||
+           c == '\t' || c == '\0';
+}
+
 /* verstat (3GPP TS 24.229 §7.2A.20) is a tel-URI parameter, in a SIP URI it sits in the
- * user part ("sip:+1215...;verstat=TN-Validation-Passed@host"): search the URI text. */
+ * user part ("sip:+1215...;verstat=TN-Validation-Passed@host"): search the URI text.
+ * One pass with a first-byte test: this runs on every INVITE and response until found. */
 static sx_sv find_verstat(sx_sv uri) {
     static const char key[] = "verstat=";
     const size_t kl = sizeof key - 1;
     for (size_t i = 0; i + kl <= uri.n; i++) {
-        if (!sx_sv_istarts(sx_sv_make(uri.p + i, uri.n - i), key)) continue;
+        if ((uri.p[i] | 0x20) != 'v') continue; /* only 'v' and 'V' pass */
+        size_t k = 1;
+        while (k < kl && ascii_lower(uri.p[i + k]) == key[k]) k++;
+        if (k < kl) continue;
         size_t s = i + kl, e = s;
-        while (e < uri.n && !strchr(";@>&,? \t", uri.p[e])) e++;
+        while (e < uri.n && !verstat_end(uri.p[e])) e++;
         return sx_sv_make(uri.p + s, e - s);
     }
     return SX_SV_NULL;
@@ -381,13 +393,14 @@ static void note_verstat(ct_call *c, const sip_msg *m) {
     sip_vit it = {0};
     sx_sv v;
     sip_naddr na;
+    /* The URI is a view into the value: a value without "verstat=" needs no parsing. */
     while (sip_next_value(m, SIP_H_PAI, &it, &v)) {
-        if (sip_parse_naddr(v, &na) != 0) continue;
+        if (!find_verstat(v).p || sip_parse_naddr(v, &na) != 0) continue;
         sx_sv vs = find_verstat(na.uri);
         if (vs.p) { c->r.verstat = ar_sv(&c->ar, vs); return; }
     }
     v = sip_hdr_first(m, SIP_H_FROM);
-    if (v.p && sip_parse_naddr(v, &na) == 0) {
+    if (v.p && find_verstat(v).p && sip_parse_naddr(v, &na) == 0) {
         sx_sv vs = find_verstat(na.uri);
         if (vs.p) c->r.verstat = ar_sv(&c->ar, vs);
     }

@@ -289,7 +289,10 @@ static void tomb_add(call_tracker *ct, uint64_t h, uint32_t cseq, sx_time expiry
     t->cseq = cseq;
     t->expiry = expiry;
     t->fnext = NULL;
-    ht_insert(&ct->tombs, &t->hn);
+    if (ht_insert(&ct->tombs, &t->hn) != 0) {
+        free(t);
+        return;
+    }
     if (ct->tomb_tail) ct->tomb_tail->fnext = t;
     else ct->tomb_head = t;
     ct->tomb_tail = t;
@@ -299,7 +302,8 @@ static void tomb_add(call_tracker *ct, uint64_t h, uint32_t cseq, sx_time expiry
 /* A tombstone is removed from the middle only when its Call-ID starts a new call; the FIFO
  * keeps it until it expires, marked dead by expiry = INT64_MIN. */
 static ct_tomb *tomb_find(call_tracker *ct, uint64_t h) {
-    for (ct_hnode *nd = ht_first(&ct->tombs, h); nd; nd = ht_next(nd)) {
+    size_t it = ht_start(&ct->tombs, h);
+    for (ct_hnode *nd; (nd = ht_scan(&ct->tombs, h, &it));) {
         ct_tomb *t = (ct_tomb *)nd;
         if (t->expiry != INT64_MIN) return t;
     }
@@ -773,7 +777,11 @@ static ct_call *call_new(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *
         return NULL;
     }
     c->hn.h = h;
-    ht_insert(&ct->calls, &c->hn);
+    if (ht_insert(&ct->calls, &c->hn) != 0) {
+        heap_remove(ct, c);
+        free(c);
+        return NULL;
+    }
     c->older = ct->newest;
     if (ct->newest) ct->newest->newer = c;
     else ct->oldest = c;
@@ -804,7 +812,8 @@ static ct_call *call_new(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *
 }
 
 static ct_call *find_call(call_tracker *ct, uint64_t h, sx_sv call_id) {
-    for (ct_hnode *nd = ht_first(&ct->calls, h); nd; nd = ht_next(nd)) {
+    size_t it = ht_start(&ct->calls, h);
+    for (ct_hnode *nd; (nd = ht_scan(&ct->calls, h, &it));) {
         ct_call *c = (ct_call *)nd;
         if (sv_same(c->r.call_id, call_id)) return c;
     }
@@ -1153,7 +1162,7 @@ call_tracker *ct_new(const ct_config *cfg, sx_tally *tally, ct_emit_fn emit, voi
     ct->emit = emit;
     ct->ud = ud;
     ct->ar_avg = 1536; /* a typical call with an Identity header, until calls end */
-    if (ht_init(&ct->calls, 1024, 1) != 0 || ht_init(&ct->tombs, 1024, 1) != 0 ||
+    if (ht_init(&ct->calls, 1024, 0) != 0 || ht_init(&ct->tombs, 1024, 0) != 0 ||
         cg_init(&ct->group, c->group_index) != 0) {
         ct_free(ct);
         return NULL;

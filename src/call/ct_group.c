@@ -20,7 +20,11 @@ int cg_init(ct_group *g, size_t ncap) {
     if (ncap == 0) ncap = 1;
     g->ring = calloc(ncap, sizeof *g->ring);
     g->cap = ncap;
-    if (!g->ring || ht_init(&g->idx, ncap * 2, 0) != 0) {
+    /* Grows with the keys calls carry (2 on most: Call-ID and caller/callee), up to every
+     * entry holding CG_NKEYS at 3/4 load. */
+    size_t max = 16;
+    while (max / 4 * 3 < ncap * CG_NKEYS) max <<= 1;
+    if (!g->ring || ht_init(&g->idx, 1024, max) != 0) {
         free(g->ring);
         g->ring = NULL;
         return -1;
@@ -50,7 +54,8 @@ static uint64_t pair_hash(const char *caller, const char *callee) {
  * (or at most window after: capture points are not perfectly ordered). */
 static cg_entry *find(ct_group *g, int kind, uint64_t h, const cg_query *q, sx_time window) {
     cg_entry *best = NULL;
-    for (ct_hnode *nd = ht_first(&g->idx, h); nd; nd = ht_next(nd)) {
+    size_t it = ht_start(&g->idx, h);
+    for (ct_hnode *nd; (nd = ht_scan(&g->idx, h, &it));) {
         cg_key *k = (cg_key *)nd;
         if (k->kind != kind) continue;
         /* A B2BUA starts the next leg while the first is still open; the same caller and
@@ -58,7 +63,10 @@ static cg_entry *find(ct_group *g, int kind, uint64_t h, const cg_query *q, sx_t
         if (kind == CG_PAIR && !k->e->owner) continue;
         sx_time d = q->start - k->e->start;
         if (d > window || d < -window) continue;
-        if (!best || k->e->start > best->start) best = k->e;
+        /* On equal starts the latest added wins (seq), whatever the slot order. */
+        if (!best || k->e->start > best->start ||
+            (k->e->start == best->start && k->e->seq > best->seq))
+            best = k->e;
     }
     return best;
 }
@@ -106,8 +114,7 @@ static void add_key(ct_group *g, cg_entry *e, int slot, int kind, uint64_t h) {
     k->hn.h = h;
     k->e = e;
     k->kind = (uint8_t)kind;
-    k->used = 1;
-    ht_insert(&g->idx, &k->hn);
+    k->used = ht_insert(&g->idx, &k->hn) == 0; /* cannot fail: sized for every key */
 }
 
 cg_entry *cg_add(ct_group *g, const cg_query *q, sx_sv group, cg_entry **owner,
@@ -119,6 +126,7 @@ cg_entry *cg_add(ct_group *g, const cg_query *q, sx_sv group, cg_entry **owner,
     if (e->owner) *e->owner = NULL; /* that call is still active: it loses its entry */
     e->owner = owner;
     e->owner_match = owner_match;
+    e->seq = ++g->seq;
     e->start = q->start;
     e->glen = (uint8_t)(group.n < CG_GROUP_MAX ? group.n : CG_GROUP_MAX);
     if (e->glen) memcpy(e->group, group.p, e->glen);

@@ -43,26 +43,51 @@ sx_sv ar_sv(ct_arena *a, sx_sv v);
 sx_sv ar_sv_max(ct_arena *a, sx_sv v, size_t max);
 void ar_free(ct_arena *a);
 
-/* ---- Hash table ---- */
+/* ---- Hash table ----
+ * Open addressing with linear probing; each slot holds the node's 64-bit hash next to its
+ * pointer, so a lookup compares hashes inside one or two cache lines of the slot array and
+ * touches a node only when its hash matches (with ~25k calls open, a chained table cost a
+ * cache miss per node walked, on every message). Removal shifts the following run back (no
+ * tombstones), so probe runs stay short. The table grows at 3/4 load. */
 typedef struct ct_hnode {
-    struct ct_hnode *next;
     uint64_t h;
 } ct_hnode;
 
+typedef struct ct_hslot {
+    uint64_t h;
+    ct_hnode *nd; /* NULL: empty */
+} ct_hslot;
+
 typedef struct ct_htab {
-    ct_hnode **b;
-    size_t mask; /* buckets - 1 (power of two) */
+    ct_hslot *s;
+    size_t mask; /* slots - 1 (power of two) */
     size_t n;
-    int grow;    /* doubles when n > buckets */
+    size_t max;  /* slots never grow beyond this (0: no limit) */
 } ct_htab;
 
-int ht_init(ct_htab *t, size_t buckets, int grow);
+/* buckets: initial slots (rounded up to a power of two); max_slots: growth limit, 0 = none.
+ * Past the limit (or when growing fails) inserts go on at a higher load until the table is
+ * full, then are refused (ht_insert returns -1). */
+int ht_init(ct_htab *t, size_t buckets, size_t max_slots);
 void ht_free(ct_htab *t);
-void ht_insert(ct_htab *t, ct_hnode *nd);
+int ht_insert(ct_htab *t, ct_hnode *nd);
 void ht_remove(ct_htab *t, ct_hnode *nd);
-/* First node with hash h, then the following ones: ht_next(t, nd). */
-ct_hnode *ht_first(const ct_htab *t, uint64_t h);
-ct_hnode *ht_next(const ct_hnode *nd);
+/* Nodes with hash h: size_t it = ht_start(t, h); while ((nd = ht_scan(t, h, &it))) ...
+ * Order among equal hashes is not insertion order. */
+static inline size_t ht_start(const ct_htab *t, uint64_t h) { return (size_t)h & t->mask; }
+static inline ct_hnode *ht_scan(const ct_htab *t, uint64_t h, size_t *it) {
+    for (size_t i = *it;; i = (i + 1) & t->mask) {
+        const ct_hslot *sl = &t->s[i];
+        if (!sl->nd) {
+            *it = i;
+            return NULL;
+        }
+        if (sl->h == h) {
+            *it = (i + 1) & t->mask;
+            return sl->nd;
+        }
+    }
+}
 
 /* FNV-1a 64 over a kind byte then the bytes (lowercased when fold). */
 uint64_t ct_hash(int kind, sx_sv v, int fold);
@@ -81,6 +106,7 @@ typedef struct cg_key {
 struct cg_entry {
     cg_key keys[CG_NKEYS];
     sx_time start;
+    uint64_t seq; /* order of cg_add: breaks ties between equal starts */
     /* While the call is active: its pointer to this entry (cleared when the entry is
      * reused) and its leg_match, so a later leg can mark the first one as grouped. */
     cg_entry **owner;
@@ -92,6 +118,7 @@ struct cg_entry {
 typedef struct ct_group {
     cg_entry *ring;
     size_t cap, next, used;
+    uint64_t seq;
     ct_htab idx;
 } ct_group;
 

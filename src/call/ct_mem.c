@@ -1,4 +1,4 @@
-/* ct_mem.c -- the call stage's containers: per-call arena, intrusive hash table, hash. */
+/* ct_mem.c -- the call stage's containers: per-call arena, open-addressing hash table, hash. */
 #include <stdlib.h>
 
 #include "ct_int.h"
@@ -68,71 +68,67 @@ void ar_free(ct_arena *a) {
     a->total = 0;
 }
 
-/* ---- Hash table ---- */
+/* ---- Hash table (ct_int.h) ---- */
 
-int ht_init(ct_htab *t, size_t buckets, int grow) {
+static ct_hslot *slots_new(size_t n) { return calloc(n, sizeof(ct_hslot)); }
+
+int ht_init(ct_htab *t, size_t buckets, size_t max_slots) {
     size_t n = 16;
     while (n < buckets) n <<= 1;
-    t->b = calloc(n, sizeof *t->b);
+    t->s = slots_new(n);
     t->mask = n - 1;
     t->n = 0;
-    t->grow = grow;
-    return t->b ? 0 : -1;
+    t->max = max_slots;
+    return t->s ? 0 : -1;
 }
 
 void ht_free(ct_htab *t) {
-    free(t->b);
-    t->b = NULL;
+    free(t->s);
+    t->s = NULL;
 }
 
-/* Doubling keeps chains short; a failed realloc just leaves longer chains. */
+static void put(ct_hslot *s, size_t mask, uint64_t h, ct_hnode *nd) {
+    size_t i = (size_t)h & mask;
+    while (s[i].nd) i = (i + 1) & mask;
+    s[i].h = h;
+    s[i].nd = nd;
+}
+
+/* Doubling keeps probe runs short; a failed allocation just leaves a fuller table. */
 static void ht_resize(ct_htab *t) {
     size_t n = (t->mask + 1) * 2;
-    ct_hnode **b = calloc(n, sizeof *b);
-    if (!b) return;
-    for (size_t i = 0; i <= t->mask; i++) {
-        ct_hnode *nd = t->b[i];
-        while (nd) {
-            ct_hnode *next = nd->next;
-            ct_hnode **head = &b[nd->h & (n - 1)];
-            nd->next = *head;
-            *head = nd;
-            nd = next;
-        }
-    }
-    free(t->b);
-    t->b = b;
+    if (t->max && n > t->max) return;
+    ct_hslot *s = slots_new(n);
+    if (!s) return;
+    for (size_t i = 0; i <= t->mask; i++)
+        if (t->s[i].nd) put(s, n - 1, t->s[i].h, t->s[i].nd);
+    free(t->s);
+    t->s = s;
     t->mask = n - 1;
 }
 
-void ht_insert(ct_htab *t, ct_hnode *nd) {
-    if (t->grow && t->n > t->mask) ht_resize(t);
-    ct_hnode **head = &t->b[nd->h & t->mask];
-    nd->next = *head;
-    *head = nd;
+int ht_insert(ct_htab *t, ct_hnode *nd) {
+    if ((t->n + 1) * 4 > (t->mask + 1) * 3) ht_resize(t);
+    if (t->n >= t->mask) return -1; /* keep one slot empty: scans end */
+    put(t->s, t->mask, nd->h, nd);
     t->n++;
+    return 0;
 }
 
 void ht_remove(ct_htab *t, ct_hnode *nd) {
-    ct_hnode **pp = &t->b[nd->h & t->mask];
-    while (*pp && *pp != nd) pp = &(*pp)->next;
-    if (!*pp) return;
-    *pp = nd->next;
-    nd->next = NULL;
+    size_t i = (size_t)nd->h & t->mask;
+    while (t->s[i].nd && t->s[i].nd != nd) i = (i + 1) & t->mask;
+    if (!t->s[i].nd) return;
+    /* Backward shift: move up each following entry whose home is not in (i, k]. */
+    for (size_t k = (i + 1) & t->mask; t->s[k].nd; k = (k + 1) & t->mask) {
+        size_t home = (size_t)t->s[k].h & t->mask;
+        if (((k - home) & t->mask) >= ((k - i) & t->mask)) {
+            t->s[i] = t->s[k];
+            i = k;
+        }
+    }
+    t->s[i].nd = NULL;
     t->n--;
-}
-
-ct_hnode *ht_first(const ct_htab *t, uint64_t h) {
-    ct_hnode *nd = t->b[h & t->mask];
-    while (nd && nd->h != h) nd = nd->next;
-    return nd;
-}
-
-ct_hnode *ht_next(const ct_hnode *nd) {
-    uint64_t h = nd->h;
-    nd = nd->next;
-    while (nd && nd->h != h) nd = nd->next;
-    return (ct_hnode *)nd;
 }
 
 uint64_t ct_hash(int kind, sx_sv v, int fold) {

@@ -147,14 +147,24 @@ void ct_config_default(ct_config *c) {
 
 static int sv_same(sx_sv a, sx_sv b) { return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0); }
 
+/* The first From or To parsed: sip_parse already did it (has_addr), else here. */
+static int msg_naddr(const sip_msg *m, int id, sip_naddr *na) {
+    if (m->has_addr && (id == SIP_H_FROM || id == SIP_H_TO)) {
+        *na = id == SIP_H_FROM ? m->from : m->to;
+        return 0;
+    }
+    sx_sv v = sip_hdr_first(m, id);
+    return v.p ? sip_parse_naddr(v, na) : -1;
+}
+
 static sx_sv hdr_tag(const sip_msg *m, int id) {
     sip_naddr na;
-    sx_sv v = sip_hdr_first(m, id);
-    if (!v.p || sip_parse_naddr(v, &na) != 0) return SX_SV_NULL;
+    if (msg_naddr(m, id, &na) != 0) return SX_SV_NULL;
     return na.tag;
 }
 
 static sx_sv top_branch(const sip_msg *m) {
+    if (m->has_addr) return m->via.branch;
     sip_vit it = {0};
     sx_sv v;
     sip_via via;
@@ -404,7 +414,7 @@ static void note_verstat(ct_call *c, const sip_msg *m) {
         if (vs.p) { c->r.verstat = ar_sv(&c->ar, vs); return; }
     }
     v = sip_hdr_first(m, SIP_H_FROM);
-    if (v.p && find_verstat(v).p && sip_parse_naddr(v, &na) == 0) {
+    if (v.p && find_verstat(v).p && msg_naddr(m, SIP_H_FROM, &na) == 0) {
         sx_sv vs = find_verstat(na.uri);
         if (vs.p) c->r.verstat = ar_sv(&c->ar, vs);
     }
@@ -491,8 +501,7 @@ static void fill_caller(ct_call *c, const sip_msg *m) {
     sip_uri u;
     sip_vit it = {0};
     sx_sv v;
-    sx_sv from = sip_hdr_first(m, SIP_H_FROM);
-    int have_from = from.p && sip_parse_naddr(from, &na) == 0;
+    int have_from = msg_naddr(m, SIP_H_FROM, &na) == 0;
     if (have_from) p->from_uri = ar_sv(&c->ar, na.uri);
     while (sip_next_value(m, SIP_H_PAI, &it, &v)) {
         sip_naddr pa;
@@ -520,8 +529,7 @@ static void fill_callee(ct_call *c, const sip_msg *m) {
     call_party *p = &c->r.callee;
     sip_uri u;
     sip_naddr na;
-    sx_sv to = sip_hdr_first(m, SIP_H_TO);
-    int have_to = to.p && sip_parse_naddr(to, &na) == 0;
+    int have_to = msg_naddr(m, SIP_H_TO, &na) == 0;
     if (have_to) p->to_uri = ar_sv(&c->ar, na.uri);
     p->uri = ar_sv(&c->ar, m->ruri);
     p->source = "ruri";

@@ -231,10 +231,9 @@ static int check_cseq(sip_msg *m) {
     return 0;
 }
 
-static int check_naddr(const sip_msg *m, int id) {
-    sip_naddr na;
+static int check_naddr(const sip_msg *m, int id, sip_naddr *na) {
     sx_sv v = sip_hdr_first(m, id);
-    return v.p && sip_parse_naddr(v, &na) == 0;
+    return v.p && sip_parse_naddr(v, na) == 0;
 }
 
 /* Every Contact value: a name-addr, an addr-spec without ',', '?' or ';' (RFC 3261 §20.10,
@@ -266,14 +265,17 @@ static int check_message(sip_msg *m) {
     if (!m->call_id.p || m->call_id.n == 0) return SIP_ECALLID;
     int rc = check_cseq(m);
     if (rc) return rc;
-    if (!check_naddr(m, SIP_H_FROM) || !check_naddr(m, SIP_H_TO)) return SIP_EFROMTO;
-    sip_via via;
+    if (!check_naddr(m, SIP_H_FROM, &m->from) || !check_naddr(m, SIP_H_TO, &m->to))
+        return SIP_EFROMTO;
     sip_vit it = {0};
     sx_sv v;
-    if (!sip_next_value(m, SIP_H_VIA, &it, &v) || sip_via_elem(v, &via) != 0) return SIP_EVIA;
+    /* v is one list element: sip_via_elem(v) is sip_parse_via(v) */
+    if (!sip_next_value(m, SIP_H_VIA, &it, &v) || sip_via_elem(v, &m->via) != 0) return SIP_EVIA;
     if ((rc = check_contacts(m)) != 0) return rc;
     if ((rc = check_max_forwards(m)) != 0) return rc;
-    return check_date(m);
+    if ((rc = check_date(m)) != 0) return rc;
+    m->has_addr = 1;
+    return 0;
 }
 
 /* ---- the entry point ---- */
@@ -291,6 +293,7 @@ static void msg_reset(sip_msg *m) {
     m->content_length = -1;
     m->len = 0;
     m->warn = 0;
+    m->has_addr = 0;
 }
 
 /* Sets the body from Content-Length; returns the end of the message or NULL. */

@@ -110,6 +110,25 @@ int sip_method_id(sx_sv method);
 /* Header id of a header name, long or compact form, any case (SIP_H_OTHER if unknown). */
 int sip_hdr_lookup(const char *name, size_t n);
 
+/* name-addr / addr-spec with header params: From, To, Contact, PAI, Record-Route... */
+typedef struct sip_naddr {
+    sx_sv display;  /* without quotes; may contain escaped quotes */
+    sx_sv uri;      /* the URI text (inside <> if present) */
+    sx_sv params;   /* header parameters after the URI, without leading ';' */
+    sx_sv tag;      /* tag parameter (From/To) */
+} sip_naddr;
+
+typedef struct sip_via {
+    sx_sv proto;      /* "SIP/2.0" as written (spans any LWS around the '/') */
+    sx_sv transport;  /* "UDP", "TCP", ... */
+    sx_sv host;       /* sent-by host (no brackets) */
+    int port;         /* 0 when absent */
+    sx_sv branch, received, rport; /* rport may be present and empty */
+    int has_rport;
+    sx_sv params;
+    sx_sv version;    /* "2.0" */
+} sip_via;
+
 typedef struct sip_msg {
     int is_request;
     /* request line */
@@ -135,6 +154,13 @@ typedef struct sip_msg {
     sx_sv body;          /* exactly Content-Length bytes (or the rest of the datagram) */
     size_t len;          /* bytes from the start line to the end of the body */
     unsigned warn;       /* SIP_W_* bits: tolerated oddities, not errors */
+
+    /* What validation parsed anyway (sip_parse succeeded: has_addr = 1), kept so that
+     * consumers need not parse it again: sip_parse_naddr() of the first From and To, and
+     * sip_parse_via() of the first Via value. */
+    int has_addr;
+    sip_naddr from, to;
+    sip_via via;
 } sip_msg;
 
 /* Tolerated oddities worth reporting but not rejecting. */
@@ -213,25 +239,8 @@ int sip_parse_uri(sx_sv text, sip_uri *u);
  * stops at the first malformed parameter: later ones are then absent. */
 int sip_param(sx_sv params, const char *name, sx_sv *value);
 
-/* name-addr / addr-spec with header params: From, To, Contact, PAI, Record-Route... */
-typedef struct sip_naddr {
-    sx_sv display;  /* without quotes; may contain escaped quotes */
-    sx_sv uri;      /* the URI text (inside <> if present) */
-    sx_sv params;   /* header parameters after the URI, without leading ';' */
-    sx_sv tag;      /* tag parameter (From/To) */
-} sip_naddr;
 int sip_parse_naddr(sx_sv value, sip_naddr *na);
 
-typedef struct sip_via {
-    sx_sv proto;      /* "SIP/2.0" as written (spans any LWS around the '/') */
-    sx_sv transport;  /* "UDP", "TCP", ... */
-    sx_sv host;       /* sent-by host (no brackets) */
-    int port;         /* 0 when absent */
-    sx_sv branch, received, rport; /* rport may be present and empty */
-    int has_rport;
-    sx_sv params;
-    sx_sv version;    /* "2.0" */
-} sip_via;
 int sip_parse_via(sx_sv value, sip_via *v);
 
 typedef struct sip_reason {

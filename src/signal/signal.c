@@ -7,9 +7,21 @@
 #include "sig_int.h"
 
 /* Clears what sig_analyze fills; the raw arena and the decode scratch are written before
- * they are read, so the ~56 KiB they take is not touched. */
-static void reset(sig_result *o) {
-    memset(o, 0, offsetof(sig_result, raw));
+ * they are read, so the ~56 KiB they take is not touched. Of the Identity and Reason slots
+ * (~14 KiB) only those this call fills are cleared: readers stop at nidentity / nreasons. */
+_Static_assert(offsetof(sig_result, ids) < offsetof(sig_result, findings) &&
+                   offsetof(sig_result, findings) < offsetof(sig_result, reasons) &&
+                   offsetof(sig_result, reasons) < offsetof(sig_result, nreasons) &&
+                   offsetof(sig_result, nreasons) < offsetof(sig_result, raw),
+               "reset() clears sig_result in this field order");
+static void reset(sig_result *o, const call_record *r) {
+    size_t nid = r->nidentity < SIG_MAX_IDENTITIES ? r->nidentity : SIG_MAX_IDENTITIES;
+    size_t nrs = r->nreasons < SIG_MAX_REASONS ? r->nreasons : SIG_MAX_REASONS;
+    memset(o, 0, offsetof(sig_result, ids));
+    memset(o->ids, 0, nid * sizeof o->ids[0]);
+    memset(&o->findings, 0, offsetof(sig_result, reasons) - offsetof(sig_result, findings));
+    memset(o->reasons, 0, nrs * sizeof o->reasons[0]);
+    memset(&o->nreasons, 0, offsetof(sig_result, raw) - offsetof(sig_result, nreasons));
     o->raw_used = 0;
     o->signature = -1;
     o->stir_reason.identity = -1;
@@ -125,7 +137,7 @@ static void defer_identity(sig_result *o, sig_identity *id, sx_time at) {
  * the jCard JWS (a view into r or into buf). */
 static void analyze_common(const call_record *r, stir_verifier *v, int mode, sig_result *o,
                            char *buf, size_t bufcap, sx_sv *jws) {
-    reset(o);
+    reset(o, r);
     o->sent_at = r->start;
     o->nidentity = (int)r->nidentity;
     for (size_t i = 0; i < r->nidentity; i++) {

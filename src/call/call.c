@@ -189,18 +189,21 @@ static int verstat_end(char c) {
 
 /* verstat (3GPP TS 24.229 §7.2A.20) is a tel-URI parameter, in a SIP URI it sits in the
  * user part ("sip:+1215...;verstat=TN-Validation-Passed@host"): search the URI text.
- * One pass with a first-byte test: this runs on every INVITE and response until found. */
+ * This runs on every INVITE and response until found, so it jumps from '=' to '=' (few in a
+ * From or PAI) and looks back for "verstat": the first '=' that ends one is the first match. */
 static sx_sv find_verstat(sx_sv uri) {
-    static const char key[] = "verstat=";
+    static const char key[] = "verstat";
     const size_t kl = sizeof key - 1;
-    for (size_t i = 0; i + kl <= uri.n; i++) {
-        if ((uri.p[i] | 0x20) != 'v') continue; /* only 'v' and 'V' pass */
-        size_t k = 1;
-        while (k < kl && ascii_lower(uri.p[i + k]) == key[k]) k++;
+    if (uri.n <= kl) return SX_SV_NULL;
+    const char *p = uri.p + kl, *end = uri.p + uri.n;
+    while ((p = memchr(p, '=', (size_t)(end - p)))) {
+        size_t k = 0;
+        while (k < kl && ascii_lower(p[(ptrdiff_t)k - (ptrdiff_t)kl]) == key[k]) k++;
+        p++;
         if (k < kl) continue;
-        size_t s = i + kl, e = s;
-        while (e < uri.n && !verstat_end(uri.p[e])) e++;
-        return sx_sv_make(uri.p + s, e - s);
+        const char *e = p;
+        while (e < end && !verstat_end(*e)) e++;
+        return sx_sv_make(p, (size_t)(e - p));
     }
     return SX_SV_NULL;
 }

@@ -89,7 +89,8 @@ static inline ct_hnode *ht_scan(const ct_htab *t, uint64_t h, size_t *it) {
     }
 }
 
-/* FNV-1a 64 over a kind byte then the bytes (lowercased when fold). */
+/* 64-bit hash of a kind byte then the bytes (lowercased when fold); not stable across
+ * versions or byte orders: only compared within one run. */
 uint64_t ct_hash(int kind, sx_sv v, int fold);
 
 /* ---- B2BUA grouping index ---- */

@@ -12,9 +12,16 @@
  * first call of the sustained block, not an isolated earlier refusal. Runs that held and
  * then ended are kept as episodes (at_risk, and their calls still count as flagged).
  *
+ * At risk means "act soon", so each reason needs its own minimum evidence (the RISK_*
+ * table below; docs/diagnosis.md explains the figures): a ratio read on a handful of calls
+ * is noise. Attestation mix, neighbor spoofing, distinct callees and an invalid number are
+ * secondary: they explain a pair that is flagged or at risk for another reason and are
+ * reported per number, but never make a pair at risk alone.
+ *
  * Policies are sentences with the numbers behind them, inferred only when the evidence
  * separates the groups (e.g. unsigned calls refused, signed ones not). */
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +31,21 @@
 #define RUN_UP 2
 #define RUN_DOWN 3
 #define RUN_FLOOR (-6)
+
+/* What makes a pair at risk (reference §5 published limits, §6 SCR). Primary reasons: */
+#define RISK_SCR_ANSWERED 20   /* short-call ratio read only on >= 20 answered calls ... */
+#define RISK_SCR_LIMIT 0.15    /* ... and at risk when it is above 15 % (healthy < 15 %) */
+#define RISK_SCR_Z 1.645       /*     with 95 % one-sided confidence (Wilson lower bound) */
+#define RISK_INFERRED 2        /* refusals without a block: one 608/603+ (an engine or list
+                                  named the number), else >= 2 (one fast 603 or 607 can be a
+                                  single callee's own blocking setting) */
+#define RISK_PEAK_H 100        /* busiest hour >= 100 calls (published 80-100/TN/hour) */
+#define RISK_VEL_BASE_S 1800   /* velocity: the rate before is measured over >= 30 min ... */
+#define RISK_VEL_FACTOR 2      /* ... and a bucket runs at >= 2x it ... */
+#define RISK_VEL_DELTA_H 20    /* ... and >= 20 calls/hour above it */
+/* Secondary reasons (named in a reason, never alone): */
+#define RISK_MIX_CALLS 10      /* attestation mix and neighbor spoofing: >= 10 calls */
+#define RISK_CALLEES 50        /* distinct callees worth naming */
 
 /* ---- onset ---- */
 
@@ -59,46 +81,49 @@ void agg_run_step(agg_pair *p, const diag_facts *f, int rep, int good) {
     }
 }
 
-/* Rates per hour of the pair's buckets, in time order, gaps as zero. Returns the count. */
-static size_t pair_rates(const diag *d, const agg_pair *p, double *rate, sx_time *when, size_t max) {
+/* "went from 40 to 310 calls/hour at 14:05": the first bucket, up to `until`, whose rate is
+ * at least RISK_VEL_FACTOR times the pair's rate before it and RISK_VEL_DELTA_H above it.
+ * The rate before runs from the pair's first call (a partial first bucket is no baseline)
+ * and needs RISK_VEL_BASE_S of history: engines watch rolling-hour velocity (reference §5). */
+static int velocity(const diag *d, agg_pair *p, sx_time until, char *out, size_t n) {
     const agg_pbucket *b = p->s.b;
     sx_time w = d->cfg.bucket << p->s.shift;
-    double per_h = 3600.0 * SX_SEC / (double)w;
-    size_t n = 0;
-    for (uint32_t i = 0; i < p->s.n && n < max; i++) {
-        if (i > 0) /* an empty stretch between buckets: one zero sample is enough */
-            if (b[i].k > b[i - 1].k + 1 && n < max) rate[n] = 0, when[n] = (b[i - 1].k + 1) * w, n++;
-        if (n < max) rate[n] = b[i].attempts * per_h, when[n] = b[i].first, n++;
-    }
-    return n;
-}
-
-/* "went from 40 to 310 calls/hour at 14:05": the first bucket whose rate is at least twice
- * the mean of the buckets before it (and 20/h above it), up to `until`. */
-static int velocity(const diag *d, agg_pair *p, sx_time until, char *out, size_t n) {
-    double rate[AGG_PAIR_BUCKETS * 2];
-    sx_time when[AGG_PAIR_BUCKETS * 2];
-    size_t m = pair_rates(d, p, rate, when, AGG_PAIR_BUCKETS * 2);
-    double sum = 0, peak = 0;
-    for (size_t i = 0; i < m; i++) peak = rate[i] > peak ? rate[i] : peak;
+    double per_h = 3600.0 * SX_SEC / (double)w, peak = 0;
+    for (uint32_t i = 0; i < p->s.n; i++) peak = b[i].attempts * per_h > peak ? b[i].attempts * per_h : peak;
     p->peak_h = peak;
-    double span_h = (double)(p->last - p->first + (d->cfg.bucket << p->s.shift)) / (3600.0 * SX_SEC);
+    double span_h = (double)(p->last - p->first + w) / (3600.0 * SX_SEC);
     p->mean_h = span_h > 0 ? (double)p->attempts / span_h : 0;
-    for (size_t j = 0; j < m; j++) {
-        if (j > 0 && when[j] <= until) {
-            double base = sum / (double)j;
-            if (rate[j] >= 2 * base && rate[j] - base >= 20) {
-                double top = rate[j];
-                for (size_t k = j + 1; k < m && when[k] <= until; k++) top = rate[k] > top ? rate[k] : top;
-                char hm[8];
-                snprintf(out, n, "went from %.0f to %.0f calls/hour at %s", base, top,
-                         agg_hhmm(when[j], hm, sizeof hm));
-                return 1;
-            }
-        }
-        sum += rate[j];
+    uint64_t before = 0;
+    for (uint32_t j = 0; j < p->s.n && b[j].first <= until; before += b[j++].attempts) {
+        sx_time span = b[j].k * w - p->first;
+        if (span < RISK_VEL_BASE_S * (sx_time)SX_SEC) continue;
+        double base = (double)before * 3600.0 * SX_SEC / (double)span, rate = b[j].attempts * per_h;
+        if (rate < RISK_VEL_FACTOR * base || rate - base < RISK_VEL_DELTA_H) continue;
+        for (uint32_t k = j + 1; k < p->s.n && b[k].first <= until; k++)
+            rate = b[k].attempts * per_h > rate ? b[k].attempts * per_h : rate;
+        char hm[8];
+        snprintf(out, n, "went from %.0f to %.0f calls/hour at %s", base, rate, agg_hhmm(b[j].first, hm, sizeof hm));
+        return 1;
     }
     return 0;
+}
+
+/* Calls in the busiest hour: the most in any run of buckets spanning an hour (one bucket,
+ * as a rate, when buckets are an hour or longer). A 15-minute burst is not an hour's rate. */
+static double busiest_hour(const diag *d, const agg_pair *p) {
+    const agg_pbucket *b = p->s.b;
+    sx_time w = d->cfg.bucket << p->s.shift;
+    int64_t m = 3600 * (sx_time)SX_SEC / w;
+    if (m < 1) m = 1;
+    uint64_t sum = 0;
+    double best = 0;
+    for (uint32_t i = 0, lo = 0; i < p->s.n; i++) {
+        sum += b[i].attempts;
+        while (b[lo].k <= b[i].k - m) sum -= b[lo++].attempts;
+        double r = (double)sum * 3600.0 * SX_SEC / ((double)m * (double)w);
+        best = r > best ? r : best;
+    }
+    return best;
 }
 
 /* Calls per hour in the whole buckets before the one holding t (0 when there are none). */
@@ -139,21 +164,32 @@ static size_t cat(char *out, size_t n, size_t at, const char *fmt, ...) {
 
 static double pct(uint64_t a, uint64_t b) { return b ? 100.0 * (double)a / (double)b : 0; }
 
-/* The pattern traffic showed, as clauses of the reason. */
+/* Short calls above the healthy 15 % with 95 % confidence, on >= 20 answered calls: the
+ * Wilson score lower bound of short/answered must exceed the limit (at 20 answered it takes
+ * 6 short, at 100 it takes 22), so a number at the limit is not at risk by chance. */
+static int short_evident(const agg_pair *p) {
+    if (p->answered < RISK_SCR_ANSWERED) return 0;
+    double nn = (double)p->answered, r = (double)p->short_calls / nn, z2 = RISK_SCR_Z * RISK_SCR_Z;
+    double low = (r + z2 / (2 * nn) - RISK_SCR_Z * sqrt(r * (1 - r) / nn + z2 / (4 * nn * nn))) / (1 + z2 / nn);
+    return low > RISK_SCR_LIMIT;
+}
+
+/* The pattern traffic showed, as clauses of the reason, each with its numbers and only with
+ * its minimum sample. Only the short-call ratio is a primary reason (short_evident). */
 static size_t pattern(const agg_pair *p, char *out, size_t n, size_t at) {
-    if (p->answered >= 5 && p->short_calls * 100 > p->answered * 15)
-        at = cat(out, n, at, "short calls %.0f %% of answered (< 6 s; healthy < 15 %%)",
-                 pct(p->short_calls, p->answered));
-    if (p->attempts >= 3 && p->neighbor * 10 >= p->attempts * 3)
-        at = cat(out, n, at, "neighbor spoofing: %.0f %% of calls share the callee's NPA-NXX",
-                 pct(p->neighbor, p->attempts));
+    if (short_evident(p))
+        at = cat(out, n, at, "short calls %" PRIu64 " of %" PRIu64 " answered (%.0f %%, < 6 s; healthy < 15 %%)",
+                 p->short_calls, p->answered, pct(p->short_calls, p->answered));
+    if (p->attempts >= RISK_MIX_CALLS && p->neighbor * 10 >= p->attempts * 3)
+        at = cat(out, n, at, "neighbor spoofing: %" PRIu64 " of %" PRIu64 " calls share the callee's NPA-NXX",
+                 p->neighbor, p->attempts);
     uint64_t low = p->attest[1] + p->attest[2] + p->attest[3];
-    if (p->attempts >= 3 && low * 2 > p->attempts)
-        at = cat(out, n, at, "low attestation: %.0f %% of calls B, C or unsigned", pct(low, p->attempts));
+    if (p->attempts >= RISK_MIX_CALLS && low * 2 > p->attempts)
+        at = cat(out, n, at, "low attestation: %" PRIu64 " of %" PRIu64 " calls B, C or unsigned", low, p->attempts);
     if (p->invalid)
         at = cat(out, n, at, "invalid number%s%s", p->invalid_reason[0] ? ": " : "", p->invalid_reason);
     double callees = agg_hll_estimate(p->hll);
-    if (callees >= 50) at = cat(out, n, at, "~%.0f distinct callees", callees);
+    if (callees >= RISK_CALLEES) at = cat(out, n, at, "~%.0f distinct callees", callees);
     return at;
 }
 
@@ -187,6 +223,7 @@ void agg_onset_finalize(diag *d, agg_pair *p) {
     uint64_t reps = 0;
     for (int i = 0; i < AGG_R__COUNT; i++) reps += p->rep[i];
     int vel_up = velocity(d, p, INT64_MAX, vel, sizeof vel);
+    double hour = busiest_hour(d, p);
     if (p->nep) {
         const agg_episode *e = &p->ep[p->nep - 1];
         char hm2[8];
@@ -197,12 +234,12 @@ void agg_onset_finalize(diag *d, agg_pair *p) {
                  rep_what[top_rep(p->rep)],
                  reps > 1 ? "s" : "");
     }
-    int hot = vel_up || p->peak_h >= 100; /* reference §5: < 80-100 calls/TN/hour */
+    int hot = hour >= RISK_PEAK_H;
     if (vel_up) at = cat(p->reason, n, at, "%s", vel);
-    else if (hot) at = cat(p->reason, n, at, "peak %.0f calls/hour (published limits 80-100)", p->peak_h);
-    size_t before = at;
-    at = pattern(p, p->reason, n, at);
-    int risky = p->nep || reps || hot || (at > before && (p->short_calls * 100 > p->answered * 15 || p->invalid));
+    else if (hot) at = cat(p->reason, n, at, "%.0f calls in its busiest hour (published limits 80-100)", hour);
+    pattern(p, p->reason, n, at);
+    int named = p->rep[AGG_R_608] || p->rep[AGG_R_603PLUS];
+    int risky = p->nep || named || reps >= RISK_INFERRED || vel_up || hot || short_evident(p);
     p->status = risky ? DIAG_ST_AT_RISK : DIAG_ST_CLEAN;
     if (!risky) p->reason[0] = '\0';
 }

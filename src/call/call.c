@@ -124,7 +124,15 @@ struct call_tracker {
     size_t ar_avg;  /* arena bytes recent calls used (moving average): sizes the next
                        call's first chunk so most calls take one malloc and waste little */
     ct_counters st;
+    /* Reused across calls instead of a malloc/free pair each (a ct_call is ~1 KiB, above
+     * malloc's per-thread cache): the emitted record's arrays, and finished ct_calls. */
+    char *blk;
+    size_t blk_cap;
+    ct_call *pool;  /* linked by ->newer */
+    size_t npool;
 };
+
+enum { CT_POOL_MAX = 256 }; /* finished calls kept for reuse */
 
 void ct_config_default(ct_config *c) {
     c->max_calls = 200000;
@@ -722,6 +730,38 @@ static void compute_timings(ct_call *c) {
     t->last_invite = since(c->t_invite, t0);
 }
 
+/* The block the record's arrays are gathered in: grown, never shrunk (bounded by the
+ * per-call caps: CT_MAX_BRANCHES, max_messages, CT_MAX_IDENTITY). NULL if out of memory. */
+static char *record_block(call_tracker *ct, size_t need) {
+    if (need > ct->blk_cap) {
+        char *b = realloc(ct->blk, need);
+        if (!b) return NULL;
+        ct->blk = b;
+        ct->blk_cap = need;
+    }
+    return ct->blk;
+}
+
+/* A zeroed ct_call, from the pool if one is there. */
+static ct_call *call_alloc(call_tracker *ct) {
+    ct_call *c = ct->pool;
+    if (!c) return calloc(1, sizeof *c);
+    ct->pool = c->newer;
+    ct->npool--;
+    memset(c, 0, sizeof *c);
+    return c;
+}
+
+static void call_release(call_tracker *ct, ct_call *c) {
+    if (ct->npool >= CT_POOL_MAX) {
+        free(c);
+        return;
+    }
+    c->newer = ct->pool;
+    ct->pool = c;
+    ct->npool++;
+}
+
 /* Emits the record (arrays gathered in one block) and frees the call. */
 static void end_call(call_tracker *ct, ct_call *c, int status, int end, sx_time now) {
     call_record *r = &c->r;
@@ -731,7 +771,7 @@ static void end_call(call_tracker *ct, ct_call *c, int status, int end, sx_time 
     r->truncated = c->ar.full;
     compute_timings(c);
     size_t nb = c->nbr, nm = r->nmessages, ni = c->nids;
-    char *blk = malloc(nb * sizeof(call_branch) + nm * sizeof(call_msg) + ni * sizeof(sx_sv) + 1);
+    char *blk = record_block(ct, nb * sizeof(call_branch) + nm * sizeof(call_msg) + ni * sizeof(sx_sv) + 1);
     if (blk) {
         call_branch *b = (call_branch *)blk;
         call_msg *msgs = (call_msg *)(b + nb);
@@ -753,14 +793,13 @@ static void end_call(call_tracker *ct, ct_call *c, int status, int end, sx_time 
     else if (status == CALL_INCOMPLETE) ct->st.incomplete++;
     else ct->st.evicted++;
     if (ct->emit) ct->emit(ct->ud, r);
-    free(blk);
     unlink_call(ct, c);
     if (now != CALL_T_NONE) tomb_add(ct, c->hn.h, c->cseq, now + ct->cfg.linger);
     size_t used = ar_used(&c->ar); /* moving average over ~16 calls */
     ct->ar_avg = used >= ct->ar_avg ? ct->ar_avg + (used - ct->ar_avg) / 16
                                     : ct->ar_avg - (ct->ar_avg - used) / 16;
     ar_free(&c->ar);
-    free(c);
+    call_release(ct, c);
 }
 
 static void evict_oldest(call_tracker *ct, sx_time now) {
@@ -776,7 +815,7 @@ static size_t ct_first_chunk(const call_tracker *ct) {
 
 static ct_call *call_new(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *m, uint64_t h) {
     while (ct->st.active >= ct->cfg.max_calls && ct->oldest) evict_oldest(ct, mt->ts);
-    ct_call *c = calloc(1, sizeof *c);
+    ct_call *c = call_alloc(ct);
     if (!c) return NULL;
     c->ar.max = ct->cfg.arena_max;
     c->ar.first = ct_first_chunk(ct);
@@ -1190,6 +1229,12 @@ void ct_free(call_tracker *ct) {
         free(c);
     }
     while (ct->tomb_head) tomb_remove_head(ct);
+    while (ct->pool) {
+        ct_call *c = ct->pool;
+        ct->pool = c->newer;
+        free(c);
+    }
+    free(ct->blk);
     ht_free(&ct->calls);
     ht_free(&ct->tombs);
     cg_free(&ct->group);

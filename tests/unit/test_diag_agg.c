@@ -3,7 +3,8 @@
  * calls/hour and gets 608 from a known call on (flagged, since = that call, not an isolated
  * earlier 608), a clean number, an at-risk one, a carrier that refuses every unsigned call,
  * one that enforces iat freshness, one that answers 503 above 10 concurrent calls, the plan
- * ranked by calls affected, the JSON keys and the CSV files, and the memory caps. */
+ * ranked by calls affected, the JSON keys and the CSV files, the memory caps, and what at
+ * risk needs (a minimum sample per reason: the noise the demo and the scenario showed). */
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -509,6 +510,122 @@ static void check_caps(void) {
     diag_free(d);
 }
 
+/* ---- at risk needs evidence (onset.c RISK_*, docs/diagnosis.md "At risk") ---- */
+
+/* n calls of a caller at CAR, one every `gap`, the first `answered` answered (the first
+ * `shortn` of those with a 3 s talk), the rest 480 after ringing; attest 0 = unsigned. */
+static void feed_pair(diag *d, const char *caller, sx_time t0, sx_time gap, int n, int answered,
+                      int shortn, char attest) {
+    for (int i = 0; i < n; i++) {
+        diag_facts f = call(t0 + i * gap, caller, callee_n(i + 100), CAR, i < answered ? 200 : 480);
+        if (i >= answered) f.rang = 1, f.first_18x_ms = 1000, f.final_ms = 20000;
+        if (i < shortn) f.talk_ms = 3000;
+        if (attest) sign(&f, attest);
+        diag_learn(d, &f);
+    }
+}
+
+static void want_status(const diag *d, const char *caller, const char *status, const char *in_reason) {
+    diag_pair_info pi;
+    CHECK_INT(diag_pair_get(d, caller, CAR, &pi), 0);
+    CHECK_MSG(!strcmp(diag_status_name(pi.status), status), "%s: %s (%s), want %s", caller,
+              diag_status_name(pi.status), pi.reason, status);
+    if (in_reason) CHECK_MSG(strstr(pi.reason, in_reason), "%s reason: %s, want \"%s\"", caller, pi.reason, in_reason);
+    else CHECK_MSG(!pi.reason[0], "%s: a clean pair has no reason: %s", caller, pi.reason);
+}
+
+static void check_at_risk(void) {
+    diag_config cfg;
+    diag_config_default(&cfg);
+    diag *d = diag_new(&cfg);
+    /* the demo's noise: 4 unsigned calls (3 answered, all short) is no evidence of anything */
+    feed_pair(d, "12127431001", T0, 2 * MIN, 4, 3, 3, 0);
+    /* short calls: 10 of 25 answered is at risk, with the numbers */
+    feed_pair(d, "12127431002", T0, 3 * MIN, 25, 25, 10, 'A');
+    /* 4 of 8 answered: 50 %, but on 8 calls */
+    feed_pair(d, "12127431003", T0, 3 * MIN, 8, 8, 4, 'A');
+    /* 20 answered: 4 short (20 %) is within chance of the 15 % limit, 6 short (30 %) is not */
+    feed_pair(d, "12127431004", T0, 3 * MIN, 20, 20, 4, 'A');
+    feed_pair(d, "12127431005", T0, 3 * MIN, 20, 20, 6, 'A');
+    /* low attestation on 30 calls: named only as a secondary reason, so clean */
+    feed_pair(d, "12127431006", T0, 3 * MIN, 30, 20, 0, 'C');
+    /* ... but named when the pair is at risk for another reason */
+    feed_pair(d, "12127431007", T0, 3 * MIN, 30, 30, 15, 'C');
+    /* an invalid number (N11 as NXX) with no refusals: clean, still reported as invalid */
+    feed_pair(d, "12124111234", T0, 3 * MIN, 12, 12, 0, 'A');
+    /* 1 automated 603 is an anecdote; 2 count; 1 608 (an engine named the number) counts */
+    static const char *const rep_callers[3] = {"12127431008", "12127431009", "12127431010"};
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < 12; i++) {
+            diag_facts f = call(T0 + i * 5 * MIN, rep_callers[k], callee_n(i + 200), CAR, 200);
+            sign(&f, 'A');
+            if (k < 2 && (i == 3 || (k == 1 && i == 7))) {
+                f.final_code = 603, f.final_ms = 300, f.rang = 0, f.first_18x_ms = f.answer_ms = f.talk_ms = -1;
+                f.end = 0;
+            }
+            if (k == 2 && i == 5) analytics_608(&f);
+            diag_learn(d, &f);
+        }
+    /* at risk for a 608, on 5 unsigned calls: too few to name the attestation mix */
+    for (int i = 0; i < 5; i++) {
+        diag_facts f = call(T0 + i * 5 * MIN, "12127431015", callee_n(i + 300), CAR, 200);
+        if (i == 2) analytics_608(&f);
+        diag_learn(d, &f);
+    }
+    /* velocity: 8/h for 15 min then 60/h (no 30 min of history: no jump), and 8/h for an
+     * hour then 60/h (a jump) */
+    feed_pair(d, "12127431011", T0, 450 * SX_SEC, 2, 2, 0, 'A');
+    feed_pair(d, "12127431011", T0 + 15 * MIN, 60 * SX_SEC, 30, 30, 0, 'A');
+    feed_pair(d, "12127431012", T0, 450 * SX_SEC, 8, 8, 0, 'A');
+    feed_pair(d, "12127431012", T0 + 60 * MIN, 60 * SX_SEC, 30, 30, 0, 'A');
+    /* a 15-minute burst of 30 calls (120/h for a quarter) vs 110 calls in one hour */
+    feed_pair(d, "12127431013", T0, 30 * SX_SEC, 30, 30, 0, 'A');
+    feed_pair(d, "12127431014", T0, 32 * SX_SEC, 110, 110, 0, 'A');
+    diag_finalize(d);
+
+    want_status(d, "12127431001", "clean", NULL);
+    want_status(d, "12127431002", "at_risk", "short calls 10 of 25 answered (40 %");
+    want_status(d, "12127431003", "clean", NULL);
+    want_status(d, "12127431004", "clean", NULL);
+    want_status(d, "12127431005", "at_risk", "short calls 6 of 20 answered (30 %");
+    want_status(d, "12127431006", "clean", NULL);
+    want_status(d, "12127431007", "at_risk", "low attestation: 30 of 30 calls B, C or unsigned");
+    want_status(d, "12124111234", "clean", NULL);
+    want_status(d, "12127431008", "clean", NULL);
+    want_status(d, "12127431009", "at_risk", "2 603 in < 2 s without ringing refusals without a sustained block");
+    want_status(d, "12127431010", "at_risk", "1 608 (analytics) refusal without a sustained block");
+    want_status(d, "12127431015", "at_risk", "1 608 (analytics) refusal");
+    diag_pair_info pi;
+    CHECK(diag_pair_get(d, "12127431015", CAR, &pi) == 0 && !strstr(pi.reason, "attestation"));
+    want_status(d, "12127431011", "clean", NULL);
+    want_status(d, "12127431012", "at_risk", "went from 8 to 60 calls/hour at 13:00");
+    want_status(d, "12127431013", "clean", NULL);
+    want_status(d, "12127431014", "at_risk", "calls in its busiest hour (published limits 80-100)");
+
+    /* the invalid number stays in the per-number validity report */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    int first = 1;
+    fputc('{', m);
+    diag_json_keys(d, m, &first);
+    fputc('}', m);
+    fclose(m);
+    json_error_t err;
+    json_t *root = json_loads(buf, 0, &err), *c;
+    size_t i;
+    int seen = 0;
+    json_array_foreach(json_object_get(root, "callers"), i, c) {
+        if (strcmp(json_string_value(json_object_get(c, "caller")), "12124111234")) continue;
+        seen++;
+        CHECK(json_is_true(json_object_get(c, "invalid_caller_id")));
+    }
+    CHECK_INT(seen, 1);
+    json_decref(root);
+    free(buf);
+    diag_free(d);
+}
+
 /* With the real rules: every call gets a verdict and the tallies add up. */
 static void check_decide(diag *d, const diag_facts *all, size_t n) {
     int flagged_rep = 0;
@@ -579,6 +696,7 @@ int main(void) {
     check_csv(d);
     check_text(d);
     check_plan_ranking();
+    check_at_risk();
     check_caps();
     check_pack(all, n);
     diag_free(d);

@@ -92,6 +92,21 @@ static void text_carriers(const diag *d, FILE *out) {
     }
 }
 
+/* Clean pairs whose caller ID is invalid: not a risk by itself (no refusal said so), but the
+ * dialing list or the caller-ID configuration is wrong, so the validity is still reported. */
+static void text_invalid(const diag *d, const pair_ord *o, FILE *out) {
+    size_t n = 0;
+    for (size_t i = 0; i < d->npairs; i++) {
+        const agg_pair *p = &d->pairs[o[i].idx];
+        if (p->status != DIAG_ST_CLEAN || !p->invalid) continue;
+        if (n++ < 5)
+            fprintf(out, "%s %s at %s (%s, %" PRIu64 " calls)", n == 1 ? "  invalid caller IDs, not a risk alone:" : ",",
+                    p->caller, carrier_name(d, p), p->invalid_reason[0] ? p->invalid_reason : "invalid", p->invalid);
+    }
+    if (n > 5) fprintf(out, " and %zu more", n - 5);
+    if (n) fputc('\n', out);
+}
+
 static void text_callers(const diag *d, FILE *out) {
     fprintf(out, "\nCaller IDs by carrier: %" PRIu64 " flagged, %" PRIu64 " at risk, %" PRIu64 " clean\n",
             d->cnt.flagged, d->cnt.at_risk, d->npairs - d->cnt.flagged - d->cnt.at_risk);
@@ -114,6 +129,7 @@ static void text_callers(const diag *d, FILE *out) {
     }
     size_t risky = (size_t)(d->cnt.flagged + d->cnt.at_risk);
     if (risky > shown) fprintf(out, "  ... %zu more (--format json or --csv-callers lists them all)\n", risky - shown);
+    text_invalid(d, o, out);
     free(o);
     if (d->cnt.pair_overflow || d->cnt.carrier_overflow)
         fprintf(out, "  limits: %" PRIu64 " calls beyond max pairs, %" PRIu64 " beyond max carriers (counted as %s)\n",
@@ -337,6 +353,7 @@ static void json_caller(const diag *d, const agg_pair *p, FILE *out) {
     json_u(out, &f, "neighbor_calls", p->neighbor);
     json_key(out, &f, "invalid_caller_id");
     fputs(p->invalid ? "true" : "false", out);
+    if (p->invalid) json_s(out, &f, "invalid_reason", p->invalid_reason);
     json_caller_timeline(d, p, out, &f);
     fputc('}', out);
 }

@@ -619,9 +619,16 @@ static void check_at_risk(void) {
         if (strcmp(json_string_value(json_object_get(c, "caller")), "12124111234")) continue;
         seen++;
         CHECK(json_is_true(json_object_get(c, "invalid_caller_id")));
+        CHECK_STR(json_string_value(json_object_get(c, "invalid_reason")), "N11 service code as NXX");
     }
     CHECK_INT(seen, 1);
     json_decref(root);
+    free(buf);
+    m = open_memstream(&buf, &len);
+    diag_text(d, m);
+    fclose(m);
+    CHECK_MSG(strstr(buf, "invalid caller IDs, not a risk alone: 12124111234 at " CAR " (N11 service code as NXX, 12 calls)"),
+              "%s", strstr(buf, "Caller IDs") ? strstr(buf, "Caller IDs") : buf);
     free(buf);
     diag_free(d);
 }

@@ -166,7 +166,7 @@ static double pct(uint64_t a, uint64_t b) { return b ? 100.0 * (double)a / (doub
 
 /* Short calls above the healthy 15 % with 95 % confidence, on >= 20 answered calls: the
  * Wilson score lower bound of short/answered must exceed the limit (at 20 answered it takes
- * 6 short, at 100 it takes 22), so a number at the limit is not at risk by chance. */
+ * 6 short, at 100 it takes 21), so a number at the limit is not at risk by chance. */
 static int short_evident(const agg_pair *p) {
     if (p->answered < RISK_SCR_ANSWERED) return 0;
     double nn = (double)p->answered, r = (double)p->short_calls / nn, z2 = RISK_SCR_Z * RISK_SCR_Z;

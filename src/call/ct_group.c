@@ -21,10 +21,14 @@ int cg_init(ct_group *g, size_t ncap) {
     g->ring = calloc(ncap, sizeof *g->ring);
     g->cap = ncap;
     /* Grows with the keys calls carry (2 on most: Call-ID and caller/callee), up to every
-     * entry holding CG_NKEYS at 3/4 load. */
-    size_t max = 16;
-    while (max / 4 * 3 < ncap * CG_NKEYS) max <<= 1;
-    if (!g->ring || ht_init(&g->idx, 1024, max) != 0) {
+     * entry holding CG_NKEYS at 7/8 load. */
+    g->smax = 1024;
+    while (g->smax / 8 * 7 < ncap * CG_NKEYS) g->smax <<= 1;
+    g->slot = calloc(1024, sizeof *g->slot);
+    g->smask = 1023;
+    if (!g->ring || !g->slot || ncap > UINT32_MAX / CG_NKEYS - 1) {
+        free(g->slot);
+        g->slot = NULL;
         free(g->ring);
         g->ring = NULL;
         return -1;
@@ -34,8 +38,59 @@ int cg_init(ct_group *g, size_t ncap) {
 
 void cg_free(ct_group *g) {
     free(g->ring);
-    ht_free(&g->idx);
+    free(g->slot);
     g->ring = NULL;
+    g->slot = NULL;
+}
+
+/* ---- The key index ---- */
+
+static cg_key *key_at(const ct_group *g, uint32_t ref) {
+    return &g->ring[(ref - 1) / CG_NKEYS].keys[(ref - 1) % CG_NKEYS];
+}
+
+static void slot_put(struct cg_slot *s, size_t mask, struct cg_slot v) {
+    size_t i = v.tag & mask;
+    while (s[i].ref) i = (i + 1) & mask;
+    s[i] = v;
+}
+
+/* Doubling up to smax; a failed allocation leaves a fuller table. */
+static void index_grow(ct_group *g) {
+    size_t n = (g->smask + 1) * 2;
+    if (n > g->smax) return;
+    struct cg_slot *s = calloc(n, sizeof *s);
+    if (!s) return;
+    for (size_t i = 0; i <= g->smask; i++)
+        if (g->slot[i].ref) slot_put(s, n - 1, g->slot[i]);
+    free(g->slot);
+    g->slot = s;
+    g->smask = n - 1;
+}
+
+static int index_add(ct_group *g, uint64_t h, uint32_t ref) {
+    if ((g->nslot + 1) * 8 > (g->smask + 1) * 7) index_grow(g);
+    if (g->nslot >= g->smask) return -1; /* one slot stays empty: scans end */
+    slot_put(g->slot, g->smask, (struct cg_slot){(uint32_t)h, ref});
+    g->nslot++;
+    return 0;
+}
+
+/* Backward-shift removal (no tombstones): each following entry whose home is not in
+ * (i, k] moves up. */
+static void index_remove(ct_group *g, uint64_t h, uint32_t ref) {
+    size_t m = g->smask, i = (size_t)(uint32_t)h & m;
+    while (g->slot[i].ref && g->slot[i].ref != ref) i = (i + 1) & m;
+    if (!g->slot[i].ref) return;
+    for (size_t k = (i + 1) & m; g->slot[k].ref; k = (k + 1) & m) {
+        size_t home = g->slot[k].tag & m;
+        if (((k - home) & m) >= ((k - i) & m)) {
+            g->slot[i] = g->slot[k];
+            i = k;
+        }
+    }
+    g->slot[i].ref = 0;
+    g->nslot--;
 }
 
 static uint64_t key_hash(int kind, sx_sv v) {
@@ -54,10 +109,10 @@ static uint64_t pair_hash(const char *caller, const char *callee) {
  * (or at most window after: capture points are not perfectly ordered). */
 static cg_entry *find(ct_group *g, int kind, uint64_t h, const cg_query *q, sx_time window) {
     cg_entry *best = NULL;
-    size_t it = ht_start(&g->idx, h);
-    for (ct_hnode *nd; (nd = ht_scan(&g->idx, h, &it));) {
-        cg_key *k = (cg_key *)nd;
-        if (k->kind != kind) continue;
+    for (size_t i = (size_t)(uint32_t)h & g->smask; g->slot[i].ref; i = (i + 1) & g->smask) {
+        if (g->slot[i].tag != (uint32_t)h) continue;
+        cg_key *k = key_at(g, g->slot[i].ref);
+        if (k->hn.h != h || k->kind != kind) continue;
         /* A B2BUA starts the next leg while the first is still open; the same caller and
          * callee again after the first call ended is a retry, not a leg. */
         if (kind == CG_PAIR && !k->e->owner) continue;
@@ -104,9 +159,13 @@ const char *cg_lookup(ct_group *g, const cg_query *q, sx_time id_window, sx_time
     return "none";
 }
 
+static uint32_t key_ref(const ct_group *g, const cg_entry *e, int slot) {
+    return (uint32_t)((size_t)(e - g->ring) * CG_NKEYS + (size_t)slot + 1);
+}
+
 static void unlink_entry(ct_group *g, cg_entry *e) {
     for (int i = 0; i < CG_NKEYS; i++)
-        if (e->keys[i].used) ht_remove(&g->idx, &e->keys[i].hn), e->keys[i].used = 0;
+        if (e->keys[i].used) index_remove(g, e->keys[i].hn.h, key_ref(g, e, i)), e->keys[i].used = 0;
 }
 
 static void add_key(ct_group *g, cg_entry *e, int slot, int kind, uint64_t h) {
@@ -114,7 +173,7 @@ static void add_key(ct_group *g, cg_entry *e, int slot, int kind, uint64_t h) {
     k->hn.h = h;
     k->e = e;
     k->kind = (uint8_t)kind;
-    k->used = ht_insert(&g->idx, &k->hn) == 0; /* cannot fail: sized for every key */
+    k->used = index_add(g, h, key_ref(g, e, slot)) == 0; /* sized for every key */
 }
 
 cg_entry *cg_add(ct_group *g, const cg_query *q, sx_sv group, cg_entry **owner,

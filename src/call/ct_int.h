@@ -122,7 +122,11 @@ typedef struct ct_group {
     cg_entry *ring;
     size_t cap, next, used;
     uint64_t seq;
-    ct_htab idx;
+    /* Index of the keys: open addressing, 8-byte slots (the low 32 bits of the key's hash,
+     * which give its home slot, and 1 + its place in the ring); grows at 7/8 load up to
+     * every entry holding CG_NKEYS keys. */
+    struct cg_slot { uint32_t tag, ref; } *slot;
+    size_t smask, nslot, smax;
 } ct_group;
 
 /* What a new call offers for grouping (views into the message). */

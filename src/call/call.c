@@ -132,7 +132,10 @@ struct call_tracker {
     size_t npool;
 };
 
-enum { CT_POOL_MAX = 256 }; /* finished calls kept for reuse */
+/* Finished calls kept for reuse. One covers the usual churn (a call ends, the next message
+ * starts one); more fragments the heap: 256 kept cost 2.5 MB of peak RSS on calls-100k
+ * (93.5 MB with one, 95.5 with 16, 96.0 with 256). */
+enum { CT_POOL_MAX = 1 };
 
 void ct_config_default(ct_config *c) {
     c->max_calls = 200000;

@@ -289,12 +289,18 @@ static void in_order(transport *t, tp_stream *s, const uint8_t *d, size_t n,
         size_t room = t->lim.stream_buf_max - s->len; /* > 0: frame_run leaves < max_msg */
         size_t put = n < room ? n : room;
         if (put == 0 || ensure_room(t, s, s->len + put) != 0) { /* over the memory cap */
-            skipped(t, s->len + n);
+            /* Give up everything buffered, the held future ranges too: their offsets are
+             * relative to seq, which jumps here, so keeping them would point past the
+             * buffer. Resynchronise at the next start line. */
+            size_t held = 0;
+            for (int i = 0; i < s->nooo; i++) held += s->ooo[i].len;
+            skipped(t, s->len + n + held);
             s->seq += (uint32_t)(s->len + n);
+            s->nooo = 0;
+            s->head = 0;
             s->len = 0;
             s->skip = 0;
             s->resync = 1;
-            absorb(s);
             return;
         }
         memcpy(s->buf + s->head + s->len, d, put);

@@ -385,6 +385,30 @@ static void test_mem_cap(void) {
     rig_close(&r);
 }
 
+/* Regression (review finding): hitting the memory cap while future segments are held used to
+ * keep their ranges relative to a sequence number that had jumped, and the resync then read
+ * gigabytes past the buffer. Everything buffered is now given up and counted. */
+static void test_mem_cap_with_held_ranges(void) {
+    tp_limits lim;
+    tp_limits_default(&lim);
+    lim.mem_max = 4096;
+    rig r;
+    rig_open(&r, &lim);
+    static char big[5000];
+    memset(big, 'x', sizeof big);
+    tcp_at(&r, 1, ISN, SX_TCP_SYN, NULL, 0, 1);
+    tcp_at(&r, 1, ISN + 1, 0, M1, 20, 1);                 /* a partial message, buffered */
+    tcp_at(&r, 1, ISN + 1 + 20 + 100, 0, M1, 30, 1);      /* a future range, held */
+    tcp_at(&r, 1, ISN + 1 + 20, 0, big, sizeof big, 1);   /* over the cap */
+    CHECK_INT(r.tally.tcp_bytes_skipped, 20 + sizeof big + 30);
+    uint32_t next = ISN + 1 + 20 + (uint32_t)sizeof big;
+    tcp_at(&r, 1, next, 0, M1, strlen(M1), 2);            /* resync at a start line */
+    tcp_at(&r, 1, next + (uint32_t)strlen(M1), SX_TCP_FIN, NULL, 0, 2);
+    CHECK_INT(r.k.total, 1);
+    CHECK(sink_is(&r.k, 0, M1));
+    rig_close(&r);
+}
+
 static void test_idle_expiry(void) {
     tp_limits lim;
     tp_limits_default(&lim);
@@ -677,6 +701,7 @@ int main(void) {
     test_table_full();
     test_idle_expiry();
     test_mem_cap();
+    test_mem_cap_with_held_ranges();
     test_bytewise();
     test_many_streams();
     test_udp();

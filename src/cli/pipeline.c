@@ -1,6 +1,7 @@
 /* pipeline.c -- the one loop every command runs. */
 #include "pipeline.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,7 +21,10 @@ typedef struct pipe_ctx {
  * parse and the same malformed accounting. */
 static void on_message(void *ud, const sx_msgmeta *meta, const char *buf, size_t len) {
     pipe_ctx *c = ud;
-    unsigned flags = meta->transport == SX_T_TCP ? SIP_P_STREAM : 0;
+    /* Stream framing (Content-Length mandatory, RFC 3261 §18.3) only for bytes we framed
+     * from a TCP stream ourselves: HEP carries one captured message per packet, whatever
+     * transport it was captured on. */
+    unsigned flags = meta->transport == SX_T_TCP && !meta->hep ? SIP_P_STREAM : 0;
     int rc = sip_parse(buf, len, flags, &c->msg);
     if (rc > 0) {
         c->tally->sip_messages++;
@@ -30,6 +34,27 @@ static void on_message(void *ud, const sx_msgmeta *meta, const char *buf, size_t
         c->tally->sip_bad[i > 0 && i < 32 ? i : 31]++;
     }
     if (c->sink) c->sink(c->ud, meta, buf, len, rc, &c->msg);
+}
+
+/* Ctrl-C (SIGINT) or SIGTERM ends the input early but not the run: the loop stops reading,
+ * and every command still reports what was read, tally included (a live capture has no
+ * other way to end). A signal handler can only reach file-scope state, hence these two. */
+static volatile sig_atomic_t interrupted;
+static cap *live_cap;
+
+static void on_signal(int sig) {
+    (void)sig;
+    interrupted = 1;
+    if (live_cap) cap_break(live_cap); /* only sets flags: async-signal-safe */
+}
+
+static void catch_signals(struct sigaction *old_int, struct sigaction *old_term) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal; /* no SA_RESTART: a blocked live read returns */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, old_int);
+    sigaction(SIGTERM, &sa, old_term);
 }
 
 static double now_wall(void) {
@@ -78,6 +103,10 @@ int pipe_run(const pipe_opts *o, pipe_sink_fn sink, pipe_tick_fn tick, void *ud,
     }
 
     int show = o->progress && isatty(STDERR_FILENO);
+    struct sigaction old_int, old_term;
+    interrupted = 0;
+    live_cap = o->live_if ? cp : NULL;
+    catch_signals(&old_int, &old_term);
     double start = now_wall(), last_draw = 0;
     sx_time next_tick = 0;
     sx_frame f;
@@ -99,7 +128,16 @@ int pipe_run(const pipe_opts *o, pipe_sink_fn sink, pipe_tick_fn tick, void *ud,
         }
         if (show && (f.index & 1023) == 0) draw_progress(cp, start, &last_draw, 0);
         if (o->max_frames && f.index >= o->max_frames) break;
+        if (interrupted) break;
     }
+    if (interrupted) {
+        res->interrupted = 1;
+        fprintf(stderr, "\nsipdx: interrupted: reporting the %llu frames read\n",
+                (unsigned long long)res->tally.frames);
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    live_cap = NULL;
     net_flush(nt);
     tp_flush(tp);
     if (show) draw_progress(cp, start, &last_draw, 1);

@@ -27,6 +27,7 @@ typedef struct pipe_opts {
 typedef struct pipe_result {
     sx_tally tally;
     int failed_sources;       /* truncated or corrupt inputs */
+    int interrupted;          /* stopped early by SIGINT/SIGTERM; what was read is reported */
     double seconds;           /* wall time */
     sx_time first_ts, last_ts;
 } pipe_result;

@@ -185,7 +185,7 @@ int cmd_analyze(int argc, char **argv) {
     if (a.carriers_path && !(names = carriers_load(a.carriers_path, err, sizeof err))) {
         fprintf(stderr, "sipdx analyze: %s\n", err);
         free(a.files);
-        return SX_EXIT_USAGE;
+        return SX_EXIT_NOINPUT; /* a file that cannot be read, like any input */
     }
     if (a.calls_path) {
         ctx.calls_out = strcmp(a.calls_path, "-") ? fopen(a.calls_path, "w") : stdout;
@@ -205,10 +205,13 @@ int cmd_analyze(int argc, char **argv) {
     }
     if (!ctx.dr || !(ctx.sig = sig_stage_new(&a.so, err, sizeof err))) {
         fprintf(stderr, "sipdx analyze: %s\n", err);
+        /* No diagnosis: out of memory or no temporary file (internal); no signal stage:
+         * a --x5u-map/--cert-dir/--trust file that cannot be read (an input). */
+        int fail = ctx.dr ? SX_EXIT_NOINPUT : SX_EXIT_INTERNAL;
         diag_run_free(ctx.dr);
         if (ctx.calls_out && ctx.calls_out != stdout) fclose(ctx.calls_out);
         carriers_free(names), free(a.files);
-        return SX_EXIT_NOINPUT;
+        return fail;
     }
     pipe_result res;
     ctx.sum = sum_new(names);

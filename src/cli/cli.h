@@ -8,9 +8,11 @@
 enum {
     SX_EXIT_OK = 0,        /* done; everything read */
     SX_EXIT_DATA = 1,      /* done, but some input was bad: a truncated capture, a malformed
-                              --raw message, an invalid signature (identity) */
+                              --raw message, an invalid signature (identity); or show found
+                              no call with that Call-ID */
     SX_EXIT_USAGE = 2,     /* bad command line */
-    SX_EXIT_NOINPUT = 3,   /* an input could not be opened or is not a capture */
+    SX_EXIT_NOINPUT = 3,   /* a file could not be opened: an input (capture, --carriers,
+                              keys, maps) or an output to write (--calls, --report, CSV) */
     SX_EXIT_INTERNAL = 4,  /* out of memory or a bug */
 };
 

@@ -74,9 +74,10 @@ static const char exit_codes[] =
     "Exit codes:\n"
     "  0  done, every input read\n"
     "  1  done, but some input was bad (truncated capture, malformed --raw message,\n"
-    "     invalid Identity signature)\n"
+    "     invalid Identity signature), or show found no such call\n"
     "  2  bad command line\n"
-    "  3  an input could not be opened or is not a capture\n"
+    "  3  a file could not be opened: an input (not a capture, unreadable --carriers,\n"
+    "     key or map) or an output (--calls, --report, CSV)\n"
     "  4  internal error (out of memory)\n";
 
 static void print_opt(FILE *out, const char *name, const char *arg, const char *help) {

@@ -60,7 +60,7 @@ int cmd_show(int argc, char **argv) {
     if (carriers_path && !(names = carriers_load(carriers_path, err, sizeof err))) {
         fprintf(stderr, "sipdx show: %s\n", err);
         free(files);
-        return SX_EXIT_USAGE;
+        return SX_EXIT_NOINPUT;
     }
     s.names = names;
     ct_config cc;

@@ -24,6 +24,12 @@ expect_rc 3 "not a capture" "$bin" decode "$tmp/text.pcap"
 "$bin" decode "$tmp/text.pcap" 2>"$tmp/err" >/dev/null
 grep -q "text.pcap" "$tmp/err" && ok || bad "the error names the file: $(cat "$tmp/err")"
 
+# Files that cannot be opened, input or output, are exit code 3.
+expect_rc 3 "unreadable --carriers" "$bin" analyze --carriers "$tmp/none.txt" samples/demo.pcap
+expect_rc 3 "unwritable --calls" "$bin" analyze --calls "$tmp/no/such/dir.ndjson" samples/demo.pcap
+expect_rc 3 "unwritable --report" "$bin" analyze --report "$tmp/no/such/dir.html" samples/demo.pcap
+expect_rc 1 "show: no such call" "$bin" show no-such-call samples/demo.pcap
+
 # Every option of every command is in --help and in the man page.
 for cmd in decode analyze show identity; do
     "$bin" "$cmd" --help >"$tmp/help" 2>&1 || bad "$cmd --help exit code"

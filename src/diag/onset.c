@@ -268,6 +268,15 @@ static void grid_fold(agg_grid *g) {
     g->done++;
 }
 
+/* Folds until slot e fits in the window. A gap in capture time (a clock jump, a forged
+ * 1970 timestamp) can span billions of slots: once the whole ring is folded the rest are
+ * empty and add nothing to the histogram, so done jumps instead of folding one by one. */
+static void grid_advance(agg_grid *g, int64_t e) {
+    int64_t want = e - AGG_GRID + 1;
+    for (int k = 0; k < AGG_GRID && g->done < want; k++) grid_fold(g);
+    if (g->done < want) g->done = want;
+}
+
 static int64_t grid_slot(const agg_grid *g, sx_time t) {
     int64_t k = t < g->base ? 0 : (t - g->base) / AGG_GRID_US;
     return k < g->done ? g->done : k;
@@ -284,7 +293,7 @@ void agg_grid_add(agg_carrier *c, const diag_facts *f) {
     if (f->answer_ms >= 0 && f->talk_ms >= 0) end += ((sx_time)f->answer_ms + f->talk_ms) * SX_MSEC;
     else if (f->final_ms >= 0) end += (sx_time)f->final_ms * SX_MSEC;
     int64_t e = grid_slot(g, end);
-    while (e >= g->done + AGG_GRID) grid_fold(g);
+    grid_advance(g, e);
     int64_t s = grid_slot(g, f->start);
     if (e > g->top) g->top = e;
     g->starts[s % AGG_GRID]++;

@@ -47,7 +47,8 @@
     X(tcp_retransmits, "TCP segments that were retransmissions of data already seen")         \
     X(hep_compressed, "HEP payloads that were compressed and inflated")                        \
     X(sip_messages, "SIP messages parsed")                                                      \
-    X(sip_malformed, "SIP messages rejected as malformed (by reason below)")
+    X(sip_malformed, "SIP messages rejected as malformed (by reason below)")                   \
+    X(calls_evicted, "calls ended early by the active-call cap (analyze --max-calls)")
 
 typedef struct sx_tally {
 #define SX_TALLY_FIELD(name, desc) uint64_t name;

@@ -805,7 +805,10 @@ static void end_call(call_tracker *ct, ct_call *c, int status, int end, sx_time 
     call_release(ct, c);
 }
 
+/* The active-call cap is a limit like any other: what it drops is counted in the tally, so
+ * the final account says how many calls were cut short (they are still emitted, "evicted"). */
 static void evict_oldest(call_tracker *ct, sx_time now) {
+    if (ct->tally) ct->tally->calls_evicted++;
     end_call(ct, ct->oldest, CALL_EVICTED, CALL_END_EVICTED, now);
 }
 

@@ -48,6 +48,8 @@ typedef struct analyze_args {
     const char *calls_path, *carriers_path, *report_path;
     const char *csv_callers, *csv_carriers;
     long bucket_min;
+    long max_calls, max_duration_s; /* call tracker limits; 0 = defaults */
+    const char *group_header;
     sig_stage_opts so;
     pipe_opts po;
     char **files;
@@ -80,6 +82,22 @@ static int parse_args(int argc, char **argv, analyze_args *a) {
                 return -1;
             }
         }
+        else if ((v = cli_optval(argc, argv, &i, "--max-calls", &missing))) {
+            char *end;
+            a->max_calls = strtol(v, &end, 10);
+            if (*end || a->max_calls < 1 || a->max_calls > 100000000) {
+                fprintf(stderr, "sipdx analyze: --max-calls wants 1-100000000, not '%s'\n", v);
+                return -1;
+            }
+        } else if ((v = cli_optval(argc, argv, &i, "--max-duration", &missing))) {
+            char *end;
+            a->max_duration_s = strtol(v, &end, 10);
+            if (*end || a->max_duration_s < 1 || a->max_duration_s > 7 * 86400) {
+                fprintf(stderr, "sipdx analyze: --max-duration wants seconds 1-604800, not '%s'\n", v);
+                return -1;
+            }
+        } else if ((v = cli_optval(argc, argv, &i, "--group-header", &missing)))
+            a->group_header = v;
         else if ((v = cli_optval(argc, argv, &i, "--live", &missing))) a->po.live_if = v;
         else if ((v = cli_optval(argc, argv, &i, "--filter", &missing))) a->po.filter = v;
         else if (!strcmp(argv[i], "--no-progress")) a->progress = 0;
@@ -220,6 +238,9 @@ int cmd_analyze(int argc, char **argv) {
     ct_config cc; /* --carriers names the hops of each record's "path" */
     ct_config_default(&cc);
     cc.names = names;
+    if (a.max_calls) cc.max_calls = (size_t)a.max_calls;
+    if (a.max_duration_s) cc.max_duration = (sx_time)a.max_duration_s * SX_SEC;
+    if (a.group_header) cc.group_header = a.group_header;
     ctx.ct = ct_new(&cc, &res.tally, on_call, &ctx);
     a.po.paths = (const char *const *)a.files;
     a.po.npaths = a.nfiles;

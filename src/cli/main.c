@@ -32,6 +32,12 @@ static const cli_opt analyze_opts[] = {
                               "as CSV to FILE"},
     {"--csv-carriers", "FILE", "write the carrier table (causes, evident policies) as CSV to FILE"},
     {"--bucket", "MIN", "time bucket of the diagnosis's timelines in minutes (default 15)"},
+    {"--max-calls", "N", "active calls kept at once (default 200000); beyond it the oldest "
+                        "is ended early, emitted as evicted and counted in the tally"},
+    {"--max-duration", "SEC", "an answered call with no BYE after SEC seconds is emitted as "
+                              "incomplete (default 14400)"},
+    {"--group-header", "NAME", "header naming another leg's Call-ID, for B2BUA leg groups "
+                               "(default X-CID)"},
     {"--live", "IFACE", "capture live from a network interface instead of files"},
     {"--filter", "BPF", "capture filter for --live"},
     {"--no-progress", NULL, "never draw the progress bar"},

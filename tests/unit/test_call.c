@@ -37,6 +37,7 @@ typedef struct got {
 
 typedef struct tc {
     call_tracker *ct;
+    sx_tally tally;
     got recs[8];
     int n;
     uint64_t count; /* all records, for the big test */
@@ -91,7 +92,7 @@ static void on_emit(void *ud, const call_record *r) {
 
 static void tc_init(tc *c, const ct_config *cfg) {
     memset(c, 0, sizeof *c);
-    c->ct = ct_new(cfg, NULL, on_emit, c);
+    c->ct = ct_new(cfg, &c->tally, on_emit, c);
 }
 
 static void tc_done(tc *c) { ct_free(c->ct); }
@@ -430,6 +431,7 @@ static void test_eviction(void) {
     CHECK(strstr(c.recs[0].json, "\"status\":\"evicted\",\"end\":\"evicted\""));
     const ct_counters *s = ct_stats(c.ct);
     CHECK_INT(s->evicted, 1);
+    CHECK_INT(c.tally.calls_evicted, 1); /* the limit's effect is in the final account */
     CHECK_INT(s->active_max, 2);
     /* The evicted call's late response is absorbed, not a crash nor a new call. */
     feed(&c, MS(3), EP_B, EP_A, RESP("180 Ringing", "e1", "1", "INVITE", "z9hG4bKe1", ";tag=x"));

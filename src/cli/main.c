@@ -16,9 +16,9 @@ static const cli_opt decode_opts[] = {
     {"--live", "IFACE", "capture live from a network interface instead of files"},
     {"--filter", "BPF", "capture filter for --live (e.g. 'udp port 5060 or tcp')"},
     {"--max-frames", "N", "stop after N frames"},
-    {"--progress", NULL, "draw a progress bar on stderr even for small inputs (it is drawn "
-                         "by default when stderr is a terminal)"},
-    {"--quiet", NULL, "do not print the tally"},
+    {"--progress", NULL, "draw the progress bar on stderr even when it is not a terminal (it "
+                         "is drawn by default when stderr is a terminal)"},
+    {"--quiet", NULL, "text output: do not print the tally (JSON always ends with it)"},
     {NULL, NULL, NULL},
 };
 

@@ -102,7 +102,8 @@ int pipe_run(const pipe_opts *o, pipe_sink_fn sink, pipe_tick_fn tick, void *ud,
         return SX_ENOMEM;
     }
 
-    int show = o->progress && isatty(STDERR_FILENO);
+    /* progress 1: only when a person watches (stderr is a terminal); 2: forced (--progress). */
+    int show = o->progress == 2 || (o->progress && isatty(STDERR_FILENO));
     struct sigaction old_int, old_term;
     interrupted = 0;
     live_cap = o->live_if ? cp : NULL;

@@ -20,7 +20,8 @@ typedef struct pipe_opts {
     int npaths;
     const char *live_if;      /* live capture instead of files */
     const char *filter;       /* BPF filter for live capture */
-    int progress;             /* draw a progress bar on stderr (only if it is a terminal) */
+    int progress;             /* progress bar on stderr: 0 never, 1 when it is a terminal,
+                                 2 always (--progress) */
     uint64_t max_frames;      /* stop after this many frames (0 = all) */
 } pipe_opts;
 

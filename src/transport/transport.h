@@ -47,7 +47,7 @@ typedef void (*tp_msg_fn)(void *ud, const sx_msgmeta *meta, const char *buf, siz
 typedef struct tp_limits {
     size_t max_streams;        /* active TCP streams (default 65536) */
     size_t stream_buf_max;     /* bytes buffered per stream direction (default 256 KiB) */
-    size_t max_msg;            /* largest SIP message accepted on a stream (default 64 KiB) */
+    size_t max_msg;            /* largest SIP message accepted on a stream (default 128 KiB) */
     sx_time stream_idle;       /* capture time before an idle stream is dropped (300 s) */
     size_t mem_max;            /* all stream buffers together (default 256 MiB; 0 = default) */
 } tp_limits;

@@ -220,9 +220,6 @@ void call_record_json(const call_record *r, FILE *out);
  * is called before the closing brace and writes `,"key":value` pairs with json_key(). */
 typedef void (*call_json_extra_fn)(void *ud, const call_record *r, FILE *out, int *first);
 void call_record_json_ex(const call_record *r, FILE *out, call_json_extra_fn extra, void *ud);
-/* "ip:port", IPv6 in brackets; out >= CALL_EP_STRLEN. */
-#define CALL_EP_STRLEN (SX_ADDR_STRLEN + 9)
-const char *call_ep_str(const sx_addr *a, uint16_t port, char *out);
 
 /* ---- The tracker ---- */
 

@@ -27,14 +27,6 @@ const char *call_end_name(int end) {
     return end >= 0 && end < CALL_END__COUNT ? names[end] : "?";
 }
 
-const char *call_ep_str(const sx_addr *a, uint16_t port, char *out) {
-    char ip[SX_ADDR_STRLEN];
-    sx_addr_str(a, ip);
-    if (a->family == 6) snprintf(out, CALL_EP_STRLEN, "[%s]:%u", ip, (unsigned)port);
-    else snprintf(out, CALL_EP_STRLEN, "%s:%u", ip, (unsigned)port);
-    return out;
-}
-
 const char *call_via_name(int via) {
     switch (via) {
     case CALL_VIA_CONTACT: return "contact";
@@ -123,9 +115,9 @@ static void j_cstr(FILE *o, const char *s) {
 static void j_bool(FILE *o, int b) { fputs(b ? "true" : "false", o); }
 
 static void j_ep(FILE *o, const sx_addr *a, uint16_t port) {
-    char buf[CALL_EP_STRLEN];
+    char buf[SX_ENDPOINT_STRLEN];
     if (!a->family) fputs("null", o);
-    else json_cstr(o, call_ep_str(a, port, buf));
+    else json_cstr(o, sx_endpoint_str(a, port, buf));
 }
 
 /* Integer milliseconds, rounded half away from zero. */

@@ -137,8 +137,10 @@ static void *worker(void *p) {
         pthread_mutex_unlock(&q->mu);
         slot *sl = &s->ring[it.slot];
         sig_verify_pending(&sl->res, it.k, s->ver[a->w], &s->scratch[a->w]);
-        /* Wake the main thread only for the slot it waits for: one wake per half ring. */
-        if (atomic_fetch_sub(&sl->pending, 1) == 1 && atomic_load(&s->waiting) == sl->seq) {
+        /* Wake the main thread only for the slot it waits for: one wake per half ring. seq is
+         * read before the decrement: once pending is 0 the main thread may reuse the slot. */
+        uint64_t seq = sl->seq;
+        if (atomic_fetch_sub(&sl->pending, 1) == 1 && atomic_load(&s->waiting) == seq) {
             pthread_mutex_lock(&s->mu);
             pthread_cond_signal(&s->done);
             pthread_mutex_unlock(&s->mu);
@@ -272,7 +274,10 @@ void sig_stage_call(sig_stage *s, const call_record *r, FILE *out) {
     sig_analyze_deferred(r, &sl->res);
     sl->out = out;
     sl->json = NULL;
-    if (out && render(r, sl) != 0) { /* cannot hold it: write it now, unverified */
+    if (out && render(r, sl) != 0) {
+        /* Cannot hold it (out of memory): write it now, unverified, but after every earlier
+         * call, since the diagnosis pairs records with results by position (diag_run.c). */
+        while (s->head < s->tail) write_head(s, 1);
         sl->res.jcard.pending = 0;
         for (int k = 0; k < SIG_MAX_IDENTITIES; k++) sl->res.ids[k].pending = 0;
         sig_finish(&sl->res);

@@ -9,6 +9,8 @@
  *   and 403 "Stale Date" implied findings, Reason: STIR (RFC 9410), Q.850 meaning, verstat.
  * Then end to end: a pcap written here through `sipdx analyze --calls -` (SIPDX_BIN).
  */
+#define _GNU_SOURCE /* RTLD_NEXT: the open_memstream hook below */
+#include <dlfcn.h>
 #include <jansson.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
@@ -456,6 +458,56 @@ static void run_stage(int jobs, char **buf, size_t *n, sig_stats *st) {
     sig_stage_free(s);
 }
 
+/* render() failing (out of memory) is injected by failing open_memstream: the test binary's
+ * definition wins over libc's for the stage linked into it. */
+static int MEMSTREAM_FAIL;
+
+FILE *open_memstream(char **p, size_t *n) {
+    if (MEMSTREAM_FAIL) return NULL;
+    FILE *(*real)(char **, size_t *);
+    *(void **)&real = dlsym(RTLD_NEXT, "open_memstream");
+    return real(p, n);
+}
+
+/* A record the stage cannot hold is written unverified but still in call order: the
+ * diagnosis pairs records with results by position, so an early line would give each later
+ * verdict to the wrong call. */
+static void test_stage_render_fails(void) {
+    char err[256];
+    sig_stage_opts o = {.x5u_map = DIR "/x5u.map", .trust = DIR "/ca.pem", .verify = 1, .jobs = 3};
+    sig_stage *s = sig_stage_new(&o, err, sizeof err);
+    CHECK_MSG(s != NULL, "stage: %s", err);
+    if (!s) return;
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&buf, &n);
+    char cid[40][32];
+    for (int c = 0; c < 40; c++) {
+        record(2, 603, "Network Blocked");
+        snprintf(cid[c], sizeof cid[c], "call-%02d@test", c);
+        R.call_id = sv(cid[c]);
+        add_identity(STAGE_IDS[c % 3]);
+        MEMSTREAM_FAIL = c % 4 == 3;
+        sig_stage_call(s, &R, m);
+        MEMSTREAM_FAIL = 0;
+    }
+    sig_stage_flush(s);
+    fclose(m);
+    int lines = 0, in_order = 1;
+    for (char *x = buf; x && *x; lines++) {
+        char *e = strchr(x, '\n'), want[48];
+        snprintf(want, sizeof want, "\"call-%02d@test\"", lines);
+        char *at = strstr(x, want);
+        if (!at || at > e) in_order = 0;
+        x = e + 1;
+    }
+    CHECK_INT(lines, 40);
+    CHECK_MSG(in_order, "records out of call order:\n%s", buf);
+    CHECK_INT(sig_stage_stats(s)->calls, 40);
+    free(buf);
+    sig_stage_free(s);
+}
+
 static void test_stage(void) {
     static const char *const lv[] = {"A", "B", "C"};
     for (int i = 0; i < 3; i++)
@@ -847,6 +899,7 @@ int main(void) {
         test_jcard(v);
         test_stir_reason_ppi(v);
         test_stage();
+        test_stage_render_fails();
     }
     test_blocked();
     test_reasons();

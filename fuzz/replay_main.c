@@ -1,6 +1,8 @@
 /* replay_main.c -- runs a libFuzzer target over stored inputs without libFuzzer, so
  * `make check` replays every fuzz/corpus/<target>/ file under ASan+UBSan with gcc.
- * Usage: fuzz_x DIR-or-FILE...; prints "N passed, 0 failed" (a crash aborts the run). */
+ * Usage: fuzz_x DIR-or-FILE...; prints "N passed, M failed" (a crash aborts the run). A path
+ * that cannot be read is a failure, and so is replaying nothing at all: a renamed or missing
+ * corpus directory must not pass as "0 passed". Exit status 1 on any failure. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,21 +28,36 @@ static int replay_file(const char *path) {
 }
 
 int main(int argc, char **argv) {
-    int n = 0;
+    int n = 0, failed = 0;
     for (int i = 1; i < argc; i++) {
         struct stat st;
-        if (stat(argv[i], &st) != 0) continue;
-        if (!S_ISDIR(st.st_mode)) { n += replay_file(argv[i]); continue; }
+        if (stat(argv[i], &st) != 0) {
+            fprintf(stderr, "FAIL %s: cannot stat\n", argv[i]);
+            failed++;
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            int ok = replay_file(argv[i]);
+            n += ok, failed += !ok;
+            continue;
+        }
         DIR *d = opendir(argv[i]);
+        if (!d) fprintf(stderr, "FAIL %s: cannot open\n", argv[i]), failed++;
         struct dirent *e;
         while (d && (e = readdir(d))) {
             if (e->d_name[0] == '.') continue;
             char p[4096];
             snprintf(p, sizeof p, "%s/%s", argv[i], e->d_name);
-            n += replay_file(p);
+            int ok = replay_file(p);
+            if (!ok) fprintf(stderr, "FAIL %s: cannot read\n", p);
+            n += ok, failed += !ok;
         }
         if (d) closedir(d);
     }
-    printf("%d passed, 0 failed\n", n);
-    return 0;
+    if (n == 0 && failed == 0) {
+        fprintf(stderr, "FAIL no input replayed\n");
+        failed = 1;
+    }
+    printf("%d passed, %d failed\n", n, failed);
+    return failed ? 1 : 0;
 }

@@ -56,4 +56,9 @@ typedef int64_t sx_time;
 enum sx_transport { SX_T_UNKNOWN = 0, SX_T_UDP, SX_T_TCP, SX_T_SCTP, SX_T_TLS };
 const char *sx_transport_name(int t);
 
+/* Command-line helper shared by every command: the value of "--name VALUE" or
+ * "--name=VALUE" at argv[*i] (advancing *i past it), or NULL if argv[*i] is not that option;
+ * sets *missing when the value is absent. */
+const char *sx_optval(int argc, char **argv, int *i, const char *name, int *missing);
+
 #endif

@@ -63,18 +63,18 @@ static int parse_args(int argc, char **argv, analyze_args *a) {
     a->so.verify = 1;
     a->so.jobs = 1;
     for (int i = 1; i < argc; i++) {
-        if ((v = cli_optval(argc, argv, &i, "--format", &missing))) {
+        if ((v = sx_optval(argc, argv, &i, "--format", &missing))) {
             if (strcmp(v, "json") && strcmp(v, "text")) {
                 fprintf(stderr, "sipdx analyze: unknown format '%s' (text, json)\n", v);
                 return -1;
             }
             a->json = !strcmp(v, "json");
-        } else if ((v = cli_optval(argc, argv, &i, "--calls", &missing))) a->calls_path = v;
-        else if ((v = cli_optval(argc, argv, &i, "--carriers", &missing))) a->carriers_path = v;
-        else if ((v = cli_optval(argc, argv, &i, "--report", &missing))) a->report_path = v;
-        else if ((v = cli_optval(argc, argv, &i, "--csv-callers", &missing))) a->csv_callers = v;
-        else if ((v = cli_optval(argc, argv, &i, "--csv-carriers", &missing))) a->csv_carriers = v;
-        else if ((v = cli_optval(argc, argv, &i, "--bucket", &missing))) {
+        } else if ((v = sx_optval(argc, argv, &i, "--calls", &missing))) a->calls_path = v;
+        else if ((v = sx_optval(argc, argv, &i, "--carriers", &missing))) a->carriers_path = v;
+        else if ((v = sx_optval(argc, argv, &i, "--report", &missing))) a->report_path = v;
+        else if ((v = sx_optval(argc, argv, &i, "--csv-callers", &missing))) a->csv_callers = v;
+        else if ((v = sx_optval(argc, argv, &i, "--csv-carriers", &missing))) a->csv_carriers = v;
+        else if ((v = sx_optval(argc, argv, &i, "--bucket", &missing))) {
             char *end;
             a->bucket_min = strtol(v, &end, 10);
             if (*end || a->bucket_min < 1 || a->bucket_min > 1440) {
@@ -82,31 +82,31 @@ static int parse_args(int argc, char **argv, analyze_args *a) {
                 return -1;
             }
         }
-        else if ((v = cli_optval(argc, argv, &i, "--max-calls", &missing))) {
+        else if ((v = sx_optval(argc, argv, &i, "--max-calls", &missing))) {
             char *end;
             a->max_calls = strtol(v, &end, 10);
             if (*end || a->max_calls < 1 || a->max_calls > 100000000) {
                 fprintf(stderr, "sipdx analyze: --max-calls wants 1-100000000, not '%s'\n", v);
                 return -1;
             }
-        } else if ((v = cli_optval(argc, argv, &i, "--max-duration", &missing))) {
+        } else if ((v = sx_optval(argc, argv, &i, "--max-duration", &missing))) {
             char *end;
             a->max_duration_s = strtol(v, &end, 10);
             if (*end || a->max_duration_s < 1 || a->max_duration_s > 7 * 86400) {
                 fprintf(stderr, "sipdx analyze: --max-duration wants seconds 1-604800, not '%s'\n", v);
                 return -1;
             }
-        } else if ((v = cli_optval(argc, argv, &i, "--group-header", &missing)))
+        } else if ((v = sx_optval(argc, argv, &i, "--group-header", &missing)))
             a->group_header = v;
-        else if ((v = cli_optval(argc, argv, &i, "--live", &missing))) a->po.live_if = v;
-        else if ((v = cli_optval(argc, argv, &i, "--filter", &missing))) a->po.filter = v;
+        else if ((v = sx_optval(argc, argv, &i, "--live", &missing))) a->po.live_if = v;
+        else if ((v = sx_optval(argc, argv, &i, "--filter", &missing))) a->po.filter = v;
         else if (!strcmp(argv[i], "--no-progress")) a->progress = 0;
-        else if ((v = cli_optval(argc, argv, &i, "--x5u-map", &missing))) a->so.x5u_map = v;
-        else if ((v = cli_optval(argc, argv, &i, "--cert-dir", &missing))) a->so.cert_dir = v;
-        else if ((v = cli_optval(argc, argv, &i, "--trust", &missing))) a->so.trust = v;
+        else if ((v = sx_optval(argc, argv, &i, "--x5u-map", &missing))) a->so.x5u_map = v;
+        else if ((v = sx_optval(argc, argv, &i, "--cert-dir", &missing))) a->so.cert_dir = v;
+        else if ((v = sx_optval(argc, argv, &i, "--trust", &missing))) a->so.trust = v;
         else if (!strcmp(argv[i], "--no-verify")) a->so.verify = 0;
-        else if ((v = cli_optval(argc, argv, &i, "-j", &missing)) ||
-                 (v = cli_optval(argc, argv, &i, "--jobs", &missing))) {
+        else if ((v = sx_optval(argc, argv, &i, "-j", &missing)) ||
+                 (v = sx_optval(argc, argv, &i, "--jobs", &missing))) {
             char *end;
             long n = strtol(v, &end, 10);
             if (*end || n < 1 || n > 64) {

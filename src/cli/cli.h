@@ -39,9 +39,4 @@ int cmd_analyze(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_identity(int argc, char **argv);
 
-/* Shared option parsing: returns the value of "--name VALUE" / "--name=VALUE" at argv[*i]
- * (advancing *i), or NULL if argv[*i] is not that option. Sets *missing if the value is
- * absent. */
-const char *cli_optval(int argc, char **argv, int *i, const char *name, int *missing);
-
 #endif

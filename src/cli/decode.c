@@ -345,7 +345,7 @@ int cmd_decode(int argc, char **argv) {
     char **files = calloc((size_t)argc, sizeof *files);
     const char *v;
     for (int i = 1; i < argc; i++) {
-        if ((v = cli_optval(argc, argv, &i, "--format", &missing))) {
+        if ((v = sx_optval(argc, argv, &i, "--format", &missing))) {
             fmt = !strcmp(v, "json") ? FMT_JSON : !strcmp(v, "none") ? FMT_NONE
                   : !strcmp(v, "text") ? FMT_TEXT : -1;
             if (fmt < 0) {
@@ -353,9 +353,9 @@ int cmd_decode(int argc, char **argv) {
                 free(files);
                 return SX_EXIT_USAGE;
             }
-        } else if ((v = cli_optval(argc, argv, &i, "--live", &missing))) po.live_if = v;
-        else if ((v = cli_optval(argc, argv, &i, "--filter", &missing))) po.filter = v;
-        else if ((v = cli_optval(argc, argv, &i, "--max-frames", &missing)))
+        } else if ((v = sx_optval(argc, argv, &i, "--live", &missing))) po.live_if = v;
+        else if ((v = sx_optval(argc, argv, &i, "--filter", &missing))) po.filter = v;
+        else if ((v = sx_optval(argc, argv, &i, "--max-frames", &missing)))
             po.max_frames = strtoull(v, NULL, 10);
         else if (!strcmp(argv[i], "--raw")) raw = 1;
         else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) quiet = 1;

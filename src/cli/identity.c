@@ -11,7 +11,7 @@ int cmd_identity(int argc, char **argv) {
     if (!args) return SX_EXIT_INTERNAL;
     int n = 0, missing = 0;
     for (int i = 0; i < argc; i++) {
-        const char *v = i ? cli_optval(argc, argv, &i, "--format", &missing) : NULL;
+        const char *v = i ? sx_optval(argc, argv, &i, "--format", &missing) : NULL;
         if (missing) {
             fprintf(stderr, "sipdx identity: --format needs a value\n");
             free(args);

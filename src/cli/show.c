@@ -39,8 +39,8 @@ int cmd_show(int argc, char **argv) {
     int nfiles = 0, missing = 0;
     const char *v, *carriers_path = NULL;
     for (int i = 1; i < argc && files; i++) {
-        if ((v = cli_optval(argc, argv, &i, "--width", &missing))) s.width = atoi(v);
-        else if ((v = cli_optval(argc, argv, &i, "--carriers", &missing))) carriers_path = v;
+        if ((v = sx_optval(argc, argv, &i, "--width", &missing))) s.width = atoi(v);
+        else if ((v = sx_optval(argc, argv, &i, "--carriers", &missing))) carriers_path = v;
         else if (argv[i][0] == '-' && argv[i][1] != '\0' && !missing) {
             fprintf(stderr, "sipdx show: unknown option '%s'\n", argv[i]);
             free(files);

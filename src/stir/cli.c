@@ -29,19 +29,6 @@ static void usage(FILE *out) {
         fprintf(out, "  %s %-8s %s\n", o->name, o->arg ? o->arg : "", o->help);
 }
 
-/* Accepts "--name VALUE" and "--name=VALUE"; returns the value or NULL. */
-static const char *optval(int argc, char **argv, int *i, const char *name, int *missing) {
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0) return NULL;
-    if (argv[*i][n] == '=') return argv[*i] + n + 1;
-    if (argv[*i][n] != '\0') return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 typedef struct cli_args {
     stir_verifier_opts vo;
     const char *caller, *callee, *at, *value;
@@ -56,14 +43,14 @@ static int parse_args(int argc, char **argv, cli_args *a) {
         const char *v;
         if (strcmp(argv[i], "--json") == 0) a->json = 1;
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return 1;
-        else if ((v = optval(argc, argv, &i, "--key", &missing))) a->vo.key_pem = v;
-        else if ((v = optval(argc, argv, &i, "--cert", &missing))) a->vo.key_pem = v;
-        else if ((v = optval(argc, argv, &i, "--x5u-map", &missing))) a->vo.x5u_map = v;
-        else if ((v = optval(argc, argv, &i, "--cert-dir", &missing))) a->vo.cert_dir = v;
-        else if ((v = optval(argc, argv, &i, "--trust", &missing))) a->vo.trust_anchors = v;
-        else if ((v = optval(argc, argv, &i, "--caller", &missing))) a->caller = v;
-        else if ((v = optval(argc, argv, &i, "--callee", &missing))) a->callee = v;
-        else if ((v = optval(argc, argv, &i, "--at", &missing))) a->at = v;
+        else if ((v = sx_optval(argc, argv, &i, "--key", &missing))) a->vo.key_pem = v;
+        else if ((v = sx_optval(argc, argv, &i, "--cert", &missing))) a->vo.key_pem = v;
+        else if ((v = sx_optval(argc, argv, &i, "--x5u-map", &missing))) a->vo.x5u_map = v;
+        else if ((v = sx_optval(argc, argv, &i, "--cert-dir", &missing))) a->vo.cert_dir = v;
+        else if ((v = sx_optval(argc, argv, &i, "--trust", &missing))) a->vo.trust_anchors = v;
+        else if ((v = sx_optval(argc, argv, &i, "--caller", &missing))) a->caller = v;
+        else if ((v = sx_optval(argc, argv, &i, "--callee", &missing))) a->callee = v;
+        else if ((v = sx_optval(argc, argv, &i, "--at", &missing))) a->at = v;
         else if (missing || (argv[i][0] == '-' && argv[i][1] != '\0') || a->value) {
             fprintf(stderr, "sipdx identity: bad argument '%s'\n", argv[i]);
             return -1;

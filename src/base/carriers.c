@@ -68,6 +68,11 @@ carriers *carriers_load(const char *path, char *err, size_t errsz) {
         return NULL;
     }
     carriers *c = calloc(1, sizeof *c);
+    if (!c) {
+        fclose(f);
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
     char line[512];
     int lineno = 0;
     while (c && fgets(line, sizeof line, f)) {

@@ -396,12 +396,17 @@ void diag_json_keys(const diag *d, FILE *out, int *first) {
 
 /* ---- CSV (RFC 4180: fields with a comma, quote or newline are quoted) ---- */
 
+/* A field from the wire that starts like a formula (= + - @, tab, CR) gets a leading single
+ * quote, so a spreadsheet shows it as text instead of running it (OWASP CSV injection). */
 static void csv_str(FILE *out, const char *s) {
+    int formula = s[0] && strchr("=+-@\t\r", s[0]) != NULL;
     if (!strpbrk(s, ",\"\r\n")) {
+        if (formula) fputc('\'', out);
         fputs(s, out);
         return;
     }
     fputc('"', out);
+    if (formula) fputc('\'', out);
     for (; *s; s++) {
         if (*s == '"') fputc('"', out);
         fputc(*s, out);

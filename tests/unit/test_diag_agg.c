@@ -420,6 +420,30 @@ static int csv_fields(const char *line) {
     return n;
 }
 
+/* A caller ID from the wire that looks like a spreadsheet formula is written as text. */
+static void check_csv_formula(const char *path) {
+    diag_config cfg;
+    diag_config_default(&cfg);
+    diag *d = diag_new(&cfg);
+    diag_facts f = call(T0, "=HYPERLINK(\"http://x.example\")", callee_n(1), CAR, 200);
+    diag_learn(d, &f);
+    f = call(T0 + MIN, "@SUM(1+1)", callee_n(2), CAR, 200);
+    diag_learn(d, &f);
+    diag_finalize(d);
+    CHECK_INT(diag_csv_callers(d, path), 0);
+    FILE *in = fopen(path, "r");
+    char line[4096];
+    int quoted = 0, bare = 0;
+    while (in && fgets(line, sizeof line, in)) {
+        quoted += !strncmp(line, "\"'=HYPERLINK(", 13) || !strncmp(line, "'@SUM(1+1),", 11);
+        bare += line[0] == '=' || line[0] == '@' || !strncmp(line, "\"=", 2);
+    }
+    if (in) fclose(in);
+    CHECK_INT(quoted, 2);
+    CHECK_INT(bare, 0);
+    diag_free(d);
+}
+
 static void check_csv(const diag *d) {
     char path[] = "/tmp/test_diag_agg_XXXXXX";
     int fd = mkstemp(path);
@@ -445,6 +469,8 @@ static void check_csv(const diag *d) {
         if (!which) CHECK_INT(flagged, 1);
     }
     CHECK_INT(diag_csv_callers(d, "/nonexistent-dir/x.csv"), -1);
+    unlink(path);
+    check_csv_formula(path);
     unlink(path);
 }
 

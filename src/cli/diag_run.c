@@ -1,6 +1,9 @@
 /* diag_run.c -- the diagnosis's two phases inside `sipdx analyze` (diag_run.h). */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "diag_run.h"
 
@@ -20,6 +23,21 @@ struct diag_run {
 
 /* ---- phase 1 ---- */
 
+/* An anonymous read/write file in $TMPDIR (default /tmp), removed from the directory at once
+ * so nothing is left behind whatever happens to the run. glibc's tmpfile() ignores TMPDIR,
+ * and the spill grows with the calls (~300 bytes each): users must be able to put it on a
+ * disk rather than a RAM-backed /tmp. */
+static FILE *spill_file(char *path, size_t n) {
+    const char *dir = getenv("TMPDIR");
+    snprintf(path, n, "%s/sipdx-spill-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) return NULL;
+    unlink(path);
+    FILE *f = fdopen(fd, "w+");
+    if (!f) close(fd);
+    return f;
+}
+
 diag_run *diag_run_new(const diag_config *cfg, int keep_records, char *err, size_t errlen) {
     diag_run *r = calloc(1, sizeof *r);
     if (!r || !(r->d = diag_new(cfg))) {
@@ -27,13 +45,15 @@ diag_run *diag_run_new(const diag_config *cfg, int keep_records, char *err, size
         diag_run_free(r);
         return NULL;
     }
-    r->facts = tmpfile();
-    if (keep_records) r->records = tmpfile();
+    char path[4096];
+    r->facts = spill_file(path, sizeof path);
+    if (r->facts && keep_records) r->records = spill_file(path, sizeof path);
     /* large buffers: the spill is written and read sequentially, one syscall per MiB */
     if (r->facts) setvbuf(r->facts, NULL, _IOFBF, 1 << 20);
     if (r->records) setvbuf(r->records, NULL, _IOFBF, 1 << 20);
     if (!r->facts || (keep_records && !r->records)) {
-        snprintf(err, errlen, "cannot create a temporary file for the diagnosis (TMPDIR)");
+        snprintf(err, errlen, "cannot create a temporary file %s for the diagnosis: %s "
+                 "(set TMPDIR to a writable directory)", path, strerror(errno));
         diag_run_free(r);
         return NULL;
     }

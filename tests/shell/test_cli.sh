@@ -30,6 +30,14 @@ expect_rc 3 "unwritable --calls" "$bin" analyze --calls "$tmp/no/such/dir.ndjson
 expect_rc 3 "unwritable --report" "$bin" analyze --report "$tmp/no/such/dir.html" samples/demo.pcap
 expect_rc 1 "show: no such call" "$bin" show no-such-call samples/demo.pcap
 
+# The diagnosis spill honours TMPDIR and leaves nothing behind; an unusable TMPDIR is a
+# clear internal error (4), not a crash.
+mkdir -p "$tmp/spill"
+TMPDIR="$tmp/spill" "$bin" analyze --calls "$tmp/calls.ndjson" samples/demo.pcap >/dev/null 2>&1 && ok || bad "analyze with TMPDIR"
+[ -z "$(ls -A "$tmp/spill")" ] && ok || bad "spill files left in TMPDIR: $(ls -A "$tmp/spill")"
+expect_rc 4 "unusable TMPDIR" env TMPDIR="$tmp/none" "$bin" analyze samples/demo.pcap
+TMPDIR="$tmp/none" "$bin" analyze samples/demo.pcap 2>&1 >/dev/null | grep -q TMPDIR && ok || bad "the TMPDIR error says what to do"
+
 # Every option of every command is in --help and in the man page.
 for cmd in decode analyze show identity; do
     "$bin" "$cmd" --help >"$tmp/help" 2>&1 || bad "$cmd --help exit code"

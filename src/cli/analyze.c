@@ -29,9 +29,10 @@ static void on_call(void *ud, const call_record *r) {
     analyze_ctx *a = ud;
     sum_call(a->sum, r);
     if (a->ex && !a->calls_out) html_examples_offer(a->ex, r); /* --report, no --calls */
-    diag_run_call(a->dr, r); /* the record's half of the facts; the signal half follows */
-    /* with --calls, records wait in a temporary file for their verdict (diag_run.h) */
-    sig_stage_call(a->sig, r, diag_run_records(a->dr));
+    if (a->dr) diag_run_call(a->dr, r); /* the record's half of the facts; signals follow */
+    /* with --calls, records wait in a temporary file for their verdict (diag_run.h);
+     * without the diagnosis they go straight out */
+    sig_stage_call(a->sig, r, a->dr ? diag_run_records(a->dr) : a->calls_out);
 }
 
 static void on_msg(void *ud, const sx_msgmeta *meta, const char *buf, size_t len, int rc,
@@ -49,6 +50,7 @@ typedef struct analyze_args {
     const char *csv_callers, *csv_carriers;
     long bucket_min;
     long max_calls, max_duration_s; /* call tracker limits; 0 = defaults */
+    int no_diag;                     /* --no-diagnosis: outcomes and STIR only */
     const char *group_header;
     sig_stage_opts so;
     pipe_opts po;
@@ -101,6 +103,7 @@ static int parse_args(int argc, char **argv, analyze_args *a) {
         else if ((v = sx_optval(argc, argv, &i, "--live", &missing))) a->po.live_if = v;
         else if ((v = sx_optval(argc, argv, &i, "--filter", &missing))) a->po.filter = v;
         else if (!strcmp(argv[i], "--no-progress")) a->progress = 0;
+        else if (!strcmp(argv[i], "--no-diagnosis")) a->no_diag = 1;
         else if ((v = sx_optval(argc, argv, &i, "--x5u-map", &missing))) a->so.x5u_map = v;
         else if ((v = sx_optval(argc, argv, &i, "--cert-dir", &missing))) a->so.cert_dir = v;
         else if ((v = sx_optval(argc, argv, &i, "--trust", &missing))) a->so.trust = v;
@@ -125,6 +128,11 @@ static int parse_args(int argc, char **argv, analyze_args *a) {
             return -1;
         }
     }
+    if (a->no_diag && (a->report_path || a->csv_callers || a->csv_carriers)) {
+        fprintf(stderr, "sipdx analyze: --report and the CSV exports need the diagnosis "
+                        "(drop --no-diagnosis)\n");
+        return -1;
+    }
     if (a->nfiles == 0 && !a->po.live_if) {
         fprintf(stderr, "sipdx analyze: no input (see sipdx analyze --help)\n");
         return -1;
@@ -145,7 +153,7 @@ static void write_json(const analyze_ctx *ctx, const sum_run *run, FILE *out) {
     }
     fwrite(doc, 1, len - 2, out); /* the summary's keys, then the diagnosis's */
     int first = 0;
-    diag_json_keys(diag_run_diag(ctx->dr), out, &first);
+    if (ctx->dr) diag_json_keys(diag_run_diag(ctx->dr), out, &first);
     fputs(",\"stir\":", out); /* the STIR/SHAKEN counters (docs/signals.md) */
     sig_stats_json(sig_stage_stats(ctx->sig), out);
     fputs("}\n", out);
@@ -156,6 +164,7 @@ static void write_json(const analyze_ctx *ctx, const sum_run *run, FILE *out) {
 static int finish_diagnosis(const analyze_args *a, analyze_ctx *ctx) {
     char err[256];
     int code = SX_EXIT_OK;
+    if (!ctx->dr) return code; /* --no-diagnosis */
     if (diag_run_finish(ctx->dr, ctx->calls_out, err, sizeof err) != 0) {
         fprintf(stderr, "sipdx analyze: %s\n", err);
         code = SX_EXIT_INTERNAL;
@@ -217,15 +226,15 @@ int cmd_analyze(int argc, char **argv) {
     diag_config_default(&dc);
     dc.names = names;
     if (a.bucket_min) dc.bucket = (sx_time)a.bucket_min * 60 * SX_SEC;
-    if ((ctx.dr = diag_run_new(&dc, ctx.calls_out != NULL, err, sizeof err))) {
+    if (!a.no_diag && (ctx.dr = diag_run_new(&dc, ctx.calls_out != NULL, err, sizeof err))) {
         a.so.on_result = diag_run_result; /* each call's final signals, in call order */
         a.so.ud = ctx.dr;
     }
-    if (!ctx.dr || !(ctx.sig = sig_stage_new(&a.so, err, sizeof err))) {
+    if ((!a.no_diag && !ctx.dr) || !(ctx.sig = sig_stage_new(&a.so, err, sizeof err))) {
         fprintf(stderr, "sipdx analyze: %s\n", err);
         /* No diagnosis: out of memory or no temporary file (internal); no signal stage:
          * a --x5u-map/--cert-dir/--trust file that cannot be read (an input). */
-        int fail = ctx.dr ? SX_EXIT_NOINPUT : SX_EXIT_INTERNAL;
+        int fail = (ctx.dr || a.no_diag) ? SX_EXIT_NOINPUT : SX_EXIT_INTERNAL;
         diag_run_free(ctx.dr);
         if (ctx.calls_out && ctx.calls_out != stdout) fclose(ctx.calls_out);
         carriers_free(names), free(a.files);
@@ -257,7 +266,7 @@ int cmd_analyze(int argc, char **argv) {
                        .first_ts = res.first_ts, .last_ts = res.last_ts, .nfiles = a.nfiles};
         if (a.json) write_json(&ctx, &run, out);
         else {
-            diag_text(diag_run_diag(ctx.dr), out); /* the diagnosis first */
+            if (ctx.dr) diag_text(diag_run_diag(ctx.dr), out); /* the diagnosis first */
             sum_text(ctx.sum, &run, out);
             sig_stats_text(sig_stage_stats(ctx.sig), out);
         }

@@ -43,5 +43,14 @@ for k in ("schema", "calls", "answered", "failed", "ratios", "codes", "peers", "
     check(k in doc, "summary key %s" % k)
 check(doc["calls"] == sum(c["calls"] for c in doc["codes"]) + doc["no_final_response"],
       "summary: calls = sum of final codes + no final response")
+# --no-diagnosis: the same records, without "verdict" (the diagnosis only adds to them).
+full = subprocess.run([b, "analyze", "--calls", "-", "samples/demo.pcap"], capture_output=True, text=True).stdout.splitlines()
+bare = subprocess.run([b, "analyze", "--no-diagnosis", "--calls", "-", "samples/demo.pcap"], capture_output=True, text=True).stdout.splitlines()
+check(len(full) == len(bare) == 48, "--no-diagnosis keeps every record (%d vs %d)" % (len(bare), len(full)))
+for f, n in zip(full, bare):
+    fr, nr = json.loads(f), json.loads(n)
+    check("verdict" in fr and "verdict" not in nr, "verdict only with the diagnosis")
+    fr.pop("verdict", None)
+    check(fr == nr, "record %s identical apart from the verdict" % nr.get("call_id"))
 print("%d passed, %d failed" % (passed, failed))
 PY

@@ -1,5 +1,6 @@
 /* diag_run.c -- the diagnosis's two phases inside `sipdx analyze` (diag_run.h). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,8 +138,8 @@ int diag_run_finish(diag_run *r, FILE *calls_out, char *err, size_t errlen) {
     diag_verdict v;
     int rc, out_of_step = 0;
     while ((rc = read_fact(r->facts, &f)) == 1) {
-        memset(&v, 0, sizeof v);
-        diag_decide(r->d, &f, &v);
+        /* only records and --report's examples show the evidence */
+        diag_decide_opt(r->d, &f, !calls_out && !r->on_verdict, &v);
         diag_tally(r->d, &f, &v);
         if (!r->records || (!calls_out && !r->on_verdict)) {
             if (r->on_verdict) r->on_verdict(r->on_verdict_ud, &f, NULL, 0, &v);

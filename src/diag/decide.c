@@ -15,8 +15,12 @@ static int named_carrier(const diag *d, const diag_facts *f) {
 }
 
 void diag_decide(const diag *d, const diag_facts *f, diag_verdict *v) {
+    diag_decide_opt(d, f, 0, v);
+}
+
+void diag_decide_opt(const diag *d, const diag_facts *f, int quiet, diag_verdict *v) {
     diag_context ctx;
     diag_context_of(d, f, &ctx);
     if (!ctx.carrier_named) ctx.carrier_named = (uint8_t)named_carrier(d, f);
-    diag_decide_ctx(f, &ctx, v);
+    diag_decide_ctx_opt(f, &ctx, quiet, v);
 }

@@ -155,6 +155,8 @@ typedef struct diag_verdict {
     const char *remediation;   /* one sentence, static */
     char evidence[DIAG_MAX_EVIDENCE][DIAG_EVIDENCE]; /* exact header lines and facts used */
     uint8_t nevidence;
+    uint8_t quiet;             /* set by diag_decide_opt(): nobody reads the evidence, so it
+                                  is not written (the cause and the rule are the same) */
 } diag_verdict;
 
 /* Writes ,"verdict":{...} (a call_json_extra_fn-style helper). */
@@ -242,6 +244,9 @@ typedef struct diag_rule {
 const diag_rule *diag_rules(size_t *n);
 /* Decides on the call's facts and a context (diag_decide = diag_context_of + this). */
 void diag_decide_ctx(const diag_facts *f, const diag_context *c, diag_verdict *v);
+/* The same, with quiet != 0 when nobody will read the evidence (no --calls, no report
+ * examples): the verdict is identical but no evidence text is formatted. */
+void diag_decide_ctx_opt(const diag_facts *f, const diag_context *c, int quiet, diag_verdict *v);
 
 /* ---- The engine ---- */
 
@@ -257,6 +262,7 @@ diag *diag_new(const diag_config *cfg);
 void diag_learn(diag *d, const diag_facts *f);          /* phase 1 */
 void diag_finalize(diag *d);                            /* between the phases */
 void diag_decide(const diag *d, const diag_facts *f, diag_verdict *v); /* phase 2 */
+void diag_decide_opt(const diag *d, const diag_facts *f, int quiet, diag_verdict *v);
 void diag_tally(diag *d, const diag_facts *f, const diag_verdict *v);  /* phase 2 */
 void diag_free(diag *d);
 

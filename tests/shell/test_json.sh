@@ -52,5 +52,12 @@ for f, n in zip(full, bare):
     check("verdict" in fr and "verdict" not in nr, "verdict only with the diagnosis")
     fr.pop("verdict", None)
     check(fr == nr, "record %s identical apart from the verdict" % nr.get("call_id"))
+# The diagnosis skips formatting evidence nobody reads (no --calls): same summary either way.
+quiet = subprocess.run([b, "analyze", "--format", "json", "samples/demo.pcap"], capture_output=True, text=True).stdout
+loud = subprocess.run([b, "analyze", "--format", "json", "--calls", "/dev/null", "samples/demo.pcap"], capture_output=True, text=True).stdout
+qd, ld = json.loads(quiet), json.loads(loud)
+for k in ("seconds",):
+    qd.pop(k, None), ld.pop(k, None)
+check(qd == ld, "summary identical with and without --calls (evidence formatting skipped)")
 print("%d passed, %d failed" % (passed, failed))
 PY

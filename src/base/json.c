@@ -41,6 +41,16 @@ void json_str(FILE *out, sx_sv v) {
 
 void json_cstr(FILE *out, const char *s) { json_str(out, sx_sv_make(s, strlen(s))); }
 
+void json_str_or_null(FILE *out, sx_sv v) {
+    if (v.p) json_str(out, v);
+    else fputs("null", out);
+}
+
+void json_cstr_or_null(FILE *out, const char *s) {
+    if (s && *s) json_cstr(out, s);
+    else fputs("null", out);
+}
+
 void json_key(FILE *out, int *first, const char *key) {
     if (!*first) putc(',', out);
     *first = 0;

@@ -11,6 +11,9 @@
 /* Writes v as a quoted JSON string. */
 void json_str(FILE *out, sx_sv v);
 void json_cstr(FILE *out, const char *s);
+/* Optional values: v.p == NULL, or s NULL or "", is written as null. */
+void json_str_or_null(FILE *out, sx_sv v);
+void json_cstr_or_null(FILE *out, const char *s);
 /* Writes ,"key": (comma unless *first; clears *first). */
 void json_key(FILE *out, int *first, const char *key);
 /* Writes the capture time as RFC 3339 UTC with the given decimals (3 or 6). */

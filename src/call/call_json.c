@@ -102,16 +102,6 @@ int call_path_terminating(const call_record *r, const carriers *names, sx_sv *ho
 
 /* ---- tiny writers ---- */
 
-static void j_sv(FILE *o, sx_sv v) {
-    if (v.p) json_str(o, v);
-    else fputs("null", o);
-}
-
-static void j_cstr(FILE *o, const char *s) {
-    if (s && *s) json_cstr(o, s);
-    else fputs("null", o);
-}
-
 static void j_bool(FILE *o, int b) { fputs(b ? "true" : "false", o); }
 
 static void j_ep(FILE *o, const sx_addr *a, uint16_t port) {
@@ -137,23 +127,23 @@ static void k(FILE *o, int *first, const char *key) { json_key(o, first, key); }
 static void j_caller(FILE *o, const call_party *p) {
     int f = 1;
     putc('{', o);
-    k(o, &f, "e164"), j_cstr(o, p->e164);
-    k(o, &f, "user"), j_sv(o, p->user);
-    k(o, &f, "uri"), j_sv(o, p->uri);
-    k(o, &f, "display"), j_sv(o, p->display);
-    k(o, &f, "source"), j_cstr(o, p->source);
-    k(o, &f, "from_uri"), j_sv(o, p->from_uri);
+    k(o, &f, "e164"), json_cstr_or_null(o, p->e164);
+    k(o, &f, "user"), json_str_or_null(o, p->user);
+    k(o, &f, "uri"), json_str_or_null(o, p->uri);
+    k(o, &f, "display"), json_str_or_null(o, p->display);
+    k(o, &f, "source"), json_cstr_or_null(o, p->source);
+    k(o, &f, "from_uri"), json_str_or_null(o, p->from_uri);
     putc('}', o);
 }
 
 static void j_callee(FILE *o, const call_party *p) {
     int f = 1;
     putc('{', o);
-    k(o, &f, "e164"), j_cstr(o, p->e164);
-    k(o, &f, "user"), j_sv(o, p->user);
-    k(o, &f, "uri"), j_sv(o, p->uri);
-    k(o, &f, "to_uri"), j_sv(o, p->to_uri);
-    k(o, &f, "source"), j_cstr(o, p->source);
+    k(o, &f, "e164"), json_cstr_or_null(o, p->e164);
+    k(o, &f, "user"), json_str_or_null(o, p->user);
+    k(o, &f, "uri"), json_str_or_null(o, p->uri);
+    k(o, &f, "to_uri"), json_str_or_null(o, p->to_uri);
+    k(o, &f, "source"), json_cstr_or_null(o, p->source);
     putc('}', o);
 }
 
@@ -164,12 +154,12 @@ static void j_reasons(FILE *o, const call_record *r) {
         int f = 1;
         if (i) putc(',', o);
         putc('{', o);
-        k(o, &f, "protocol"), j_sv(o, x->protocol);
+        k(o, &f, "protocol"), json_str_or_null(o, x->protocol);
         k(o, &f, "cause");
         if (x->cause >= 0) fprintf(o, "%d", x->cause);
         else fputs("null", o);
-        k(o, &f, "text"), j_sv(o, x->text);
-        k(o, &f, "location"), j_sv(o, x->location);
+        k(o, &f, "text"), json_str_or_null(o, x->text);
+        k(o, &f, "location"), json_str_or_null(o, x->location);
         putc('}', o);
     }
     putc(']', o);
@@ -181,8 +171,8 @@ static void j_call_info(FILE *o, const call_record *r) {
         int f = 1;
         if (i) putc(',', o);
         putc('{', o);
-        k(o, &f, "uri"), j_sv(o, r->call_info[i].uri);
-        k(o, &f, "purpose"), j_sv(o, r->call_info[i].purpose);
+        k(o, &f, "uri"), json_str_or_null(o, r->call_info[i].uri);
+        k(o, &f, "purpose"), json_str_or_null(o, r->call_info[i].purpose);
         putc('}', o);
     }
     putc(']', o);
@@ -208,7 +198,7 @@ static void j_branches(FILE *o, const call_record *r) {
         int f = 1;
         if (i) putc(',', o);
         putc('{', o);
-        k(o, &f, "to_tag"), j_sv(o, b->to_tag);
+        k(o, &f, "to_tag"), json_str_or_null(o, b->to_tag);
         k(o, &f, "from"), j_ep(o, &b->addr, b->port);
         k(o, &f, "codes");
         putc('[', o);
@@ -230,7 +220,7 @@ static void j_messages(FILE *o, const call_record *r) {
         k(o, &f, "t_ms"), j_ms(o, m->t - r->start);
         k(o, &f, "src"), j_ep(o, &m->src, m->sport);
         k(o, &f, "dst"), j_ep(o, &m->dst, m->dport);
-        k(o, &f, "line"), j_sv(o, m->line);
+        k(o, &f, "line"), json_str_or_null(o, m->line);
         putc('}', o);
     }
     putc(']', o);
@@ -240,7 +230,7 @@ static void j_svs(FILE *o, const sx_sv *v, size_t n) {
     putc('[', o);
     for (size_t i = 0; i < n; i++) {
         if (i) putc(',', o);
-        j_sv(o, v[i]);
+        json_str_or_null(o, v[i]);
     }
     putc(']', o);
 }
@@ -252,13 +242,13 @@ static void j_hop(FILE *o, int *first_hop, const char *role, const sx_addr *peer
     if (!*first_hop) putc(',', o);
     *first_hop = 0;
     putc('{', o);
-    k(o, &f, "role"), j_cstr(o, role);
+    k(o, &f, "role"), json_cstr_or_null(o, role);
     k(o, &f, "peer");
     if (peer) j_ep(o, peer, port);
     else fputs("null", o);
-    k(o, &f, "host"), j_sv(o, host);
-    k(o, &f, "via"), j_cstr(o, via);
-    k(o, &f, "name"), j_cstr(o, name);
+    k(o, &f, "host"), json_str_or_null(o, host);
+    k(o, &f, "via"), json_cstr_or_null(o, via);
+    k(o, &f, "name"), json_cstr_or_null(o, name);
     putc('}', o);
 }
 
@@ -291,27 +281,27 @@ void call_record_json_ex(const call_record *r, FILE *o, call_json_extra_fn extra
     int f = 1;
     putc('{', o);
     k(o, &f, "schema"), fputs("1", o);
-    k(o, &f, "call_id"), j_sv(o, r->call_id);
-    k(o, &f, "leg_group"), j_sv(o, r->leg_group);
-    k(o, &f, "leg_match"), j_cstr(o, r->leg_match);
+    k(o, &f, "call_id"), json_str_or_null(o, r->call_id);
+    k(o, &f, "leg_group"), json_str_or_null(o, r->leg_group);
+    k(o, &f, "leg_match"), json_cstr_or_null(o, r->leg_match);
     k(o, &f, "start"), json_time(o, r->start, 3);
-    k(o, &f, "status"), j_cstr(o, call_status_name(r->status));
-    k(o, &f, "end"), j_cstr(o, call_end_name(r->end));
-    k(o, &f, "ended_by"), j_cstr(o, by_name(r->ended_by));
+    k(o, &f, "status"), json_cstr_or_null(o, call_status_name(r->status));
+    k(o, &f, "end"), json_cstr_or_null(o, call_end_name(r->end));
+    k(o, &f, "ended_by"), json_cstr_or_null(o, by_name(r->ended_by));
     k(o, &f, "caller"), j_caller(o, &r->caller);
     k(o, &f, "callee"), j_callee(o, &r->callee);
     k(o, &f, "src"), j_ep(o, &r->src, r->sport);
     k(o, &f, "dst"), j_ep(o, &r->dst, r->dport);
-    k(o, &f, "transport"), j_cstr(o, r->transport ? sx_transport_name(r->transport) : NULL);
+    k(o, &f, "transport"), json_cstr_or_null(o, r->transport ? sx_transport_name(r->transport) : NULL);
     k(o, &f, "final_code"), fprintf(o, "%d", r->final_code);
-    k(o, &f, "final_reason"), j_sv(o, r->final_code ? r->final_reason : SX_SV_NULL);
+    k(o, &f, "final_reason"), json_str_or_null(o, r->final_code ? r->final_reason : SX_SV_NULL);
     k(o, &f, "final_from");
     if (r->final_code) j_ep(o, &r->final_addr, r->final_port);
     else fputs("null", o);
     k(o, &f, "path"), j_path(o, r);
     k(o, &f, "no_final_response"), j_bool(o, r->no_final_response);
     k(o, &f, "reasons"), j_reasons(o, r);
-    k(o, &f, "warning"), j_sv(o, r->warning);
+    k(o, &f, "warning"), json_str_or_null(o, r->warning);
     k(o, &f, "retry_after");
     if (r->retry_after >= 0) fprintf(o, "%" PRId64, r->retry_after);
     else fputs("null", o);
@@ -320,8 +310,8 @@ void call_record_json_ex(const call_record *r, FILE *o, call_json_extra_fn extra
     {
         int g = 1;
         putc('{', o);
-        k(o, &g, "server"), j_sv(o, r->server);
-        k(o, &g, "user_agent"), j_sv(o, r->user_agent);
+        k(o, &g, "server"), json_str_or_null(o, r->server);
+        k(o, &g, "user_agent"), json_str_or_null(o, r->user_agent);
         putc('}', o);
     }
     k(o, &f, "provisional");
@@ -338,9 +328,9 @@ void call_record_json_ex(const call_record *r, FILE *o, call_json_extra_fn extra
     k(o, &f, "branches"), j_branches(o, r);
     k(o, &f, "challenged"), j_bool(o, r->challenged);
     k(o, &f, "identity"), j_svs(o, r->identity, r->nidentity);
-    k(o, &f, "verstat"), j_sv(o, r->verstat);
-    k(o, &f, "session_id"), j_sv(o, r->session_id);
-    k(o, &f, "icid"), j_sv(o, r->icid);
+    k(o, &f, "verstat"), json_str_or_null(o, r->verstat);
+    k(o, &f, "session_id"), json_str_or_null(o, r->session_id);
+    k(o, &f, "icid"), json_str_or_null(o, r->icid);
     k(o, &f, "truncated"), j_bool(o, r->truncated);
     k(o, &f, "messages"), j_messages(o, r);
     k(o, &f, "messages_dropped"), fprintf(o, "%u", (unsigned)r->messages_dropped);

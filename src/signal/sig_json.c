@@ -6,11 +6,6 @@
 #include "base/json.h"
 #include "sig_int.h"
 
-static void j_str(FILE *o, const char *s) {
-    if (s && s[0]) json_cstr(o, s);
-    else fputs("null", o);
-}
-
 static void j_int(FILE *o, int v, int present) {
     if (present) fprintf(o, "%d", v);
     else fputs("null", o);
@@ -37,11 +32,11 @@ static void j_identity(FILE *o, const sig_identity *id, sx_time sent_at) {
     putc('{', o);
     json_key(o, &f, "status");
     json_cstr(o, id->decode_status ? stir_err_name(id->decode_status) : "ok");
-    json_key(o, &f, "alg"), j_str(o, id->alg);
-    json_key(o, &f, "ppt"), j_str(o, id->ppt);
-    json_key(o, &f, "attest"), j_str(o, id->attest);
-    json_key(o, &f, "orig"), j_str(o, id->orig_tn);
-    json_key(o, &f, "dest"), j_str(o, id->dest_tn);
+    json_key(o, &f, "alg"), json_cstr_or_null(o, id->alg);
+    json_key(o, &f, "ppt"), json_cstr_or_null(o, id->ppt);
+    json_key(o, &f, "attest"), json_cstr_or_null(o, id->attest);
+    json_key(o, &f, "orig"), json_cstr_or_null(o, id->orig_tn);
+    json_key(o, &f, "dest"), json_cstr_or_null(o, id->dest_tn);
     json_key(o, &f, "dest_count"), fprintf(o, "%d", id->n_dest);
     json_key(o, &f, "iat");
     if (id->iat) fprintf(o, "%" PRId64, id->iat);
@@ -49,12 +44,12 @@ static void j_identity(FILE *o, const sig_identity *id, sx_time sent_at) {
     json_key(o, &f, "iat_age");
     if (id->iat && sent_at) fprintf(o, "%" PRId64, id->findings.iat_age);
     else fputs("null", o);
-    json_key(o, &f, "x5u"), j_str(o, id->x5u);
-    json_key(o, &f, "info"), j_str(o, id->info);
+    json_key(o, &f, "x5u"), json_cstr_or_null(o, id->x5u);
+    json_key(o, &f, "info"), json_cstr_or_null(o, id->info);
     json_key(o, &f, "findings"), j_findings(o, &id->findings);
-    json_key(o, &f, "worst"), j_str(o, severity_name(stir_findings_worst(&id->findings)));
+    json_key(o, &f, "worst"), json_cstr_or_null(o, severity_name(stir_findings_worst(&id->findings)));
     json_key(o, &f, "signature"), json_cstr(o, stir_sig_name(id->sig));
-    json_key(o, &f, "signature_detail"), j_str(o, id->sig_detail);
+    json_key(o, &f, "signature_detail"), json_cstr_or_null(o, id->sig_detail);
     json_key(o, &f, "cached"), fputs(id->sig_cached ? "true" : "false", o);
     putc('}', o);
 }
@@ -71,20 +66,20 @@ static void j_stir(FILE *o, const sig_result *s) {
     }
     putc(']', o);
     json_key(o, &f, "findings"), j_findings(o, &s->findings);
-    json_key(o, &f, "worst"), j_str(o, severity_name(stir_findings_worst(&s->findings)));
+    json_key(o, &f, "worst"), json_cstr_or_null(o, severity_name(stir_findings_worst(&s->findings)));
     json_key(o, &f, "signature"), json_cstr(o, sig_signature_name(s->signature));
-    json_key(o, &f, "attest"), j_str(o, s->attest);
+    json_key(o, &f, "attest"), json_cstr_or_null(o, s->attest);
     putc('}', o);
 }
 
 static void j_reason(FILE *o, const sig_reason *r) {
     int f = 1;
     putc('{', o);
-    json_key(o, &f, "protocol"), j_str(o, r->protocol);
+    json_key(o, &f, "protocol"), json_cstr_or_null(o, r->protocol);
     json_key(o, &f, "cause"), j_int(o, r->cause, r->cause >= 0);
-    json_key(o, &f, "text"), j_str(o, r->text);
-    json_key(o, &f, "location"), j_str(o, r->location);
-    json_key(o, &f, "meaning"), j_str(o, r->meaning);
+    json_key(o, &f, "text"), json_cstr_or_null(o, r->text);
+    json_key(o, &f, "location"), json_cstr_or_null(o, r->location);
+    json_key(o, &f, "meaning"), json_cstr_or_null(o, r->meaning);
     putc('}', o);
 }
 
@@ -98,11 +93,11 @@ static void j_stir_reason(FILE *o, const sig_result *s) {
     int f = 1;
     putc('{', o);
     json_key(o, &f, "cause"), j_int(o, st->cause, st->cause >= 0);
-    json_key(o, &f, "text"), j_str(o, st->text);
-    json_key(o, &f, "ppi"), j_str(o, st->ppi);
+    json_key(o, &f, "text"), json_cstr_or_null(o, st->text);
+    json_key(o, &f, "ppi"), json_cstr_or_null(o, st->ppi);
     json_key(o, &f, "identity"), j_int(o, st->identity, st->identity >= 0);
     json_key(o, &f, "implies");
-    j_str(o, sig_implied_of(st->cause, sx_sv_make(st->text, strlen(st->text)), &im) ? im.name : NULL);
+    json_cstr_or_null(o, sig_implied_of(st->cause, sx_sv_make(st->text, strlen(st->text)), &im) ? im.name : NULL);
     putc('}', o);
 }
 
@@ -114,14 +109,14 @@ static void j_blocked(FILE *o, const sig_blocked *b) {
     int f = 1;
     putc('{', o);
     json_key(o, &f, "profile_complete"), fputs(b->profile_complete ? "true" : "false", o);
-    json_key(o, &f, "version"), j_str(o, b->version);
-    json_key(o, &f, "party"), j_str(o, b->party);
-    json_key(o, &f, "url"), j_str(o, b->url);
-    json_key(o, &f, "tel"), j_str(o, b->tel);
-    json_key(o, &f, "email"), j_str(o, b->email);
-    json_key(o, &f, "id"), j_str(o, b->id);
-    json_key(o, &f, "location"), j_str(o, b->location);
-    json_key(o, &f, "text"), j_str(o, b->text);
+    json_key(o, &f, "version"), json_cstr_or_null(o, b->version);
+    json_key(o, &f, "party"), json_cstr_or_null(o, b->party);
+    json_key(o, &f, "url"), json_cstr_or_null(o, b->url);
+    json_key(o, &f, "tel"), json_cstr_or_null(o, b->tel);
+    json_key(o, &f, "email"), json_cstr_or_null(o, b->email);
+    json_key(o, &f, "id"), json_cstr_or_null(o, b->id);
+    json_key(o, &f, "location"), json_cstr_or_null(o, b->location);
+    json_key(o, &f, "text"), json_cstr_or_null(o, b->text);
     putc('}', o);
 }
 
@@ -132,24 +127,24 @@ static void j_jcard(FILE *o, const sig_jcard *j) {
     }
     int f = 1, decoded = j->source && strcmp(j->source, "link") != 0;
     putc('{', o);
-    json_key(o, &f, "link"), j_str(o, j->link);
-    json_key(o, &f, "source"), j_str(o, j->source);
+    json_key(o, &f, "link"), json_cstr_or_null(o, j->link);
+    json_key(o, &f, "source"), json_cstr_or_null(o, j->source);
     json_key(o, &f, "status");
     if (!decoded) fputs("null", o);
     else json_cstr(o, j->decode_status == 0 ? "ok" : j->decode_status == 1 ? "no_jcard"
                                                                          : stir_err_name(j->decode_status));
-    json_key(o, &f, "name"), j_str(o, j->name);
-    json_key(o, &f, "org"), j_str(o, j->org);
-    json_key(o, &f, "url"), j_str(o, j->url);
-    json_key(o, &f, "email"), j_str(o, j->email);
-    json_key(o, &f, "tel"), j_str(o, j->tel);
-    json_key(o, &f, "typ"), j_str(o, decoded ? j->typ : NULL);
-    json_key(o, &f, "x5u"), j_str(o, decoded ? j->x5u : NULL);
+    json_key(o, &f, "name"), json_cstr_or_null(o, j->name);
+    json_key(o, &f, "org"), json_cstr_or_null(o, j->org);
+    json_key(o, &f, "url"), json_cstr_or_null(o, j->url);
+    json_key(o, &f, "email"), json_cstr_or_null(o, j->email);
+    json_key(o, &f, "tel"), json_cstr_or_null(o, j->tel);
+    json_key(o, &f, "typ"), json_cstr_or_null(o, decoded ? j->typ : NULL);
+    json_key(o, &f, "x5u"), json_cstr_or_null(o, decoded ? j->x5u : NULL);
     json_key(o, &f, "iat");
     if (decoded && j->iat) fprintf(o, "%" PRId64, j->iat);
     else fputs("null", o);
-    json_key(o, &f, "signature"), j_str(o, decoded ? stir_sig_name(j->sig) : NULL);
-    json_key(o, &f, "signature_detail"), j_str(o, decoded ? j->sig_detail : NULL);
+    json_key(o, &f, "signature"), json_cstr_or_null(o, decoded ? stir_sig_name(j->sig) : NULL);
+    json_key(o, &f, "signature_detail"), json_cstr_or_null(o, decoded ? j->sig_detail : NULL);
     putc('}', o);
 }
 
@@ -186,9 +181,9 @@ static void j_implied(FILE *o, const sig_result *s) {
     int f = 1;
     putc('{', o);
     json_key(o, &f, "code"), fprintf(o, "%d", im->code);
-    json_key(o, &f, "name"), j_str(o, im->name);
-    json_key(o, &f, "description"), j_str(o, im->desc);
-    json_key(o, &f, "from"), j_str(o, im->from);
+    json_key(o, &f, "name"), json_cstr_or_null(o, im->name);
+    json_key(o, &f, "description"), json_cstr_or_null(o, im->desc);
+    json_key(o, &f, "from"), json_cstr_or_null(o, im->from);
     json_key(o, &f, "explained_by"), j_explained(o, s, im->code);
     putc('}', o);
 }
@@ -211,8 +206,8 @@ static void j_signals(FILE *o, const sig_result *s) {
     if (s->verstat[0]) {
         int g = 1;
         putc('{', o);
-        json_key(o, &g, "value"), j_str(o, s->verstat);
-        json_key(o, &g, "class"), j_str(o, s->verstat_class);
+        json_key(o, &g, "value"), json_cstr_or_null(o, s->verstat);
+        json_key(o, &g, "class"), json_cstr_or_null(o, s->verstat_class);
         putc('}', o);
     } else {
         fputs("null", o);

@@ -10,6 +10,13 @@
  * Memory: the sum of (buffer + bookkeeping) stays under net_limits.frag_mem_max. When a
  * fragment needs more, the oldest other datagrams are given up first (counted as expired);
  * a datagram that alone exceeds the cap has its fragment dropped.
+ *
+ * Reuse: a finished datagram (completed, expired or evicted) goes to a small free list
+ * (NET_FRAG_CACHE entries) with its buffer, so a capture with many fragmented INVITEs
+ * allocates a few structs and buffers, not two allocations per datagram. The cache sits
+ * outside frag_mem_max, which keeps counting live datagrams exactly as before (g->cap is the
+ * accounted size, g->bufcap what the reused buffer really holds); it is bounded by
+ * NET_FRAG_CACHE * (sizeof(dgram) + FRAG_KEEP_BUF), see net.h.
  */
 #include <stdlib.h>
 
@@ -18,6 +25,7 @@
 #define FRAG_MAX 65535u                  /* largest datagram payload (16-bit length fields) */
 #define FRAG_BLOCKS ((FRAG_MAX + 7) / 8) /* 8-byte blocks */
 #define FRAG_BUCKETS 1024u
+#define FRAG_KEEP_BUF 65536u             /* a cached buffer larger than this is freed */
 
 typedef struct dgram {
     struct dgram *hnext;        /* hash chain */
@@ -30,7 +38,8 @@ typedef struct dgram {
     uint32_t total;             /* datagram length, known once the last fragment arrived */
     uint32_t maxend;            /* furthest byte any fragment reached */
     uint32_t nblocks;           /* blocks filled */
-    uint32_t cap;               /* bytes allocated in buf */
+    uint32_t cap;               /* bytes of buf charged to frag_mem_max */
+    uint32_t bufcap;            /* bytes allocated in buf (>= cap when reused) */
     uint8_t *buf;
     uint8_t map[(FRAG_BLOCKS + 7) / 8];
 } dgram;
@@ -40,11 +49,16 @@ struct frag_table {
     dgram *oldest, *newest;
     size_t mem;
     int count;
+    dgram *spare;  /* free list, linked through hnext */
+    int nspare;    /* at most NET_FRAG_CACHE */
+    size_t allocs; /* calloc/realloc calls made, for tests and measurements */
 };
 
 frag_table *frag_new(void) { return calloc(1, sizeof(frag_table)); }
 
 int frag_pending(const frag_table *ft) { return ft->count; }
+
+size_t frag_allocs(const frag_table *ft) { return ft->allocs; }
 
 static uint32_t key_hash(int v6, uint32_t id, const sx_addr *s, const sx_addr *d) {
     uint32_t h = id * 2654435761u ^ (uint32_t)v6;
@@ -75,10 +89,43 @@ static void unlink_dgram(frag_table *ft, dgram *g) {
     ft->count--;
 }
 
+/* Puts an unlinked datagram on the free list, or frees it when the list is full. */
+static void recycle(frag_table *ft, dgram *g) {
+    if (ft->nspare >= NET_FRAG_CACHE) {
+        free(g->buf);
+        free(g);
+        return;
+    }
+    if (g->bufcap > FRAG_KEEP_BUF) {
+        free(g->buf);
+        g->buf = NULL;
+        g->bufcap = 0;
+    }
+    g->hnext = ft->spare;
+    ft->spare = g;
+    ft->nspare++;
+}
+
 static void drop_dgram(frag_table *ft, dgram *g) {
     unlink_dgram(ft, g);
-    free(g->buf);
-    free(g);
+    recycle(ft, g);
+}
+
+/* A zeroed datagram, from the free list (keeping its buffer) or freshly allocated. */
+static dgram *take(frag_table *ft) {
+    dgram *g = ft->spare;
+    if (!g) {
+        ft->allocs++;
+        return calloc(1, sizeof *g);
+    }
+    ft->spare = g->hnext;
+    ft->nspare--;
+    uint8_t *buf = g->buf;
+    uint32_t bufcap = g->bufcap;
+    memset(g, 0, sizeof *g);
+    g->buf = buf;
+    g->bufcap = bufcap;
+    return g;
 }
 
 /* Makes room for `need` more bytes, giving up the oldest datagrams other than keep.
@@ -98,7 +145,7 @@ static int make_room(net *n, size_t need, const dgram *keep) {
 static dgram *create(net *n, net_ctx *c, uint32_t h, int v6, uint32_t id, uint8_t proto) {
     frag_table *ft = n->frags;
     if (make_room(n, sizeof(dgram), NULL) != 0) return NULL;
-    dgram *g = calloc(1, sizeof *g);
+    dgram *g = take(ft);
     if (!g) return NULL;
     g->first = c->f->ts;
     g->src = c->src;
@@ -124,10 +171,14 @@ static int reserve(net *n, dgram *g, uint32_t end, int more) {
     uint32_t want = g->total ? g->total : !more ? end : end > g->cap * 2 ? end : g->cap * 2;
     if (want > FRAG_MAX) want = FRAG_MAX;
     if (make_room(n, want - g->cap, g) != 0) return -1;
-    uint8_t *b = realloc(g->buf, want);
-    if (!b) return -1;
+    if (want > g->bufcap) {
+        n->frags->allocs++;
+        uint8_t *b = realloc(g->buf, want);
+        if (!b) return -1;
+        g->buf = b;
+        g->bufcap = want;
+    }
     n->frags->mem += want - g->cap;
-    g->buf = b;
     g->cap = want;
     return 0;
 }
@@ -160,14 +211,13 @@ static int inconsistent(const dgram *g, uint32_t end, int more) {
     return g->total && end > g->total;
 }
 
-/* Hands a complete datagram to the next layer, then frees it. It leaves the table first, so
+/* Hands a complete datagram to the next layer, then recycles it. It leaves the table first, so
  * that decoding it (an inner tunnel may be fragmented too) cannot evict it meanwhile. */
 static net_outcome complete(net *n, net_ctx *c, dgram *g) {
     unlink_dgram(n->frags, g);
     n->t->frag_reassembled++;
     net_outcome o = net_payload(n, c, g->v6, g->proto, g->buf, g->total);
-    free(g->buf);
-    free(g);
+    recycle(n->frags, g);
     return o;
 }
 
@@ -207,5 +257,11 @@ void frag_expire(net *n, sx_time cutoff, int all) {
 void frag_free(frag_table *ft) {
     if (!ft) return;
     while (ft->oldest) drop_dgram(ft, ft->oldest);
+    while (ft->spare) {
+        dgram *g = ft->spare;
+        ft->spare = g->hnext;
+        free(g->buf);
+        free(g);
+    }
     free(ft);
 }

@@ -65,3 +65,5 @@ void net_free(net *n) {
 }
 
 int net_frag_pending(const net *n) { return frag_pending(n->frags); }
+
+size_t net_frag_allocs(const net *n) { return frag_allocs(n->frags); }

@@ -25,6 +25,9 @@
  * first; when the memory cap is reached the oldest incomplete datagrams are given up
  * (frag_expired) and a fragment that still does not fit is frag_dropped.
  * Cost: no allocation or copy per frame; fragments are copied into one buffer per datagram.
+ * Finished datagrams are kept for reuse, at most NET_FRAG_CACHE of them with their buffers
+ * (each at most 64 KiB + ~1.1 KB bookkeeping: ~4.2 MiB worst case, on top of frag_mem_max,
+ * which counts live datagrams only), so steady fragmented traffic allocates nothing.
  */
 #ifndef SX_NET_H
 #define SX_NET_H
@@ -79,5 +82,10 @@ void net_flush(net *n);
 void net_free(net *n);
 /* Incomplete datagrams currently held for reassembly (for tests and statistics). */
 int net_frag_pending(const net *n);
+/* Finished datagrams (struct + buffer) kept for reuse instead of freed. */
+#define NET_FRAG_CACHE 64
+/* Heap allocations (struct or buffer growth) made by reassembly so far (for tests and
+ * measurements: with reuse it stays small however many datagrams are reassembled). */
+size_t net_frag_allocs(const net *n);
 
 #endif

@@ -76,5 +76,6 @@ net_outcome frag_add(net *n, net_ctx *c, int v6, uint32_t id, uint8_t proto, uin
  * each as frag_expired. */
 void frag_expire(net *n, sx_time cutoff, int all);
 int frag_pending(const frag_table *ft);
+size_t frag_allocs(const frag_table *ft);
 
 #endif

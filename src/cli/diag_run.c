@@ -92,7 +92,7 @@ void diag_run_result(void *ud, const sig_result *res) {
     r->qhead = (r->qhead + 1) % r->qcap;
     r->qlen--;
     diag_facts_add_signals(res, f);
-    diag_learn(r->d, f);
+    diag_learn_keep(r->d, f);
     unsigned char buf[DIAG_PACK_MAX + 2];
     size_t n = diag_pack(f, sizeof *f, buf + 2);
     buf[0] = (unsigned char)(n & 0xff), buf[1] = (unsigned char)(n >> 8);

@@ -511,13 +511,19 @@ static void learn_pair(diag *d, agg_pair *p, const diag_facts *f, int cls, const
     agg_run_step(p, f, rep, answered || cls == AGG_CL_CALLEE);
 }
 
-void diag_learn(diag *d, const diag_facts *f) {
+/* Learns f; *car1 and *pair1 get 1 + the indices phase 2 would find again for f, or 0 when
+ * phase 2 must look them up itself: a call sent to "(other)" by the carrier overflow is
+ * found again only through the address cache, which may have been full. */
+static void learn(diag *d, const diag_facts *f, uint32_t *car1, uint32_t *pair1) {
+    *car1 = *pair1 = 0;
     if (!d || d->finalized) return;
     d->cnt.learnt++;
     if (!d->t0 || f->start < d->t0) d->t0 = f->start;
     if (f->start > d->t1) d->t1 = f->start;
+    uint64_t overflow = d->cnt.carrier_overflow;
     long ci = carrier_of(d, f);
     if (ci < 0) return; /* out of memory: counted as learnt, nothing else */
+    int exact = d->cnt.carrier_overflow == overflow;
     diag_tn_check tn;
     diag_tn_check_caller(f->caller, f->caller_raw, f->callee, &tn);
     int cls = agg_class_of(f);
@@ -527,7 +533,28 @@ void diag_learn(diag *d, const diag_facts *f) {
         d->cnt.pair_overflow++;
         return;
     }
+    if (exact) *car1 = (uint32_t)ci + 1, *pair1 = (uint32_t)(p - d->pairs) + 1;
     learn_pair(d, p, f, cls, &tn);
+}
+
+void diag_learn(diag *d, const diag_facts *f) {
+    uint32_t c, p;
+    learn(d, f, &c, &p);
+}
+
+void diag_learn_keep(diag *d, diag_facts *f) { learn(d, f, &f->car1, &f->pair1); }
+
+/* Phase 2: the call's carrier (as carrier_find) and pair (as find_pair under that carrier)
+ * from what diag_learn_keep remembered, else looked up. */
+static long known_carrier(const diag *d, const diag_facts *f) {
+    if (f->car1 && f->car1 <= d->ncar && f->pair1 && f->pair1 <= d->npairs) return (long)f->car1 - 1;
+    return carrier_find(d, f);
+}
+
+static long known_pair(const diag *d, const diag_facts *f, long ci) {
+    if (f->car1 && f->car1 <= d->ncar && f->pair1 && f->pair1 <= d->npairs && (long)f->car1 - 1 == ci)
+        return (long)f->pair1 - 1;
+    return find_pair(d, caller_key(f), (uint32_t)ci);
 }
 
 void diag_finalize(diag *d) {
@@ -550,7 +577,7 @@ void diag_context_of(const diag *d, const diag_facts *f, diag_context *ctx) {
     const char *own = d->cfg.names && f->final_addr.family
                           ? carriers_by_addr(d->cfg.names, &f->final_addr) : NULL;
     ctx->final_from_own = (uint8_t)(own && diag_peer_is_own(own));
-    long ci = carrier_find(d, f);
+    long ci = known_carrier(d, f);
     if (ci < 0) return;
     const agg_carrier *c = &d->car[ci];
     ctx->carrier = c->name;
@@ -568,7 +595,7 @@ void diag_context_of(const diag *d, const diag_facts *f, diag_context *ctx) {
         ctx->low_refused = (uint32_t)c->low_by[k], ctx->low_calls = (uint32_t)c->low_calls;
         ctx->a_refused = (uint32_t)c->a_by[k], ctx->a_calls = (uint32_t)c->a_calls;
     }
-    long pi = find_pair(d, caller_key(f), (uint32_t)ci);
+    long pi = known_pair(d, f, ci);
     if (pi < 0) return;
     const agg_pair *p = &d->pairs[pi];
     ctx->pair_at_risk = p->status == DIAG_ST_AT_RISK;
@@ -603,7 +630,7 @@ void diag_tally(diag *d, const diag_facts *f, const diag_verdict *v) {
     d->cause[v->cause]++;
     count_rule(d->rules[v->cause], v->rule);
     if (!d->example[v->cause][0]) snprintf(d->example[v->cause], sizeof d->example[0], "%s", f->call_id);
-    long ci = carrier_find(d, f);
+    long ci = known_carrier(d, f);
     if (ci < 0) ci = find_carrier(d, AGG_OTHER);
     if (ci < 0) return;
     agg_carrier *c = &d->car[ci];
@@ -611,7 +638,7 @@ void diag_tally(diag *d, const diag_facts *f, const diag_verdict *v) {
     agg_cbucket *b = series_at(&c->s, sizeof(agg_cbucket), AGG_CARRIER_BUCKETS, d->cfg.bucket,
                                f->start, merge_cb, 0);
     if (b) b->cause[v->cause]++;
-    long pi = find_pair(d, caller_key(f), (uint32_t)ci);
+    long pi = known_pair(d, f, ci);
     if (pi >= 0) d->pairs[pi].cause[v->cause]++;
 }
 

@@ -89,6 +89,10 @@ const char *diag_cause_desc(int c);
 
 typedef struct diag_facts {
     uint64_t seq;              /* order the call was emitted in phase 1 */
+    /* set by diag_learn_keep: 1 + the call's carrier and pair index in its diag, 0 = look
+     * them up (never learnt, or the carrier overflowed); pairs and carriers are never
+     * removed, so phase 2 finds them without hashing */
+    uint32_t car1, pair1;
     sx_time start;             /* first INVITE */
     char call_id[64];          /* for the report's example calls (cut if longer) */
     char caller[DIAG_TN];      /* canonical E.164 digits ("" if not a number) */
@@ -260,6 +264,8 @@ void diag_config_default(diag_config *c);
 
 diag *diag_new(const diag_config *cfg);
 void diag_learn(diag *d, const diag_facts *f);          /* phase 1 */
+/* diag_learn, and remembers in f where the call went (car1, pair1) for phase 2 on the same d. */
+void diag_learn_keep(diag *d, diag_facts *f);
 void diag_finalize(diag *d);                            /* between the phases */
 void diag_decide(const diag *d, const diag_facts *f, diag_verdict *v); /* phase 2 */
 void diag_decide_opt(const diag *d, const diag_facts *f, int quiet, diag_verdict *v);

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "pki.h"
 #include "signal/signal.h"
 
 #define DIR "build/test-signal"
@@ -34,64 +35,21 @@ static sig_result RES, RES2; /* ~80 KiB each: static, not on the stack */
 static time_t NOW;
 static EVP_PKEY *CA_KEY, *LEAF_KEY;
 
-/* ---- PKI ---- */
+/* ---- PKI (tests/unit/pki.h) ---- */
 
-static void add_ext(X509 *x, X509 *issuer, int nid, const char *val) {
-    X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
-    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, val);
-    X509_add_ext(x, e, -1);
-    X509_EXTENSION_free(e);
-}
-
-/* TNAuthList with SPC "1234" (RFC 8226 §9): a verifier with trust anchors requires it. */
-static void add_tnauthlist(X509 *x) {
-    static const uint8_t der[] = {0x30, 0x08, 0xa0, 0x06, 0x16, 0x04, '1', '2', '3', '4'};
-    ASN1_OBJECT *oid = OBJ_txt2obj("1.3.6.1.5.5.7.1.26", 1);
-    ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-    ASN1_OCTET_STRING_set(os, der, sizeof der);
-    X509_EXTENSION *e = X509_EXTENSION_create_by_OBJ(NULL, oid, 0, os);
-    X509_add_ext(x, e, -1);
-    X509_EXTENSION_free(e);
-    ASN1_OCTET_STRING_free(os);
-    ASN1_OBJECT_free(oid);
-}
-
-static X509 *make_cert(EVP_PKEY *key, X509 *issuer, const char *cn, long from_days,
-                       long to_days) {
-    static long serial = 1;
-    X509 *x = X509_new();
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
-    X509_time_adj_ex(X509_getm_notBefore(x), (int)from_days, 0, &NOW);
-    X509_time_adj_ex(X509_getm_notAfter(x), (int)to_days, 0, &NOW);
-    X509_set_pubkey(x, key);
-    X509_NAME *n = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : n);
-    if (!issuer) {
-        add_ext(x, NULL, NID_basic_constraints, "critical,CA:TRUE");
-        add_ext(x, NULL, NID_key_usage, "critical,keyCertSign,cRLSign");
-    } else {
-        add_tnauthlist(x);
-    }
-    X509_sign(x, CA_KEY, EVP_sha256());
-    return x;
-}
-
+/* Writes the certificate and frees it. */
 static void write_pem(const char *path, X509 *x) {
-    FILE *f = fopen(path, "w");
-    PEM_write_X509(f, x);
-    fclose(f);
+    pki_write_pem(path, x);
     X509_free(x);
 }
 
 static void make_pki(void) {
     CA_KEY = EVP_EC_gen("P-256");
     LEAF_KEY = EVP_EC_gen("P-256");
-    X509 *ca = make_cert(CA_KEY, NULL, "Test STI-CA", -10, 3650);
-    write_pem(DIR "/good.pem", make_cert(LEAF_KEY, ca, "Test SP", -1, 365));
-    write_pem(DIR "/expired.pem", make_cert(LEAF_KEY, ca, "Test SP old", -30, -1));
+    X509 *ca = pki_cert(CA_KEY, CA_KEY, NULL, "Test STI-CA", -10, 3650, 1, 0, &NOW);
+    write_pem(DIR "/good.pem", pki_cert(LEAF_KEY, CA_KEY, ca, "Test SP", -1, 365, 0, 1, &NOW));
+    write_pem(DIR "/expired.pem",
+              pki_cert(LEAF_KEY, CA_KEY, ca, "Test SP old", -30, -1, 0, 1, &NOW));
     write_pem(DIR "/ca.pem", ca);
     FILE *f = fopen(DIR "/x5u.map", "w");
     fprintf(f, GOOD " " DIR "/good.pem\n" EXPIRED " " DIR "/expired.pem\n");

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "pki.h"
 #include "stir/stir.h"
 
 #define DIR "build/test-stir"
@@ -228,70 +229,21 @@ typedef struct pki {
 static pki K;
 static time_t NOW;
 
-static void add_ext(X509 *x, X509 *issuer, int nid, const char *val) {
-    X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
-    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, val);
-    X509_add_ext(x, e, -1);
-    X509_EXTENSION_free(e);
-}
-
-/* TNAuthList ::= SEQUENCE OF TNEntry; TNEntry spc [0] EXPLICIT ServiceProviderCode (IA5)
- * (RFC 8226 §9): here SPC "1234". */
-static void add_tnauthlist(X509 *x) {
-    static const uint8_t der[] = {0x30, 0x08, 0xa0, 0x06, 0x16, 0x04, '1', '2', '3', '4'};
-    ASN1_OBJECT *oid = OBJ_txt2obj("1.3.6.1.5.5.7.1.26", 1);
-    ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-    ASN1_OCTET_STRING_set(os, der, sizeof der);
-    X509_EXTENSION *e = X509_EXTENSION_create_by_OBJ(NULL, oid, 0, os);
-    X509_add_ext(x, e, -1);
-    X509_EXTENSION_free(e);
-    ASN1_OCTET_STRING_free(os);
-    ASN1_OBJECT_free(oid);
-}
-
-static X509 *make_cert(EVP_PKEY *key, EVP_PKEY *signer, X509 *issuer, const char *cn,
-                       long from_days, long to_days, int is_ca, int tnauth) {
-    static long serial = 1;
-    X509 *x = X509_new();
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
-    X509_time_adj_ex(X509_getm_notBefore(x), (int)from_days, 0, &NOW);
-    X509_time_adj_ex(X509_getm_notAfter(x), (int)to_days, 0, &NOW);
-    X509_set_pubkey(x, key);
-    X509_NAME *n = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : n);
-    if (is_ca) {
-        add_ext(x, issuer, NID_basic_constraints, "critical,CA:TRUE");
-        add_ext(x, issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
-    }
-    if (tnauth) add_tnauthlist(x);
-    X509_sign(x, signer, EVP_sha256());
-    return x;
-}
-
-static void write_pem(const char *path, X509 *x) {
-    FILE *f = fopen(path, "w");
-    PEM_write_X509(f, x);
-    fclose(f);
-}
-
 static void make_pki(void) {
     K.ca_key = EVP_EC_gen("P-256");
     K.rogue_key = EVP_EC_gen("P-256");
     K.leaf_key = EVP_EC_gen("P-256");
-    K.ca = make_cert(K.ca_key, K.ca_key, NULL, "Test STI-CA", -10, 3650, 1, 0);
-    K.rogue = make_cert(K.rogue_key, K.rogue_key, NULL, "Rogue CA", -10, 3650, 1, 0);
-    X509 *good = make_cert(K.leaf_key, K.ca_key, K.ca, "Test SP", -1, 365, 0, 1);
-    X509 *expired = make_cert(K.leaf_key, K.ca_key, K.ca, "Test SP old", -30, -1, 0, 1);
-    X509 *rogue = make_cert(K.leaf_key, K.rogue_key, K.rogue, "Rogue SP", -1, 365, 0, 1);
-    X509 *notn = make_cert(K.leaf_key, K.ca_key, K.ca, "Test SP no TN", -1, 365, 0, 0);
-    write_pem(DIR "/ca.pem", K.ca);
-    write_pem(DIR "/good.pem", good);
-    write_pem(DIR "/expired.pem", expired);
-    write_pem(DIR "/rogue.pem", rogue);
-    write_pem(DIR "/notn.pem", notn);
+    K.ca = pki_cert(K.ca_key, K.ca_key, NULL, "Test STI-CA", -10, 3650, 1, 0, &NOW);
+    K.rogue = pki_cert(K.rogue_key, K.rogue_key, NULL, "Rogue CA", -10, 3650, 1, 0, &NOW);
+    X509 *good = pki_cert(K.leaf_key, K.ca_key, K.ca, "Test SP", -1, 365, 0, 1, &NOW);
+    X509 *expired = pki_cert(K.leaf_key, K.ca_key, K.ca, "Test SP old", -30, -1, 0, 1, &NOW);
+    X509 *rogue = pki_cert(K.leaf_key, K.rogue_key, K.rogue, "Rogue SP", -1, 365, 0, 1, &NOW);
+    X509 *notn = pki_cert(K.leaf_key, K.ca_key, K.ca, "Test SP no TN", -1, 365, 0, 0, &NOW);
+    pki_write_pem(DIR "/ca.pem", K.ca);
+    pki_write_pem(DIR "/good.pem", good);
+    pki_write_pem(DIR "/expired.pem", expired);
+    pki_write_pem(DIR "/rogue.pem", rogue);
+    pki_write_pem(DIR "/notn.pem", notn);
     FILE *f = fopen(DIR "/leaf.pub", "w");
     PEM_write_PUBKEY(f, K.leaf_key);
     fclose(f);

@@ -18,12 +18,14 @@
  * accounted size, g->bufcap what the reused buffer really holds); it is bounded by
  * NET_FRAG_CACHE * (sizeof(dgram) + FRAG_KEEP_BUF), see net.h.
  */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "net_int.h"
 
 #define FRAG_MAX 65535u                  /* largest datagram payload (16-bit length fields) */
 #define FRAG_BLOCKS ((FRAG_MAX + 7) / 8) /* 8-byte blocks */
+#define FRAG_WORDS ((FRAG_BLOCKS + 63) / 64)
 #define FRAG_BUCKETS 1024u
 #define FRAG_KEEP_BUF 65536u             /* a cached buffer larger than this is freed */
 
@@ -41,7 +43,7 @@ typedef struct dgram {
     uint32_t cap;               /* bytes of buf charged to frag_mem_max */
     uint32_t bufcap;            /* bytes allocated in buf (>= cap when reused) */
     uint8_t *buf;
-    uint8_t map[(FRAG_BLOCKS + 7) / 8];
+    uint64_t map[FRAG_WORDS];   /* coverage: bit b set = block b (bytes 8b..8b+7) filled */
 } dgram;
 
 struct frag_table {
@@ -60,10 +62,21 @@ int frag_pending(const frag_table *ft) { return ft->count; }
 
 size_t frag_allocs(const frag_table *ft) { return ft->allocs; }
 
+/* Word-wise multiply-xorshift over the two addresses (IPv4 leaves the tail of a[] zero):
+ * a byte loop here cost ~100 instructions per fragment. */
 static uint32_t key_hash(int v6, uint32_t id, const sx_addr *s, const sx_addr *d) {
-    uint32_t h = id * 2654435761u ^ (uint32_t)v6;
-    for (int i = 0; i < 16; i++) h = (h ^ s->a[i] ^ (uint32_t)d->a[i] << 8) * 16777619u;
-    return h & (FRAG_BUCKETS - 1);
+    const uint64_t k = 0x9e3779b97f4a7c15ull;
+    uint64_t w[4];
+    memcpy(&w[0], s->a, 8);
+    memcpy(&w[1], s->a + 8, 8);
+    memcpy(&w[2], d->a, 8);
+    memcpy(&w[3], d->a + 8, 8);
+    uint64_t h = ((uint64_t)id << 1 | (uint64_t)v6) * k;
+    for (int i = 0; i < 4; i++) {
+        h = (h ^ w[i]) * k;
+        h ^= h >> 29;
+    }
+    return (uint32_t)(h >> 32) & (FRAG_BUCKETS - 1);
 }
 
 static dgram *find(frag_table *ft, uint32_t h, int v6, uint32_t id, uint8_t proto,
@@ -120,9 +133,13 @@ static dgram *take(frag_table *ft) {
     }
     ft->spare = g->hnext;
     ft->nspare--;
+    /* Only the map words a fragment reached can be non-zero (every fill stays below
+     * maxend): clearing those instead of the whole 1 KiB map. */
+    size_t used = (g->maxend + 8 * 64 - 1) / (8 * 64);
+    memset(g->map, 0, used * sizeof g->map[0]);
     uint8_t *buf = g->buf;
     uint32_t bufcap = g->bufcap;
-    memset(g, 0, sizeof *g);
+    memset(g, 0, offsetof(dgram, map));
     g->buf = buf;
     g->bufcap = bufcap;
     return g;
@@ -183,22 +200,51 @@ static int reserve(net *n, dgram *g, uint32_t end, int more) {
     return 0;
 }
 
-static int bit(const dgram *g, uint32_t b) { return g->map[b >> 3] >> (b & 7) & 1; }
+static int bit(const dgram *g, uint32_t b) { return (int)(g->map[b >> 6] >> (b & 63) & 1); }
+static void set_bit(dgram *g, uint32_t b) { g->map[b >> 6] |= 1ull << (b & 63); }
 
-/* Copies the blocks of [off, end) not yet filled; returns how many were new. */
+/* Mask of bits [lo, hi) within one 64-bit word (0 <= lo < hi <= 64). */
+static uint64_t word_mask(uint32_t lo, uint32_t hi) {
+    uint64_t m = hi == 64 ? ~0ull : (1ull << hi) - 1;
+    return m & ~((1ull << lo) - 1);
+}
+
+/* Sets blocks [b0, b1) if none of them is set yet; returns 0 (and changes nothing) if one
+ * is. The common case (fragments that do not overlap) costs a few word operations. */
+static int claim_blocks(dgram *g, uint32_t b0, uint32_t b1) {
+    for (uint32_t b = b0; b < b1;) {
+        uint32_t lo = b & 63, hi = b1 - (b - lo) < 64 ? b1 - (b - lo) : 64;
+        if (g->map[b >> 6] & word_mask(lo, hi)) return 0;
+        b += hi - lo;
+    }
+    for (uint32_t b = b0; b < b1;) {
+        uint32_t lo = b & 63, hi = b1 - (b - lo) < 64 ? b1 - (b - lo) : 64;
+        g->map[b >> 6] |= word_mask(lo, hi);
+        b += hi - lo;
+    }
+    return 1;
+}
+
+/* Copies the blocks of [off, end) not yet filled; returns how many were new. off is a
+ * multiple of 8 (fragment offsets are in 8-byte units). */
 static uint32_t fill(dgram *g, uint32_t off, uint32_t end, const uint8_t *p) {
+    uint32_t b0 = off / 8, b1 = (end + 7) / 8;
+    if (claim_blocks(g, b0, b1)) { /* no overlap: one copy */
+        memcpy(g->buf + off, p, end - off);
+        return b1 - b0;
+    }
     uint32_t added = 0;
-    for (uint32_t b = off / 8; b * 8 < end; b++) {
+    for (uint32_t b = b0; b * 8 < end; b++) {
         if (bit(g, b)) continue;
         uint32_t from = b * 8, to = from + 8 < end ? from + 8 : end;
         /* extend over the following empty blocks to copy runs, not 8-byte pieces */
         while (to < end && !bit(g, to / 8)) {
-            g->map[b >> 3] |= (uint8_t)(1u << (b & 7));
+            set_bit(g, b);
             added++;
             b++;
             to = to + 8 < end ? to + 8 : end;
         }
-        g->map[b >> 3] |= (uint8_t)(1u << (b & 7));
+        set_bit(g, b);
         added++;
         memcpy(g->buf + from, p + (from - off), to - from);
     }

@@ -263,7 +263,34 @@ static int src_fill(cap *c, cap_src *s) {
     }
 }
 
+/* Hands out a source's pending frame. */
+static void deliver(cap *c, cap_src *s, int i, sx_frame *f) {
+    s->stale = 1;
+    f->ts = s->rec.ts;
+    f->linktype = s->linktype;
+    f->data = s->rec.data;
+    f->caplen = s->rec.caplen;
+    f->wirelen = s->rec.wirelen;
+    f->index = ++c->index;
+    f->source = i;
+}
+
 int cap_next(cap *c, sx_frame *f) {
+    if (c->n == 1) { /* one file: nothing to merge */
+        cap_src *s = c->src;
+        if (s->stale) {
+            /* the usual case inline: the next record is whole in the direct reader's buffer */
+            if (s->direct.fd >= 0 && !s->done && direct_next_fast(&s->direct, &s->rec)) {
+                s->stale = 0;
+                s->pending = 1;
+            } else if (src_fill(c, s) != 0) {
+                return -1;
+            }
+        }
+        if (!s->pending) return 0;
+        deliver(c, s, 0, f);
+        return 1;
+    }
     int failed = 0;
     for (int i = 0; i < c->n; i++)
         if (c->src[i].stale && src_fill(c, &c->src[i]) != 0) failed = 1;
@@ -280,14 +307,7 @@ int cap_next(cap *c, sx_frame *f) {
         }
     }
     if (!best) return 0;
-    best->stale = 1;
-    f->ts = best->rec.ts;
-    f->linktype = best->linktype;
-    f->data = best->rec.data;
-    f->caplen = best->rec.caplen;
-    f->wirelen = best->rec.wirelen;
-    f->index = ++c->index;
-    f->source = bi;
+    deliver(c, best, bi, f);
     return 1;
 }
 

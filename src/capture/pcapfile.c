@@ -33,8 +33,8 @@ enum {
     MAGIC_USEC = 0xa1b2c3d4,
     MAGIC_NSEC = 0xa1b23c4d,
     FILE_HDR = 24,
-    REC_HDR = 16,
-    MAX_CAPLEN = 262144, /* libpcap's MAXIMUM_SNAPLEN */
+    REC_HDR = CAP_REC_HDR,
+    MAX_CAPLEN = CAP_MAX_CAPLEN,
 };
 /* Bytes asked of each read: small enough that a chunk is still in L2 when it is parsed. */
 #define CHUNK ((size_t)256 << 10)

@@ -45,10 +45,17 @@ void net_frame(net *n, const sx_frame *f) {
     n->t->bytes_read += f->caplen;
     /* Expire incomplete datagrams as capture time moves, at most once per second of it, and
      * not at all while nothing is pending (the common case costs one test). */
-    if (frag_pending(n->frags) && (f->ts - n->last_expire > SX_SEC || f->ts < n->last_expire))
+    if ((f->ts - n->last_expire > SX_SEC || f->ts < n->last_expire) && frag_pending(n->frags))
         net_expire(n, f->ts);
-    net_ctx c = {.f = f, .snapped = f->caplen < f->wirelen};
-    count(n->t, net_link(n, &c, f->linktype, f->data, f->caplen));
+    /* src, dst and cut are written by the IP decoders before anything reads them: not
+     * zeroing the two addresses here saves a few stores per frame. */
+    net_ctx c;
+    c.f = f;
+    c.depth = 0;
+    c.snapped = f->caplen < f->wirelen;
+    c.cut = 0;
+    net_outcome o = net_link(n, &c, f->linktype, f->data, f->caplen);
+    if (o != NO_DELIVERED) count(n->t, o);
 }
 
 void net_expire(net *n, sx_time now) {

@@ -91,6 +91,8 @@ typedef struct ct_call {
                                  differences below CT_DUP_WINDOW matter */
     unsigned nrsig;
     unsigned invite_rr;            /* Record-Route entries of the first INVITE */
+    uint64_t sig_contact, sig_rr_first, sig_rr_last; /* keep_value_host() */
+    uint64_t sig_from_plain;       /* hash of a From value known to hold no verstat (0: none) */
 } ct_call;
 
 /* Arena allocations are AR_ALIGN-aligned (ct_int.h): enough for all of these. */
@@ -183,9 +185,19 @@ static sx_sv top_branch(const sip_msg *m) {
     return via.branch;
 }
 
+/* sx_addr_eq(), inline: it runs up to four times per message (msg_dir). */
+static int addr_eq(const sx_addr *x, const sx_addr *y) {
+    if (x->family != y->family) return 0;
+    uint32_t a, b;
+    memcpy(&a, x->a, 4);
+    memcpy(&b, y->a, 4);
+    if (a != b) return 0;
+    return x->family == 4 || memcmp(x->a + 4, y->a + 4, 12) == 0;
+}
+
 static int same_path(const ct_tx *t, const sx_msgmeta *mt) {
-    return t->sport == mt->sport && t->dport == mt->dport && sx_addr_eq(&t->src, &mt->src) &&
-           sx_addr_eq(&t->dst, &mt->dst);
+    return t->sport == mt->sport && t->dport == mt->dport && addr_eq(&t->src, &mt->src) &&
+           addr_eq(&t->dst, &mt->dst);
 }
 
 static int is_challenge(int code) { return code == 401 || code == 407; }
@@ -341,11 +353,11 @@ static void tomb_expire(call_tracker *ct, sx_time now) {
 /* ---- Record building ---- */
 
 static int msg_dir(const call_record *r, const sx_msgmeta *mt) {
-    if (mt->sport == r->sport && mt->dport == r->dport && sx_addr_eq(&mt->src, &r->src) &&
-        sx_addr_eq(&mt->dst, &r->dst))
+    if (mt->sport == r->sport && mt->dport == r->dport && addr_eq(&mt->src, &r->src) &&
+        addr_eq(&mt->dst, &r->dst))
         return MSG_FWD;
-    if (mt->sport == r->dport && mt->dport == r->sport && sx_addr_eq(&mt->src, &r->dst) &&
-        sx_addr_eq(&mt->dst, &r->src))
+    if (mt->sport == r->dport && mt->dport == r->sport && addr_eq(&mt->src, &r->dst) &&
+        addr_eq(&mt->dst, &r->src))
         return MSG_REV;
     return MSG_OTHER;
 }
@@ -428,7 +440,15 @@ static void note_verstat(ct_call *c, const sip_msg *m) {
         if (vs.p) { c->r.verstat = ar_sv(&c->ar, vs); return; }
     }
     v = sip_hdr_first(m, SIP_H_FROM);
-    if (v.p && find_verstat(v).p && msg_naddr(m, SIP_H_FROM, &na) == 0) {
+    if (!v.p) return;
+    /* Every response repeats the INVITE's From (RFC 3261 §8.2.6.2): scan it once. */
+    uint64_t h = ct_hash(0, v, 0) | 1;
+    if (h == c->sig_from_plain) return;
+    if (!find_verstat(v).p) {
+        c->sig_from_plain = h;
+        return;
+    }
+    if (msg_naddr(m, SIP_H_FROM, &na) == 0) {
         sx_sv vs = find_verstat(na.uri);
         if (vs.p) c->r.verstat = ar_sv(&c->ar, vs);
     }
@@ -479,17 +499,28 @@ static unsigned count_values(const sip_msg *m, int id, sx_sv *first, sx_sv *last
     return n;
 }
 
-static void path_start(ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
+/* ruri: the Request-URI as fill_callee() parsed it, NULL if it did not parse. */
+static void path_start(ct_call *c, const sx_msgmeta *mt, const sip_msg *m, const sip_uri *ruri) {
     call_path *p = &c->r.path;
-    sip_uri u;
     sx_sv first, last;
     p->next_hop = mt->dst;
     p->next_port = mt->dport;
-    if (sip_parse_uri(m->ruri, &u) == 0 && u.host.n) { /* a view into callee.uri's copy */
-        sx_sv h = sub_view(c->r.callee.uri, m->ruri, u.host);
+    if (ruri && ruri->host.n) { /* a view into callee.uri's copy */
+        sx_sv h = sub_view(c->r.callee.uri, m->ruri, ruri->host);
         p->ruri_host = sx_sv_make(h.p, h.n < CALL_HOST_MAX ? h.n : CALL_HOST_MAX);
     }
     c->invite_rr = count_values(m, SIP_H_RECORD_ROUTE, &first, &last);
+}
+
+/* keep_host(value_host(v)) for one of the path's hosts. Doing it twice with the same bytes
+ * changes nothing the second time, so a response that repeats the value seen last for that
+ * host (the 200 after the 180, retransmissions) costs a hash instead of a URI parse; *sig is
+ * the hash of that last value (0: none yet). */
+static void keep_value_host(ct_call *c, sx_sv *dst, uint64_t *sig, sx_sv v) {
+    uint64_t h = ct_hash(0, v, 0) | 1;
+    if (h == *sig) return;
+    keep_host(c, dst, value_host(v));
+    *sig = h;
 }
 
 /* A first-hop response other than 100 (hop-by-hop, §21.1.1): its Contact and Record-Route. */
@@ -499,11 +530,12 @@ static void note_path(ct_call *c, const sip_msg *m) {
     if (m->status == 100) return;
     sip_vit it = {0};
     sx_sv v;
-    if (sip_next_value(m, SIP_H_CONTACT, &it, &v)) keep_host(c, &p->contact_host, value_host(v));
+    if (sip_next_value(m, SIP_H_CONTACT, &it, &v))
+        keep_value_host(c, &p->contact_host, &c->sig_contact, v);
     unsigned n = count_values(m, SIP_H_RECORD_ROUTE, &first, &last);
     if (!n) return;
-    keep_host(c, &p->rr_first, value_host(first));
-    keep_host(c, &p->rr_last, value_host(last));
+    keep_value_host(c, &p->rr_first, &c->sig_rr_first, first);
+    keep_value_host(c, &p->rr_last, &c->sig_rr_last, last);
     p->rr_behind = n > c->invite_rr;
 }
 
@@ -538,8 +570,9 @@ static void fill_caller(ct_call *c, const sip_msg *m) {
     }
 }
 
-/* Callee: the Request-URI (where the call is routed), else the To URI. */
-static void fill_callee(ct_call *c, const sip_msg *m) {
+/* Callee: the Request-URI (where the call is routed), else the To URI. Leaves the parsed
+ * Request-URI in *ruri for path_start(); returns 0 if it parsed. */
+static int fill_callee(ct_call *c, const sip_msg *m, sip_uri *ruri) {
     call_party *p = &c->r.callee;
     sip_uri u;
     sip_naddr na;
@@ -547,13 +580,15 @@ static void fill_callee(ct_call *c, const sip_msg *m) {
     if (have_to) p->to_uri = ar_sv(&c->ar, na.uri);
     p->uri = ar_sv(&c->ar, m->ruri);
     p->source = "ruri";
-    if (sip_parse_uri(m->ruri, &u) == 0) {
-        p->user = sub_view(p->uri, m->ruri, u.user);
-        if (sip_e164(u.user, p->e164)) return;
+    int rc = sip_parse_uri(m->ruri, ruri);
+    if (rc == 0) {
+        p->user = sub_view(p->uri, m->ruri, ruri->user);
+        if (sip_e164(ruri->user, p->e164)) return rc;
     }
     p->e164[0] = 0;
     if (have_to && sip_parse_uri(na.uri, &u) == 0 && sip_e164(u.user, p->e164)) p->source = "to";
     else p->e164[0] = 0;
+    return rc;
 }
 
 /* Values in a header list, at most max. */
@@ -861,8 +896,9 @@ static ct_call *call_new(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *
     c->first_cseq = m->cseq;
     r->names = ct->cfg.names;
     fill_caller(c, m);
-    fill_callee(c, m);
-    path_start(c, mt, m);
+    sip_uri ruri;
+    int ruri_ok = fill_callee(c, m, &ruri) == 0;
+    path_start(c, mt, m, ruri_ok ? &ruri : NULL);
     group_call(ct, c, m);
     return c;
 }
@@ -965,8 +1001,14 @@ static int response_repeat(ct_call *c, const sx_msgmeta *mt, const sip_msg *m, s
                            sx_sv branch) {
     uint64_t h = ct_hash(m->status, tag, 0) ^ ct_hash(1, branch, 0) * 31;
     h ^= ((uint64_t)m->cseq << 20) ^ ((uint64_t)mt->sport << 4) ^ ((uint64_t)mt->dport << 36);
-    h ^= ct_hash(2, sx_sv_make((const char *)mt->src.a, 16), 0) * 7;
-    h ^= ct_hash(3, sx_sv_make((const char *)mt->dst.a, 16), 0) * 13;
+    /* the addresses are fixed-size: two multiplies, not two more string hashes */
+    uint64_t w[4];
+    memcpy(&w[0], mt->src.a, 8);
+    memcpy(&w[1], mt->src.a + 8, 8);
+    memcpy(&w[2], mt->dst.a, 8);
+    memcpy(&w[3], mt->dst.a + 8, 8);
+    h ^= ct_mum(w[0] ^ 0x9e3779b97f4a7c15ull, w[1] ^ 0xbf58476d1ce4e5b9ull) * 7;
+    h ^= ct_mum(w[2] ^ 0x94d049bb133111ebull, w[3] ^ 0xa0761d6478bd642full) * 13;
     uint32_t sig = (uint32_t)(h ^ h >> 32), now = (uint32_t)(mt->ts - c->r.start);
     for (unsigned i = 0; i < c->nrsig && i < CT_RSIG; i++) {
         if (c->rsig[i] != sig) continue;

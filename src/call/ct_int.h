@@ -32,15 +32,36 @@ typedef struct ct_arena {
 
 enum { AR_FIRST_MIN = 512, AR_FIRST_MAX = 16384 };
 
+void *ar_take_slow(ct_arena *a, size_t n, size_t align);
+/* n bytes at an offset rounded up to align (a power of two: 1 for strings, AR_ALIGN for
+ * structs). Inline: several per message, and the head chunk nearly always has room. */
+static inline void *ar_take(ct_arena *a, size_t n, size_t align) {
+    ct_chunk *c = a->head;
+    if (c) {
+        size_t off = (c->used + align - 1) & ~(align - 1);
+        if (off <= c->cap && c->cap - off >= n) {
+            c->used = off + n;
+            return c->data + off;
+        }
+    }
+    return ar_take_slow(a, n, align);
+}
 /* Returns n bytes aligned to AR_ALIGN, or NULL (and sets full) past the cap. */
-void *ar_alloc(ct_arena *a, size_t n);
+static inline void *ar_alloc(ct_arena *a, size_t n) { return ar_take(a, n ? n : 1, AR_ALIGN); }
 /* Bytes handed out so far (what the next call's first chunk is sized from). */
 size_t ar_used(const ct_arena *a);
-/* Copies v into the arena; SX_SV_NULL (p == NULL) if v.p is NULL or the arena is full.
- * An empty but present value keeps a non-NULL pointer. */
-sx_sv ar_sv(ct_arena *a, sx_sv v);
-/* Same, keeping at most max bytes. */
-sx_sv ar_sv_max(ct_arena *a, sx_sv v, size_t max);
+/* Copies v into the arena, keeping at most max bytes; SX_SV_NULL (p == NULL) if v.p is
+ * NULL or the arena is full. An empty but present value keeps a non-NULL pointer. */
+static inline sx_sv ar_sv_max(ct_arena *a, sx_sv v, size_t max) {
+    if (!v.p) return SX_SV_NULL;
+    size_t n = v.n < max ? v.n : max;
+    char *p = ar_take(a, n ? n : 1, 1);
+    if (!p) return SX_SV_NULL;
+    if (n) memcpy(p, v.p, n);
+    return sx_sv_make(p, n);
+}
+/* The same, whole. */
+static inline sx_sv ar_sv(ct_arena *a, sx_sv v) { return ar_sv_max(a, v, SIZE_MAX); }
 void ar_free(ct_arena *a);
 
 /* ---- Hash table ----
@@ -89,6 +110,12 @@ static inline ct_hnode *ht_scan(const ct_htab *t, uint64_t h, size_t *it) {
             return sl->nd;
         }
     }
+}
+
+/* 64x64 -> 128-bit multiply folded to 64 bits: the mixing step of ct_hash. */
+static inline uint64_t ct_mum(uint64_t a, uint64_t b) {
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
 /* 64-bit hash of a kind byte then the bytes (lowercased when fold); not stable across

@@ -47,6 +47,7 @@ void net_frame(net *n, const sx_frame *f) {
      * not at all while nothing is pending (the common case costs one test). */
     if ((f->ts - n->last_expire > SX_SEC || f->ts < n->last_expire) && frag_pending(n->frags))
         net_expire(n, f->ts);
+    if (f->linktype == SX_LINK_EN10MB && net_udp4_fast(n, f)) return;
     /* src, dst and cut are written by the IP decoders before anything reads them: not
      * zeroing the two addresses here saves a few stores per frame. */
     net_ctx c;

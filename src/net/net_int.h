@@ -59,6 +59,11 @@ net_outcome net_ipv6(net *n, net_ctx *c, const uint8_t *p, size_t len);
  * IPv6 (v6 != 0) proto may be an extension header, which is walked. */
 net_outcome net_payload(net *n, net_ctx *c, int v6, uint8_t proto, const uint8_t *p, size_t len);
 
+/* The common frame (Ethernet, IPv4 without options, UDP) decoded and delivered in one
+ * step. Returns 1 if delivered (outcome NO_DELIVERED), 0 if the frame needs the general
+ * path (nothing done then). */
+int net_udp4_fast(net *n, const sx_frame *f);
+
 /* gtp.c: a UDP payload to or from port 2152. Returns 1 and sets *o when it is a GTP-U
  * G-PDU (decoded like a tunnel), 0 when it is not one (deliver the datagram as UDP). */
 int net_gtpu(net *n, net_ctx *c, const uint8_t *p, size_t len, net_outcome *o);

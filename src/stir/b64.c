@@ -18,14 +18,28 @@ static int b64_digit(unsigned char c) {
     return -1;
 }
 
-long stir_b64_decode(const char *in, size_t n, uint8_t *out, size_t cap, int *nonstd) {
-    size_t pad = 0;
-    while (n > 0 && in[n - 1] == '=' && pad < 2) { n--; pad++; }
-    if (pad && nonstd) *nonstd = 1;
-    if (n % 4 == 1) return -1; /* 6 bits cannot end a byte */
-    if (pad && (n + pad) % 4 != 0) return -1; /* padding that pads nothing */
-    size_t outlen = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
-    if (outlen > cap) return -1;
+/* The digit value of a byte, 0x40 added for the standard-only '+' '/', 0x80 for a non-digit;
+ * tables are built from it at compile time so the hot loop has no per-character branch. */
+#define B64_ROW(c) \
+    ((c) >= 'A' && (c) <= 'Z' ? (c) - 'A' : (c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26 \
+     : (c) >= '0' && (c) <= '9' ? (c) - '0' + 52 : (c) == '-' ? 62 : (c) == '_' ? 63   \
+     : (c) == '+' ? 0x40 + 62 : (c) == '/' ? 0x40 + 63 : 0x80)
+/* Per position in a group of 4 digits: the digit's 6 bits already shifted into place, and
+ * its flags in the top byte, so a group decodes with 4 lookups and 3 ORs. */
+#define B64_SH(c, sh) ((uint32_t)(B64_ROW(c) & 63) << (sh) | (uint32_t)(B64_ROW(c) & 0xC0) << 24)
+#define B64_R4(c, sh) B64_SH(c, sh), B64_SH((c) + 1, sh), B64_SH((c) + 2, sh), B64_SH((c) + 3, sh)
+#define B64_R16(c, sh) B64_R4(c, sh), B64_R4((c) + 4, sh), B64_R4((c) + 8, sh), B64_R4((c) + 12, sh)
+#define B64_R64(c, sh) \
+    B64_R16(c, sh), B64_R16((c) + 16, sh), B64_R16((c) + 32, sh), B64_R16((c) + 48, sh)
+#define B64_TAB(sh) {B64_R64(0, sh), B64_R64(64, sh), B64_R64(128, sh), B64_R64(192, sh)}
+static const uint32_t b64_t18[256] = B64_TAB(18), b64_t12[256] = B64_TAB(12),
+                      b64_t6[256] = B64_TAB(6), b64_t0[256] = B64_TAB(0);
+#define B64_PLUS (0x40u << 24)  /* '+' or '/' seen */
+#define B64_BAD (0x80u << 24)   /* not a digit */
+
+/* Digit by digit; also the reference for what the table-driven loop must reproduce
+ * (including the partial output and *nonstd when an invalid digit stops it). */
+static long b64_slow(const char *in, size_t n, uint8_t *out, int *nonstd) {
     uint32_t acc = 0;
     int bits = 0;
     size_t o = 0;
@@ -44,6 +58,36 @@ long stir_b64_decode(const char *in, size_t n, uint8_t *out, size_t cap, int *no
             acc &= (1u << bits) - 1;
         }
     }
+    return (long)o;
+}
+
+long stir_b64_decode(const char *in, size_t n, uint8_t *out, size_t cap, int *nonstd) {
+    size_t pad = 0;
+    while (n > 0 && in[n - 1] == '=' && pad < 2) { n--; pad++; }
+    if (pad && nonstd) *nonstd = 1;
+    if (n % 4 == 1) return -1; /* 6 bits cannot end a byte */
+    if (pad && (n + pad) % 4 != 0) return -1; /* padding that pads nothing */
+    size_t outlen = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
+    if (outlen > cap) return -1;
+    /* 4 digits -> 3 bytes per step; flags collects B64_PLUS and B64_BAD. */
+    const unsigned char *u = (const unsigned char *)in;
+    uint32_t flags = 0;
+    size_t i = 0, o = 0;
+    for (; i + 4 <= n; i += 4, o += 3) {
+        uint32_t v = b64_t18[u[i]] | b64_t12[u[i + 1]] | b64_t6[u[i + 2]] | b64_t0[u[i + 3]];
+        flags |= v;
+        out[o] = (uint8_t)(v >> 16);
+        out[o + 1] = (uint8_t)(v >> 8);
+        out[o + 2] = (uint8_t)v;
+    }
+    if (n - i >= 2) { /* 2 or 3 digits left: 1 or 2 bytes; spare low bits are ignored */
+        uint32_t v = b64_t18[u[i]] | b64_t12[u[i + 1]] | (n - i == 3 ? b64_t6[u[i + 2]] : 0);
+        flags |= v;
+        out[o++] = (uint8_t)(v >> 16);
+        if (n - i == 3) out[o++] = (uint8_t)(v >> 8);
+    }
+    if (flags & B64_BAD) return b64_slow(in, n, out, nonstd); /* rare: reproduce its effects */
+    if ((flags & B64_PLUS) && nonstd) *nonstd = 1;
     return (long)o;
 }
 

@@ -44,9 +44,9 @@ static void sig_segment(sx_sv raw, char *dst, size_t bufcap) {
     dst[0] = '\0';
     if (!raw.n) return;
     const char *semi = memchr(raw.p, ';', raw.n);
-    size_t end = semi ? (size_t)(semi - raw.p) : raw.n, start = 0;
-    for (size_t i = 0; i < end; i++)
-        if (raw.p[i] == '.') start = i + 1;
+    size_t end = semi ? (size_t)(semi - raw.p) : raw.n;
+    size_t start = end;
+    while (start > 0 && raw.p[start - 1] != '.') start--; /* after the last '.' (or all) */
     sx_sv s = sx_sv_trim(sx_sv_make(raw.p + start, end - start));
     sig_copy(dst, bufcap, s);
 }
@@ -67,7 +67,6 @@ static void check_identity(const call_record *r, sx_sv raw, sig_identity *id, st
     /* RFC 8224 §6.2 step 4: freshness at the moment the INVITE was sent (capture time). */
     stir_check(p, r->caller.e164, r->callee.e164, r->start, &id->findings);
     id->sig = id->decode_status ? STIR_SIG_MALFORMED : STIR_SIG_UNVERIFIED;
-    id->hash = fnv1a(raw);
     sig_segment(raw, id->sig_seg, sizeof id->sig_seg);
 }
 
@@ -152,6 +151,7 @@ static void analyze_common(const call_record *r, stir_verifier *v, int mode, sig
             stir_verify(v, &o->scratch, r->start, &vr);
             set_vresult(id, &vr);
         } else if (mode == MODE_DEFER) {
+            id->hash = fnv1a(r->identity[i]); /* only the worker dispatch reads it */
             defer_identity(o, id, r->start);
         } else if (id->decode_status == 0) {
             copy_c(id->sig_detail, sizeof id->sig_detail, "signature not checked");

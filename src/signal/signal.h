@@ -54,7 +54,7 @@ typedef struct sig_identity {
     char sig_detail[160];
     int pending;              /* deferred: raw text kept, signature not yet checked */
     uint32_t raw_off, raw_len;/* pending: signing input + 64-byte r||s in sig_result.raw */
-    uint32_t hash;            /* FNV-1a of the raw value: spreads work over threads */
+    uint32_t hash;            /* deferred: FNV-1a of the raw value, spreads work over threads */
     char sig_seg[96];         /* first bytes of the signature segment (RFC 9410 ppi match) */
 } sig_identity;
 

@@ -9,7 +9,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 
-#include "stir.h"
+#include "stir_int.h"
 
 /* Copies a view into a fixed buffer; -1 if it does not fit. */
 static int copy_sv(char *dst, size_t cap, const char *src, size_t n) {
@@ -48,9 +48,11 @@ static int param_info(stir_passport *p, sx_sv v) {
 /* Length of the next parameter: up to a ';' outside <...> and "..." (an absoluteURI may
  * itself contain ';', RFC 3986 §3.3). */
 static size_t param_len(sx_sv s) {
+    static const uint8_t special[256] = {['"'] = 1, ['<'] = 1, ['>'] = 1, [';'] = 1};
     int in_angle = 0, in_quote = 0;
     for (size_t i = 0; i < s.n; i++) {
         char c = s.p[i];
+        if (!special[(uint8_t)c]) continue; /* most of an info URL */
         if (c == '"' && !in_angle) in_quote = !in_quote;
         else if (c == '<' && !in_quote) in_angle = 1;
         else if (c == '>' && !in_quote) in_angle = 0;
@@ -270,16 +272,103 @@ static json_t *segment_json(stir_passport *p, sx_sv seg, char *dst, size_t cap, 
     return o;
 }
 
-/* Splits the token (white space removed) into its three segments. */
-static int split_token(sx_sv tok, char *clean, size_t *clen, sx_sv seg[3], stir_passport *p) {
-    size_t n = 0;
-    for (size_t i = 0; i < tok.n; i++) {
-        if (is_lws(tok.p[i])) {
-            stir_set(&p->decoded, STIR_F_identity_folded);
+/* ---- JOSE header cache ----
+ * A signer puts the same header ({"alg","ppt","typ","x5u"}) on every PASSporT it signs, so
+ * a capture holds few distinct headers, one per certificate, and parsing them again costs
+ * as much as the claims. What the header yields is a function of the segment's bytes alone,
+ * so a successful decode is kept per thread (decoding runs on several threads with -j N),
+ * keyed by those exact bytes; failures are not kept and take the full path each time. */
+#define HDR_CACHE_N 4
+#define HDR_KEY_MAX 512 /* longer segments are not cached */
+
+typedef struct hdr_entry {
+    size_t key_len; /* 0: empty slot */
+    char key[HDR_KEY_MAX];
+    size_t json_len;
+    char json[HDR_KEY_MAX / 4 * 3 + 1]; /* the decoded text of a key of at most HDR_KEY_MAX */
+    unsigned present;                   /* the STIR_P_{ALG,TYP,PPT,X5U} bits */
+    int nonstd;
+    char alg[sizeof ((stir_passport *)0)->alg], typ[sizeof ((stir_passport *)0)->typ];
+    char ppt[sizeof ((stir_passport *)0)->ppt], x5u[STIR_MAX_URL];
+} hdr_entry;
+
+static _Thread_local struct {
+    hdr_entry e[HDR_CACHE_N];
+    unsigned next; /* round-robin victim */
+} hdr_cache;
+
+enum { HDR_BITS = STIR_P_ALG | STIR_P_TYP | STIR_P_PPT | STIR_P_X5U };
+
+static void hdr_apply(stir_passport *p, const hdr_entry *e) {
+    memcpy(p->header_json, e->json, e->json_len + 1);
+    p->header_len = e->json_len;
+    p->present |= e->present;
+    if (e->nonstd) stir_set(&p->decoded, STIR_F_nonstandard_base64);
+    memcpy(p->alg, e->alg, sizeof p->alg);
+    memcpy(p->typ, e->typ, sizeof p->typ);
+    memcpy(p->ppt, e->ppt, sizeof p->ppt);
+    memcpy(p->x5u, e->x5u, strlen(e->x5u) + 1);
+}
+
+static void hdr_store(const stir_passport *p, sx_sv seg, int nonstd) {
+    hdr_entry *e = &hdr_cache.e[hdr_cache.next++ % HDR_CACHE_N];
+    memcpy(e->key, seg.p, seg.n);
+    e->key_len = seg.n;
+    memcpy(e->json, p->header_json, p->header_len + 1);
+    e->json_len = p->header_len;
+    e->present = p->present & HDR_BITS;
+    e->nonstd = nonstd;
+    memcpy(e->alg, p->alg, sizeof e->alg);
+    memcpy(e->typ, p->typ, sizeof e->typ);
+    memcpy(e->ppt, p->ppt, sizeof e->ppt);
+    memcpy(e->x5u, p->x5u, strlen(p->x5u) + 1);
+}
+
+/* The JOSE header segment -> header_json, alg/typ/ppt/x5u, from the cache when seen. */
+static int header_cached(stir_passport *p, sx_sv seg) {
+    int cacheable = seg.n > 0 && seg.n <= HDR_KEY_MAX;
+    for (int i = 0; cacheable && i < HDR_CACHE_N; i++) {
+        const hdr_entry *e = &hdr_cache.e[i];
+        if (e->key_len == seg.n && memcmp(e->key, seg.p, seg.n) == 0) {
+            hdr_apply(p, e);
+            return 0;
+        }
+    }
+    int had_nonstd = stir_has(&p->decoded, STIR_F_nonstandard_base64);
+    p->decoded.bits &= ~((uint64_t)1 << STIR_F_nonstandard_base64);
+    json_t *h = segment_json(p, seg, p->header_json, sizeof p->header_json, &p->header_len);
+    int rc = h ? decode_header(p, h) : STIR_EHEADER;
+    json_decref(h);
+    int nonstd = stir_has(&p->decoded, STIR_F_nonstandard_base64);
+    if (had_nonstd) stir_set(&p->decoded, STIR_F_nonstandard_base64);
+    if (rc == 0 && cacheable) hdr_store(p, seg, nonstd);
+    return rc;
+}
+
+/* Copies s without white space (a folded or re-wrapped header), 8 bytes at a time while no
+ * byte is below '!' (every LWS byte is). Returns the length; *folded set if any was removed. */
+static size_t strip_lws(const char *s, size_t n, char *out, int *folded) {
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t i = 0, o = 0;
+    while (i < n) {
+        uint64_t w;
+        if (n - i >= 8 && (memcpy(&w, s + i, 8), ((w - ones * '!') & ~w & highs) == 0)) {
+            memcpy(out + o, &w, 8);
+            i += 8, o += 8;
             continue;
         }
-        clean[n++] = tok.p[i];
+        char c = s[i++];
+        if (is_lws(c)) *folded = 1;
+        else out[o++] = c;
     }
+    return o;
+}
+
+/* Splits the token (white space removed) into its three segments. */
+static int split_token(sx_sv tok, char *clean, size_t *clen, sx_sv seg[3], stir_passport *p) {
+    int folded = 0;
+    size_t n = strip_lws(tok.p, tok.n, clean, &folded);
+    if (folded) stir_set(&p->decoded, STIR_F_identity_folded);
     *clen = n;
     const char *d1 = memchr(clean, '.', n);
     const char *d2 = d1 ? memchr(d1 + 1, '.', n - (size_t)(d1 + 1 - clean)) : NULL;
@@ -311,10 +400,7 @@ static int decode_jws(stir_passport *p, sx_sv tok) {
     memcpy(p->sig, sig, sn > STIR_MAX_SIG ? STIR_MAX_SIG : (size_t)sn);
     if (sn != 64) stir_set(&p->decoded, STIR_F_signature_length);
 
-    json_t *h = segment_json(p, seg[0], p->header_json, sizeof p->header_json, &p->header_len);
-    if (!h) return STIR_EHEADER;
-    rc = decode_header(p, h);
-    json_decref(h);
+    rc = header_cached(p, seg[0]);
     if (rc) return rc;
     if (seg[1].n == 0) { /* compact form: claims rebuilt from SIP (RFC 8224 §4.1.1) */
         stir_set(&p->decoded, STIR_F_compact_form);
@@ -345,6 +431,7 @@ static void passport_reset(stir_passport *p) {
 
 int stir_decode(sx_sv value, stir_passport *p) {
     passport_reset(p);
+    stir_jarena_begin(); /* every json_t below is released before stir_jarena_end() */
     int rc;
     if (value.n > STIR_MAX_IDENTITY) {
         rc = STIR_ETOOBIG;
@@ -359,6 +446,7 @@ int stir_decode(sx_sv value, stir_passport *p) {
         }
         if (rc == 0) rc = decode_jws(p, tok);
     }
+    stir_jarena_end();
     p->status = rc;
     if (rc) {
         stir_set(&p->decoded, STIR_F_malformed_identity);

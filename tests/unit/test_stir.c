@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -634,6 +635,89 @@ static void bench(void) {
     stir_verifier_free(v);
 }
 
+/* ---- per-thread decode state: the JOSE header cache and the jansson arena ----
+ * A decode on a fresh thread (nothing cached, arena unused) must give exactly what a decode
+ * on a thread that has seen the same header gives, for headers that decode and for those
+ * that do not (never cached). */
+
+static char *decode_dump(const char *value) {
+    static _Thread_local stir_passport q; /* ~24 KiB: not on a thread's stack */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    int rc = stir_decode(sx_sv_make(value, strlen(value)), &q);
+    stir_findings fi;
+    stir_check(&q, CALLER, CALLEE, 0, &fi);
+    fprintf(f, "rc=%d present=%x bits=%llx alg=%s typ=%s ppt=%s x5u=%s hdr=%zu:%.*s claims=%zu:%.*s "
+            "sig=%zu signing=%zu:%.*s attest=%s orig=%s dest=%d iat=%lld | ", rc, q.present,
+            (unsigned long long)q.decoded.bits, q.alg, q.typ, q.ppt, q.x5u, q.header_len,
+            (int)q.header_len, q.header_json, q.claims_len, (int)q.claims_len, q.claims_json,
+            q.sig_len, q.signing_len, (int)q.signing_len, q.signing_input, q.attest, q.orig_tn,
+            q.n_dest_tn, (long long)q.iat);
+    stir_print_json(f, &q, &fi, NULL);
+    fclose(f);
+    return buf;
+}
+
+typedef struct cold_job { const char *value; char *dump; } cold_job;
+static void *cold_decode(void *arg) {
+    cold_job *j = arg;
+    j->dump = decode_dump(j->value);
+    return NULL;
+}
+
+/* Rewrites the base64url digits of the first n bytes of s to the standard alphabet. */
+static void to_std_alphabet(char *s, size_t n) {
+    for (size_t i = 0; i < n && s[i]; i++) s[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+}
+
+static void test_thread_state(void) {
+    enum { NV = 10 };
+    static char v[NV][4096];
+    const char *claims = "{\"attest\":\"A\",\"dest\":{\"tn\":[\"" CALLEE "\"]},\"iat\":1700000000,"
+                         "\"orig\":{\"tn\":\"" CALLER "\"},\"origid\":\"x\"}";
+    const char *hdr_std = "{\"alg\":\"ES256\",\"ppt\":\"shaken\",\"typ\":\"passport\","
+                          "\"x5u\":\"https://cr.example/?>?>~~.pem\"}";
+    char longx5u[700], hdr_long[800];
+    memset(longx5u, 'a', 600);
+    longx5u[600] = '\0';
+    snprintf(hdr_long, sizeof hdr_long, "{\"alg\":\"ES256\",\"x5u\":\"https://%s\"}", longx5u);
+    shaken("https://cr.example/good.pem", "A", CALLER, NOW, v[0], sizeof v[0]);
+    shaken("https://cr.example/good.pem", "B", CALLEE, NOW + 1, v[1], sizeof v[1]);
+    sign_identity(hdr_std, claims, 1, ";info=<https://cr.example/good.pem>", v[2], sizeof v[2]);
+    sign_identity(hdr_std, claims, 0, NULL, v[3], sizeof v[3]);
+    to_std_alphabet(v[3], (size_t)(strchr(v[3], '.') - v[3]));
+    sign_identity(hdr_long, claims, 0, NULL, v[4], sizeof v[4]);          /* too_long */
+    sign_identity("[\"alg\",\"ES256\"]", claims, 0, NULL, v[5], sizeof v[5]); /* not an object */
+    sign_identity("{\"alg\":\"ES256\"", claims, 0, NULL, v[6], sizeof v[6]);  /* not JSON */
+    size_t h0 = (size_t)(strchr(v[0], '.') - v[0]); /* compact form: claims left out */
+    memcpy(v[7], v[0], h0 + 1);
+    v[7][h0 + 1] = '\0';
+    strcat(v[7], strrchr(v[0], '.'));
+    memcpy(v[8], v[0], 40); /* folded: CRLF SP inside the header segment */
+    memcpy(v[8] + 40, "\r\n ", 3);
+    memcpy(v[8] + 43, v[0] + 40, strlen(v[0] + 40) + 1);
+    sign_identity(hdr_std, "{\"attest\":\"C\",\"iat\":\"1700000000\"}", 1, NULL, v[9], sizeof v[9]);
+    char *d3 = decode_dump(v[3]);
+    CHECK(strstr(d3, "nonstandard_base64") != NULL);
+    free(d3);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < NV; i++) {
+            char *warm = decode_dump(v[i]);
+            char *warm2 = decode_dump(v[i]);
+            cold_job j = {v[i], NULL};
+            pthread_t t;
+            CHECK(pthread_create(&t, NULL, cold_decode, &j) == 0 && pthread_join(t, NULL) == 0);
+            CHECK_MSG(j.dump && strcmp(warm, j.dump) == 0, "value %d: warm %s\ncold %s", i, warm,
+                      j.dump ? j.dump : "(none)");
+            CHECK_MSG(strcmp(warm, warm2) == 0, "value %d decodes twice differently", i);
+            free(warm);
+            free(warm2);
+            free(j.dump);
+        }
+    }
+}
+
 int main(void) {
     mkdir("build", 0755);
     mkdir(DIR, 0755);
@@ -644,6 +728,7 @@ int main(void) {
     make_pki();
     test_expected();
     test_own();
+    test_thread_state();
     test_cache_and_modes();
     test_syntax();
     test_output();

@@ -1,0 +1,114 @@
+/* jarena.c -- a per-thread bump arena for jansson while a PASSporT is decoded.
+ *
+ * Parsing one PASSporT makes ~55 small jansson allocations (objects, hash buckets, keys,
+ * strings, lexer buffers) that all die before stir_decode() returns; through malloc/free
+ * they cost about as much as a third of the JSON parse. Inside stir_jarena_begin/end the
+ * allocations come from this thread's arena and free() of them does nothing; end() drops
+ * them all. Outside a scope (the printers, the jCard reader) jansson uses malloc as before.
+ *
+ * jansson's allocator hooks are process-wide, so they are installed once (pthread_once)
+ * and decide per call: arena when this thread is inside a scope and the block fits, malloc
+ * otherwise; free() tells the two apart by address. Each thread has its own arena (decoding
+ * runs on the main thread, jCard decoding on verification workers with -j N), so no lock.
+ * Rule for callers: every json_t made inside a scope is released inside it.
+ */
+#include <jansson.h>
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stir_int.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define JA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JA_ASAN 1
+#endif
+#endif
+#ifdef JA_ASAN
+/* Freed and not-yet-allocated arena bytes are poisoned, so ASan still sees use-after-free
+ * and overflows inside the arena. */
+#include <sanitizer/asan_interface.h>
+#define JA_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define JA_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define JA_POISON(p, n) ((void)(p), (void)(n))
+#define JA_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+/* A 6 KiB claims object needs ~20 KiB of jansson blocks; a typical PASSporT ~3 KiB.
+ * Larger requests, or more than fits, fall back to malloc. */
+#define JA_SIZE (32 * 1024)
+#define JA_ALIGN 16 /* what malloc guarantees on x86-64; jansson stores doubles and pointers */
+
+typedef struct jarena {
+    alignas(JA_ALIGN) unsigned char buf[JA_SIZE];
+    size_t used;
+    int depth; /* nested scopes share one arena; only the outermost end() resets it */
+} jarena;
+
+static _Thread_local jarena ja;
+static pthread_once_t ja_once = PTHREAD_ONCE_INIT;
+
+static int in_arena(const void *p) {
+    const unsigned char *c = p;
+    return c >= ja.buf && c < ja.buf + JA_SIZE;
+}
+
+/* Under ASan each block carries its size in front, so free() can poison exactly it. */
+#ifdef JA_ASAN
+#define JA_HDR JA_ALIGN
+#else
+#define JA_HDR 0
+#endif
+
+static void *ja_malloc(size_t n) {
+    size_t need = (n + JA_HDR + JA_ALIGN - 1) & ~(size_t)(JA_ALIGN - 1);
+    if (ja.depth > 0 && need > n && need <= JA_SIZE - ja.used) {
+        unsigned char *p = ja.buf + ja.used + JA_HDR;
+        ja.used += need;
+#ifdef JA_ASAN
+        JA_UNPOISON(p - JA_HDR, sizeof n);
+        memcpy(p - JA_HDR, &n, sizeof n);
+        JA_POISON(p - JA_HDR, sizeof n);
+#endif
+        JA_UNPOISON(p, n);
+        return p;
+    }
+    return malloc(n);
+}
+
+static void ja_free(void *p) {
+    if (!in_arena(p)) {
+        free(p); /* NULL included */
+        return;
+    }
+#ifdef JA_ASAN
+    size_t n;
+    unsigned char *c = p;
+    JA_UNPOISON(c - JA_HDR, sizeof n);
+    memcpy(&n, c - JA_HDR, sizeof n);
+    JA_POISON(c - JA_HDR, sizeof n);
+    JA_POISON(c, n);
+#endif
+    /* otherwise nothing: the block is reclaimed when the scope ends */
+}
+
+static void install(void) { json_set_alloc_funcs(ja_malloc, ja_free); }
+
+void stir_jarena_begin(void) {
+    pthread_once(&ja_once, install);
+    if (ja.depth++ == 0) {
+        ja.used = 0;
+        JA_POISON(ja.buf, JA_SIZE);
+    }
+}
+
+void stir_jarena_end(void) {
+    if (ja.depth > 0 && --ja.depth == 0) {
+        JA_POISON(ja.buf, ja.used);
+        ja.used = 0;
+    }
+}

@@ -169,6 +169,37 @@ int sip_hdr_lookup_token(const char *s, size_t n) {
     return (h->len == n && hname_eq(s, n, h->name)) ? h->id : SIP_H_OTHER;
 }
 
+#if defined(SIP_SSE2)
+/* s[0..n) (token characters) equals the padded name lit, ignoring case, where the sixteen
+ * bytes at s and at s + n - 16 may be read. On token characters |0x20 folds only upper-case
+ * letters onto a name's letters ('_' becomes DEL, the rest stay), so one OR serves. */
+static int hname_eq16(const char *s, size_t n, const char *lit) {
+    __m128i f = _mm_set1_epi8(0x20);
+    if (n <= 16) {
+        unsigned eq = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_or_si128(sip_load16(s), f), sip_load16(lit)));
+        unsigned want = (1u << n) - 1;
+        return (eq & want) == want;
+    }
+    __m128i a = _mm_cmpeq_epi8(_mm_or_si128(sip_load16(s), f), sip_load16(lit));
+    __m128i b = _mm_cmpeq_epi8(_mm_or_si128(sip_load16(s + n - 16), f), sip_load16(lit + n - 16));
+    return _mm_movemask_epi8(_mm_and_si128(a, b)) == 0xffff;
+}
+#endif
+
+int sip_hdr_lookup_fast(const char *s, size_t n, const char *e) {
+#if defined(SIP_SSE2)
+    if (n >= 2 && n <= 20 && (n >= 16 || e - s >= 16)) {
+        unsigned first = (unsigned char)s[0] | 0x20, last = (unsigned char)s[n - 1] | 0x20;
+        const hname *h = &by_hash[(8 * n + first + 3 * last) & 127];
+        return (h->len == n && hname_eq16(s, n, h->name)) ? h->id : SIP_H_OTHER;
+    }
+#else
+    (void)e;
+#endif
+    return sip_hdr_lookup_token(s, n);
+}
+
 /* Which headers are comma-separated lists (RFC 3261 §7.3.1 "#" rules). Single-valued ones
  * (From, To, Call-ID, CSeq, Date -- whose value has a comma --, Retry-After, Subject,
  * Server, User-Agent, Identity...) and every unknown header (the credentials headers

@@ -17,18 +17,11 @@ static sx_sv first_elem(sx_sv v) {
     return sip_trim(v);
 }
 
-static const char *skip_token(const char *p, const char *e) {
-    while (p < e && sip_is(*p, SIP_CC_TOKEN)) p++;
-    return p;
-}
-
 /* ---- sixteen bytes per step (SSE2, every x86-64 CPU; byte loops elsewhere) ---- */
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#define SIP_SSE2 1
-static __m128i load16(const char *p) { return _mm_loadu_si128((const __m128i *)(const void *)p); }
-static __m128i eq16(__m128i x, char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); }
+#if defined(SIP_SSE2)
+#define load16 sip_load16
+#define eq16 sip_eq16
 /* Bytes up to SP: LWS and every CTL but DEL. */
 static __m128i le_sp16(__m128i x) { return _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x); }
 /* Bits of the bytes that end an unquoted parameter value (SIP_CC_PEND: LWS, CTL, ; , " < >). */
@@ -56,6 +49,54 @@ static unsigned quote16(const char *p) {
 }
 #endif
 
+/* Scans of a class of bytes inside a value [lo, e). Sixteen bytes at a time while they last;
+ * then, if the value holds sixteen bytes, the sixteen ending at e (the bytes before the
+ * position are dropped from the mask): values end in short runs (";tag=8da1658eec67", a
+ * host) that a byte loop would walk one by one. Reads stay within [lo, e). */
+#if defined(SIP_SSE2)
+typedef unsigned (*cls16_fn)(const char *);
+/* Advances q to the first byte whose bit stop16 sets, or to e; or leaves q where the byte
+ * loop of the caller must go on (fewer than sixteen bytes in the value). */
+static inline __attribute__((always_inline)) const char *scan16(const char *q, const char *e,
+                                                                const char *lo,
+                                                                cls16_fn stop16) {
+    for (; e - q >= 16; q += 16) {
+        unsigned m = stop16(q);
+        if (m) return q + __builtin_ctz(m);
+    }
+    if (q < e && e - lo >= 16) {
+        unsigned m = stop16(e - 16) >> (16 - (e - q));
+        return m ? q + __builtin_ctz(m) : e;
+    }
+    return q;
+}
+#define SIP_SCAN16(q, e, lo, stop16) ((q) = scan16((q), (e), (lo), (stop16)))
+#else
+#define SIP_SCAN16(q, e, lo, stop16) ((void)(lo))
+#endif
+
+/* The end of the run of token characters at p: letters, digits and '-' sixteen at a time,
+ * the other token characters (. ! % * _ + ` ' ~) by the byte loop after. */
+static const char *skip_token_in(const char *p, const char *e, const char *lo) {
+    SIP_SCAN16(p, e, lo, sip_nonalnum16);
+    while (p < e && sip_is(*p, SIP_CC_TOKEN)) p++;
+    return p;
+}
+static const char *skip_token(const char *p, const char *e) { return skip_token_in(p, e, p); }
+
+#if defined(SIP_SSE2)
+static unsigned gt16(const char *p) { return (unsigned)_mm_movemask_epi8(eq16(load16(p), '>')); }
+#endif
+
+/* The first byte c in [q, e), or NULL (memchr without the call, for short distances). */
+#define SIP_FIND16(name, c, cls16)                                                         \
+    static const char *name(const char *q, const char *e, const char *lo) {                \
+        SIP_SCAN16(q, e, lo, cls16);                                                       \
+        while (q < e && *q != (c)) q++;                                                    \
+        return q < e ? q : NULL;                                                           \
+    }
+SIP_FIND16(find_gt, '>', gt16)
+
 /* p is at '"'; returns the byte after the closing quote, NULL if unterminated. */
 static const char *skip_quoted(const char *p, const char *e) {
     for (p++; p < e; p++) {
@@ -80,7 +121,7 @@ static const char *skip_quoted(const char *p, const char *e) {
  * name wanted, so the lengths are compared first. */
 static unsigned lower(unsigned char c) { return c | ((unsigned)((unsigned)c - 0x41u < 26u) << 5); }
 static int name_ieq(sx_sv a, sx_sv b) {
-    if (a.n != b.n) return 0;
+    if (a.n != b.n || ((a.p[0] ^ b.p[0]) & ~0x20)) return 0; /* a necessary condition first */
     for (size_t i = 0; i < a.n; i++)
         if (lower((unsigned char)a.p[i]) != lower((unsigned char)b.p[i])) return 0;
     return 1;
@@ -96,11 +137,8 @@ static int has_lws(sx_sv v) {
 
 /* The end of an unquoted parameter value at q: LWS, CTL, ; , " < > end it. A branch= value
  * is some 30 bytes. */
-static const char *skip_pvalue(const char *q, const char *e) {
-#if defined(SIP_SSE2)
-    for (unsigned m; e - q >= 16; q += 16)
-        if ((m = pend16(q)) != 0) return q + __builtin_ctz(m);
-#endif
+static const char *skip_pvalue(const char *q, const char *e, const char *lo) {
+    SIP_SCAN16(q, e, lo, pend16);
     while (q < e && !sip_is(*q, SIP_CC_PEND)) q++;
     return q;
 }
@@ -108,8 +146,9 @@ static const char *skip_pvalue(const char *q, const char *e) {
 /* One parameter at p. The value is a quoted-string (returned without its quotes), a <URI>
  * (returned without its brackets) or a run of characters up to ';', ',', LWS or a
  * delimiter. Returns the end of the parameter or NULL. */
-static const char *param_at(const char *p, const char *e, sx_sv *name, sx_sv *val) {
-    const char *n1 = skip_token(p, e);
+static const char *param_at(const char *p, const char *e, const char *lo, sx_sv *name,
+                            sx_sv *val) {
+    const char *n1 = skip_token_in(p, e, lo);
     if (n1 == p) return NULL; /* empty name: ";;" (RFC 4475 §3.1.2.1) */
     *name = span(p, n1);
     *val = sx_sv_make(n1, 0);
@@ -128,29 +167,65 @@ static const char *param_at(const char *p, const char *e, sx_sv *name, sx_sv *va
         *val = span(q + 1, z);
         return z + 1;
     }
-    *val = span(q, skip_pvalue(q, e));
+    *val = span(q, skip_pvalue(q, e, lo));
     return val->p + val->n;
+}
+
+/* A parameter name the accessors look for: lower-case letters only, at most 8, kept as the
+ * word a load of the same bytes gives, so one compare decides (sip_ieq_word). */
+typedef struct {
+    uint8_t n;
+    union { char c[8]; uint64_t w; } u;
+} pname;
+
+/* The n (1..8) bytes at p as a word, zero above them; reads stay within [lo, e). */
+static uint64_t load_upto8(const char *p, size_t n, const char *lo, const char *e) {
+    if (e - p >= 8) return sip_load8(p) & (~0ull >> (8 * (8 - n)));
+    if (p + n - lo >= 8) return sip_load8(p + n - 8) >> (8 * (8 - n));
+    uint64_t x = 0;
+    memcpy(&x, p, n);
+    return x;
+}
+
+/* Index of the first wanted name equal to name (case-insensitive) not seen yet, or -1. Either
+ * pn (fixed names) or names (any name, sip_param) is given. */
+static int which_name(sx_sv name, int k, const pname pn[], const sx_sv names[], const int seen[],
+                      const char *lo, const char *e) {
+    if (!pn) {
+        for (int i = 0; i < k; i++)
+            if (!seen[i] && name_ieq(name, names[i])) return i;
+        return -1;
+    }
+    if (name.n > 8) return -1;
+    uint64_t x = 0;
+    for (int i = 0; i < k; i++) {
+        if (seen[i] || pn[i].n != name.n) continue;
+        if (!x) x = load_upto8(name.p, name.n, lo, e);
+        if (sip_ieq_word(x, pn[i].u.w)) return i;
+    }
+    return -1;
 }
 
 /* Walks a params list (without its leading ';') once. For each of the k wanted names, the
  * first value is stored in vals[i] and seen[i] set. With stop, returns 1 as soon as all k
  * are seen. Returns 0 at the end of a well-formed list, -1 at a malformed parameter. */
-static int params_scan(sx_sv params, int k, const sx_sv names[], sx_sv vals[], int seen[],
-                       int stop) {
+static int params_scan(sx_sv params, int k, const pname pn[], const sx_sv names[], sx_sv vals[],
+                       int seen[], int stop) {
     if (!params.p) return 0;
     const char *p = sip_skip_lws(params.p, params.p + params.n), *e = params.p + params.n;
     int left = k;
     if (p == e) return 0;
     for (;;) {
         sx_sv name, val;
-        p = param_at(sip_skip_lws(p, e), e, &name, &val);
+        p = param_at(sip_skip_lws(p, e), e, params.p, &name, &val);
         if (!p) return -1;
-        for (int i = 0; i < k; i++)
-            if (!seen[i] && name_ieq(name, names[i])) {
+        if (left) {
+            int i = which_name(name, k, pn, names, seen, params.p, e);
+            if (i >= 0) {
                 seen[i] = 1, vals[i] = val, left--;
                 if (stop && left == 0) return 1;
-                break;
             }
+        }
         p = sip_skip_lws(p, e);
         if (p == e) return 0;
         if (*p != ';') return -1;
@@ -164,7 +239,7 @@ int sip_param(sx_sv params, const char *name, sx_sv *value) {
     params = sip_trim(params);
     if (params.n && params.p[0] == ';') params.p++, params.n--; /* tolerated */
     sx_sv want = sx_sv_make(name, strlen(name));
-    if (params_scan(params, 1, &want, &v, &seen, 1) != 1) return 0;
+    if (params_scan(params, 1, NULL, &want, &v, &seen, 1) != 1) return 0;
     if (value) *value = v;
     return 1;
 }
@@ -172,13 +247,13 @@ int sip_param(sx_sv params, const char *name, sx_sv *value) {
 /* Reads "[;params]" at p up to e (*params excludes the ';'), checks the whole list and picks
  * the k wanted parameters in the same pass. Returns 0 or -1. */
 static int trailing_params(const char *p, const char *e, sx_sv *params, int k,
-                           const sx_sv names[], sx_sv vals[], int seen[]) {
+                           const pname names[], sx_sv vals[], int seen[]) {
     p = sip_skip_lws(p, e);
     *params = sx_sv_make(e, 0);
     if (p == e) return 0;
     if (*p != ';') return -1;
     *params = sip_trim(span(p + 1, e));
-    return params_scan(*params, k, names, vals, seen, 0) == 0 ? 0 : -1;
+    return params_scan(*params, k, names, NULL, vals, seen, 0) == 0 ? 0 : -1;
 }
 
 /* ---- URIs (RFC 3261 §19.1, RFC 3966) ---- */
@@ -212,17 +287,14 @@ static int is_hex(char c) {
     return sip_is(c, SIP_CC_DIGIT) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-static const char *skip_hostname(const char *q, const char *e) {
-#if defined(SIP_SSE2)
-    for (unsigned m; e - q >= 16; q += 16)
-        if ((m = nonhost16(q)) != 0) return q + __builtin_ctz(m);
-#endif
+static const char *skip_hostname(const char *q, const char *e, const char *lo) {
+    SIP_SCAN16(q, e, lo, nonhost16);
     while (q < e && sip_is(*q, SIP_CC_HOST)) q++;
     return q;
 }
 
 /* host = hostname / IPv4address / "[" IPv6 "]"; brackets are not part of the view. */
-static const char *parse_host(const char *h, const char *e, sx_sv *host) {
+static const char *parse_host(const char *h, const char *e, const char *lo, sx_sv *host) {
     if (h < e && *h == '[') {
         const char *q = h + 1;
         while (q < e && (is_hex(*q) || *q == ':' || *q == '.'))
@@ -231,7 +303,7 @@ static const char *parse_host(const char *h, const char *e, sx_sv *host) {
         *host = span(h + 1, q);
         return q + 1;
     }
-    const char *q = skip_hostname(h, e);
+    const char *q = skip_hostname(h, e, lo);
     if (q == h) return NULL;
     *host = span(h, q);
     return q;
@@ -249,7 +321,7 @@ static int parse_sip_hier(const char *p, const char *e, sip_uri *u) {
         if (u->user.n == 0) return -1;
         h = at + 1;
     }
-    if (!(h = parse_host(h, e, &u->host))) return -1;
+    if (!(h = parse_host(h, e, p, &u->host))) return -1;
     if (h < e && *h == ':') {
         h++;
         if (parse_port(&h, e, &u->port) != 0) return -1;
@@ -305,7 +377,8 @@ int sip_parse_uri(sx_sv text, sip_uri *u) {
     sx_sv t = sip_trim(text);
     if (!t.p) return -1;
     const char *p = t.p, *e = t.p + t.n, *c = scheme_end(p, e);
-    if (!c || c + 1 == e || has_urix(c + 1, (size_t)(e - c - 1))) return -1;
+    if (!c || c + 1 == e) return -1;
+    if (has_urix(c + 1, (size_t)(e - c - 1))) return -1;
     u->scheme = span(p, c);
     u->rest = span(c + 1, e);
     if (is_scheme(u->scheme, "sip", 3) || is_scheme(u->scheme, "sips", 4))
@@ -354,7 +427,7 @@ int sip_naddr_elem(sx_sv v, sip_naddr *na) {
     const char *lt = find_laquot(p, e, na, &bad);
     if (bad) return -1;
     if (lt) {
-        const char *gt = memchr(lt + 1, '>', (size_t)(e - lt - 1));
+        const char *gt = find_gt(lt + 1, e, p);
         if (!gt) return -1;
         na->uri = span(lt + 1, gt);
         /* LAQUOT/RAQUOT allow no LWS inside the brackets (RFC 4475 §3.1.2.14). */
@@ -371,7 +444,7 @@ int sip_naddr_elem(sx_sv v, sip_naddr *na) {
         if (memchr(na->uri.p, '?', na->uri.n) || sip_parse_uri(na->uri, &u) != 0) return -1;
         rest = q;
     }
-    static const sx_sv names[] = {SX_SV_LIT("tag")};
+    static const pname names[] = {{3, {"tag"}}};
     int seen[1] = {0};
     return trailing_params(rest, e, &na->params, 1, names, &na->tag, seen);
 }
@@ -406,14 +479,13 @@ int sip_via_elem(sx_sv t, sip_via *v) {
     if (!p) return -1;
     const char *h = sip_skip_lws(p, e);
     if (h == p) return -1; /* LWS between sent-protocol and sent-by */
-    if (!(h = parse_host(h, e, &v->host))) return -1;
+    if (!(h = parse_host(h, e, t.p, &v->host))) return -1;
     const char *q = sip_skip_lws(h, e);
     if (q < e && *q == ':') {
         q = sip_skip_lws(q + 1, e);
         if (parse_port(&q, e, &v->port) != 0) return -1;
     }
-    static const sx_sv names[] = {SX_SV_LIT("branch"), SX_SV_LIT("received"),
-                                  SX_SV_LIT("rport")};
+    static const pname names[] = {{6, {"branch"}}, {8, {"received"}}, {5, {"rport"}}};
     sx_sv vals[3] = {SX_SV_NULL, SX_SV_NULL, SX_SV_NULL};
     int seen[3] = {0, 0, 0};
     if (trailing_params(q, e, &v->params, 3, names, vals, seen) != 0) return -1;
@@ -433,8 +505,7 @@ int sip_parse_reason(sx_sv value, sip_reason *r) {
     const char *e = t.p + t.n, *p1 = skip_token(t.p, e);
     if (p1 == t.p) return -1;
     r->protocol = span(t.p, p1);
-    static const sx_sv names[] = {SX_SV_LIT("cause"), SX_SV_LIT("text"),
-                                  SX_SV_LIT("location")};
+    static const pname names[] = {{5, {"cause"}}, {4, {"text"}}, {8, {"location"}}};
     sx_sv vals[3] = {SX_SV_NULL, SX_SV_NULL, SX_SV_NULL};
     int seen[3] = {0, 0, 0};
     if (trailing_params(p1, e, &r->params, 3, names, vals, seen) != 0) return -1;
@@ -459,7 +530,7 @@ int sip_parse_callinfo(sx_sv value, sip_callinfo *ci) {
     if (!gt || gt == t.p + 1) return -1;
     ci->uri = span(t.p + 1, gt);
     if (has_lws(ci->uri)) return -1;
-    static const sx_sv names[] = {SX_SV_LIT("purpose")};
+    static const pname names[] = {{7, {"purpose"}}};
     int seen[1] = {0};
     return trailing_params(gt + 1, e, &ci->params, 1, names, &ci->purpose, seen);
 }

@@ -90,13 +90,9 @@ static const uint8_t compact[26] = {
     ['y' - 'a'] = SIP_H_IDENTITY,
 };
 
-/* Long names in a 128-slot perfect hash of (length, first and last character folded to lower
- * case): slot = (8 * len + first + 3 * last) & 127, which no two names share (checked by
- * test_sip's round trip of every name). One slot read and one word-wise compare replace a
- * walk over the candidates of a length. Names are lower case, zero-padded to 24 bytes so
- * the compare may read whole words of them. */
-typedef struct { uint8_t len, id; char name[22]; } hname;
-static const hname by_hash[128] = {
+/* Long names (layout in sip_int.h): one slot read and one word-wise compare replace a walk
+ * over the candidates of a length. */
+const sip_hname sip_hname_by_hash[128] = {
     [1] = {12, SIP_H_RECORD_ROUTE, "record-route"},
     [7] = {7, SIP_H_SUBJECT, "subject"},
     [11] = {14, SIP_H_CONTENT_LENGTH, "content-length"},
@@ -165,39 +161,8 @@ int sip_hdr_lookup_token(const char *s, size_t n) {
     }
     if (n < 2 || n > 20) return SIP_H_OTHER;
     unsigned first = (unsigned char)s[0] | 0x20, last = (unsigned char)s[n - 1] | 0x20;
-    const hname *h = &by_hash[(8 * n + first + 3 * last) & 127];
+    const sip_hname *h = &sip_hname_by_hash[(8 * n + first + 3 * last) & 127];
     return (h->len == n && hname_eq(s, n, h->name)) ? h->id : SIP_H_OTHER;
-}
-
-#if defined(SIP_SSE2)
-/* s[0..n) (token characters) equals the padded name lit, ignoring case, where the sixteen
- * bytes at s and at s + n - 16 may be read. On token characters |0x20 folds only upper-case
- * letters onto a name's letters ('_' becomes DEL, the rest stay), so one OR serves. */
-static int hname_eq16(const char *s, size_t n, const char *lit) {
-    __m128i f = _mm_set1_epi8(0x20);
-    if (n <= 16) {
-        unsigned eq = (unsigned)_mm_movemask_epi8(
-            _mm_cmpeq_epi8(_mm_or_si128(sip_load16(s), f), sip_load16(lit)));
-        unsigned want = (1u << n) - 1;
-        return (eq & want) == want;
-    }
-    __m128i a = _mm_cmpeq_epi8(_mm_or_si128(sip_load16(s), f), sip_load16(lit));
-    __m128i b = _mm_cmpeq_epi8(_mm_or_si128(sip_load16(s + n - 16), f), sip_load16(lit + n - 16));
-    return _mm_movemask_epi8(_mm_and_si128(a, b)) == 0xffff;
-}
-#endif
-
-int sip_hdr_lookup_fast(const char *s, size_t n, const char *e) {
-#if defined(SIP_SSE2)
-    if (n >= 2 && n <= 20 && (n >= 16 || e - s >= 16)) {
-        unsigned first = (unsigned char)s[0] | 0x20, last = (unsigned char)s[n - 1] | 0x20;
-        const hname *h = &by_hash[(8 * n + first + 3 * last) & 127];
-        return (h->len == n && hname_eq16(s, n, h->name)) ? h->id : SIP_H_OTHER;
-    }
-#else
-    (void)e;
-#endif
-    return sip_hdr_lookup_token(s, n);
 }
 
 /* Which headers are comma-separated lists (RFC 3261 §7.3.1 "#" rules). Single-valued ones

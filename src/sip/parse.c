@@ -181,6 +181,32 @@ static const char *skip_name(const char *p, const char *e) {
     return p;
 }
 
+/* Header id of the token name p[0..n) (n >= 1), where the parser may read up to e: a long
+ * name is one hash slot and, when sixteen bytes can be read, one sixteen-byte compare (on
+ * token characters |0x20 folds only upper-case letters onto a name's letters: '_' becomes
+ * DEL, the others stay). */
+static int hdr_id(const char *p, size_t n, const char *e) {
+#if defined(SIP_SSE2)
+    if (n >= 2 && n <= 20 && (n >= 16 || e - p >= 16)) {
+        unsigned first = (unsigned char)p[0] | 0x20, last = (unsigned char)p[n - 1] | 0x20;
+        const sip_hname *h = &sip_hname_by_hash[(8 * n + first + 3 * last) & 127];
+        if (h->len != n) return SIP_H_OTHER;
+        __m128i f = _mm_set1_epi8(0x20);
+        __m128i a = _mm_cmpeq_epi8(_mm_or_si128(sip_load16(p), f), sip_load16(h->name));
+        if (n <= 16) {
+            unsigned want = (1u << n) - 1;
+            return ((unsigned)_mm_movemask_epi8(a) & want) == want ? h->id : SIP_H_OTHER;
+        }
+        __m128i b = _mm_cmpeq_epi8(_mm_or_si128(sip_load16(p + n - 16), f),
+                                   sip_load16(h->name + n - 16));
+        return _mm_movemask_epi8(_mm_and_si128(a, b)) == 0xffff ? h->id : SIP_H_OTHER;
+    }
+#else
+    (void)e;
+#endif
+    return sip_hdr_lookup_token(p, n);
+}
+
 /* Scans one header line starting at p (not SP/HTAB/CR/LF). On success stores the header and
  * returns the start of the next line. The line's LF is found first so that the name scan
  * needs no bounds check: the LF is no token character. */
@@ -198,7 +224,7 @@ static const char *parse_header(const char *p, const char *e, unsigned flags, si
     sip_hdr *h = &m->hdrs[m->nhdrs];
     h->name = sx_sv_make(p, (size_t)(n1 - p));
     h->value = sip_trim(sx_sv_make(v0, (size_t)(nl - v0)));
-    h->id = (uint8_t)sip_hdr_lookup_fast(p, h->name.n, e);
+    h->id = (uint8_t)hdr_id(p, h->name.n, e);
     if (m->first[h->id] < 0) m->first[h->id] = (int16_t)m->nhdrs;
     m->nhdrs++;
     if ((*rc = note_header(h->id, h->value, m)) != 0) return NULL;
@@ -265,15 +291,43 @@ static int check_naddr(const sip_msg *m, int id, sip_naddr *na) {
     return v.p && sip_parse_naddr(v, na) == 0;
 }
 
+/* The non-empty elements of one list-header value, in order, as sip_next_value() gives them
+ * (without its bookkeeping across headers): calls fn on each until it fails. */
+static int each_elem(sx_sv v, int (*fn)(sx_sv elem, void *out), void *out) {
+    for (size_t off = 0; off <= v.n;) {
+        size_t k = sip_list_elem_len(v.p + off, v.n - off);
+        sx_sv el = sip_trim(sx_sv_make(v.p + off, k));
+        off += k + 1;
+        if (el.n && fn(el, out) != 0) return -1;
+    }
+    return 0;
+}
+
+static int naddr_ok(sx_sv elem, void *out) { return sip_naddr_elem(elem, out); }
+
 /* Every Contact value: a name-addr, an addr-spec without ',', '?' or ';' (RFC 3261 §20.10,
  * RFC 4475 §3.1.2.13) or '*'. */
 static int check_contacts(const sip_msg *m) {
-    sip_vit it = {0};
-    sx_sv v;
     sip_naddr na;
-    while (sip_next_value(m, SIP_H_CONTACT, &it, &v))
-        if (sip_naddr_elem(v, &na) != 0) return SIP_ECONTACT;
+    for (int i = m->first[SIP_H_CONTACT]; i >= 0 && i < m->nhdrs; i++)
+        if (m->hdrs[i].id == SIP_H_CONTACT && each_elem(m->hdrs[i].value, naddr_ok, &na) != 0)
+            return SIP_ECONTACT;
     return 0;
+}
+
+/* The first Via value (the first non-empty element of the Via headers) into m->via. */
+static int check_via(sip_msg *m) {
+    for (int i = m->first[SIP_H_VIA]; i >= 0 && i < m->nhdrs; i++) {
+        if (m->hdrs[i].id != SIP_H_VIA) continue;
+        sx_sv v = m->hdrs[i].value;
+        for (size_t off = 0; off <= v.n;) {
+            size_t k = sip_list_elem_len(v.p + off, v.n - off);
+            sx_sv el = sip_trim(sx_sv_make(v.p + off, k));
+            off += k + 1;
+            if (el.n) return sip_via_elem(el, &m->via) == 0 ? 0 : SIP_EVIA;
+        }
+    }
+    return SIP_EVIA;
 }
 
 static int check_max_forwards(const sip_msg *m) {
@@ -296,10 +350,7 @@ static int check_message(sip_msg *m) {
     if (rc) return rc;
     if (!check_naddr(m, SIP_H_FROM, &m->from) || !check_naddr(m, SIP_H_TO, &m->to))
         return SIP_EFROMTO;
-    sip_vit it = {0};
-    sx_sv v;
-    /* v is one list element: sip_via_elem(v) is sip_parse_via(v) */
-    if (!sip_next_value(m, SIP_H_VIA, &it, &v) || sip_via_elem(v, &m->via) != 0) return SIP_EVIA;
+    if ((rc = check_via(m)) != 0) return rc;
     if ((rc = check_contacts(m)) != 0) return rc;
     if ((rc = check_max_forwards(m)) != 0) return rc;
     if ((rc = check_date(m)) != 0) return rc;

@@ -111,9 +111,12 @@ int sip_via_elem(sx_sv elem, sip_via *v);
  * token characters fold to lower case with |0x20 without colliding with a name's letters or
  * '-'. */
 int sip_hdr_lookup_token(const char *name, size_t n);
-/* The same for the parser, which may read up to e (e >= name + n): a short name is then
- * compared sixteen bytes at once. */
-int sip_hdr_lookup_fast(const char *name, size_t n, const char *e);
+/* Long header names in a 128-slot perfect hash of (length, first and last character folded
+ * to lower case): slot = (8 * len + first + 3 * last) & 127, which no two names share
+ * (checked by test_sip's round trip of every name). Names are lower case, zero-padded to 22
+ * bytes so that a compare may read whole words of them. Defined in hdr.c. */
+typedef struct { uint8_t len, id; char name[22]; } sip_hname;
+extern const sip_hname sip_hname_by_hash[128];
 
 /* Length of the first element of a comma-separated list in [p, p+n): stops at the first
  * comma that is outside a quoted string (with backslash escapes) and outside <...>. */

@@ -23,16 +23,16 @@ static sx_sv first_elem(sx_sv v) {
 #define load16 sip_load16
 #define eq16 sip_eq16
 /* Bytes up to SP: LWS and every CTL but DEL. */
-static __m128i le_sp16(__m128i x) { return _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x); }
+static inline __m128i le_sp16(__m128i x) { return _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x); }
 /* Bits of the bytes that end an unquoted parameter value (SIP_CC_PEND: LWS, CTL, ; , " < >). */
-static unsigned pend16(const char *p) {
+static inline unsigned pend16(const char *p) {
     __m128i x = load16(p), b = _mm_or_si128(le_sp16(x), eq16(x, 0x7f));
     b = _mm_or_si128(b, _mm_or_si128(eq16(x, ';'), eq16(x, ',')));
     b = _mm_or_si128(b, _mm_or_si128(eq16(x, '"'), _mm_or_si128(eq16(x, '<'), eq16(x, '>'))));
     return (unsigned)_mm_movemask_epi8(b);
 }
 /* Bits of the bytes that are no hostname character (alphanumeric - . _). */
-static unsigned nonhost16(const char *p) {
+static inline unsigned nonhost16(const char *p) {
     __m128i x = load16(p), l = _mm_or_si128(x, _mm_set1_epi8(0x20)); /* letters to lower case */
     __m128i alpha = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(l, _mm_set1_epi8('a')), l),
                                   _mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8('z')), l));
@@ -43,7 +43,7 @@ static unsigned nonhost16(const char *p) {
     return (unsigned)_mm_movemask_epi8(ok) ^ 0xffffu;
 }
 /* Bits of the quotes and backslashes: what a quoted-string scan stops at. */
-static unsigned quote16(const char *p) {
+static inline unsigned quote16(const char *p) {
     __m128i x = load16(p);
     return (unsigned)_mm_movemask_epi8(_mm_or_si128(eq16(x, '"'), eq16(x, '\\')));
 }
@@ -85,7 +85,7 @@ static const char *skip_token_in(const char *p, const char *e, const char *lo) {
 static const char *skip_token(const char *p, const char *e) { return skip_token_in(p, e, p); }
 
 #if defined(SIP_SSE2)
-static unsigned gt16(const char *p) { return (unsigned)_mm_movemask_epi8(eq16(load16(p), '>')); }
+static inline unsigned gt16(const char *p) { return (unsigned)_mm_movemask_epi8(eq16(load16(p), '>')); }
 #endif
 
 /* The first byte c in [q, e), or NULL (memchr without the call, for short distances). */
@@ -246,8 +246,40 @@ int sip_param(sx_sv params, const char *name, sx_sv *value) {
 
 /* Reads "[;params]" at p up to e (*params excludes the ';'), checks the whole list and picks
  * the k wanted parameters in the same pass. Returns 0 or -1. */
-static int trailing_params(const char *p, const char *e, sx_sv *params, int k,
+/* trailing_params() of the common shape, ";name[=value]" repeated with no LWS anywhere and
+ * no quoted or <> value: the same views, from one lean walk. Returns 0 (not that shape: the
+ * caller walks the general way) or 1 with *params, vals[] and seen[] set. The parameters are
+ * at [p, e), and reads may start at lo. */
+static int plain_params(const char *p, const char *e, const char *lo, sx_sv *params, int k,
+                        const pname names[], sx_sv vals[], int seen[]) {
+    if (e - p < 2 || *p != ';' || sip_is(p[1], SIP_CC_LWS) || sip_is(e[-1], SIP_CC_LWS))
+        return 0;
+    sx_sv v[3];
+    int sn[3] = {0, 0, 0};
+    if (k > 3) return 0;
+    for (const char *q = p; q < e;) { /* q at a ';' */
+        const char *n0 = q + 1, *n1 = skip_token_in(n0, e, lo), *v1 = n1;
+        if (n1 == n0) return 0;
+        sx_sv val = sx_sv_make(n1, 0);
+        if (n1 < e && *n1 == '=') {
+            v1 = skip_pvalue(n1 + 1, e, lo);
+            if (v1 == n1 + 1 && v1 < e && *v1 != ';') return 0; /* LWS, quote, <, ... */
+            val = span(n1 + 1, v1);
+        }
+        if (v1 < e && *v1 != ';') return 0;
+        int i = which_name(span(n0, n1), k, names, NULL, sn, lo, e);
+        if (i >= 0) sn[i] = 1, v[i] = val;
+        q = v1;
+    }
+    *params = span(p + 1, e);
+    for (int i = 0; i < k; i++)
+        if (sn[i]) seen[i] = 1, vals[i] = v[i];
+    return 1;
+}
+
+static int trailing_params(const char *p, const char *e, const char *lo, sx_sv *params, int k,
                            const pname names[], sx_sv vals[], int seen[]) {
+    if (plain_params(p, e, lo, params, k, names, vals, seen)) return 0;
     p = sip_skip_lws(p, e);
     *params = sx_sv_make(e, 0);
     if (p == e) return 0;
@@ -444,9 +476,21 @@ int sip_naddr_elem(sx_sv v, sip_naddr *na) {
         if (memchr(na->uri.p, '?', na->uri.n) || sip_parse_uri(na->uri, &u) != 0) return -1;
         rest = q;
     }
+    /* The usual endings, decided as trailing_params() would: nothing, or one ";tag=" whose
+     * value runs to the end without LWS, CTL, quote or delimiter (RFC 3261 §19.3 tags). */
+    if (rest == e) {
+        na->params = sx_sv_make(e, 0);
+        return 0;
+    }
+    if (e - rest >= 5 && *rest == ';' && sip_ieq_word(sip_load4(rest + 1), sip_load4("tag=")) &&
+        skip_pvalue(rest + 5, e, p) == e) {
+        na->params = span(rest + 1, e);
+        na->tag = span(rest + 5, e);
+        return 0;
+    }
     static const pname names[] = {{3, {"tag"}}};
     int seen[1] = {0};
-    return trailing_params(rest, e, &na->params, 1, names, &na->tag, seen);
+    return trailing_params(rest, e, p, &na->params, 1, names, &na->tag, seen);
 }
 
 /* ---- Via (RFC 3261 §20.42) ---- */
@@ -488,7 +532,7 @@ int sip_via_elem(sx_sv t, sip_via *v) {
     static const pname names[] = {{6, {"branch"}}, {8, {"received"}}, {5, {"rport"}}};
     sx_sv vals[3] = {SX_SV_NULL, SX_SV_NULL, SX_SV_NULL};
     int seen[3] = {0, 0, 0};
-    if (trailing_params(q, e, &v->params, 3, names, vals, seen) != 0) return -1;
+    if (trailing_params(q, e, t.p, &v->params, 3, names, vals, seen) != 0) return -1;
     v->branch = vals[0];
     v->received = vals[1];
     v->rport = vals[2];
@@ -508,7 +552,7 @@ int sip_parse_reason(sx_sv value, sip_reason *r) {
     static const pname names[] = {{5, {"cause"}}, {4, {"text"}}, {8, {"location"}}};
     sx_sv vals[3] = {SX_SV_NULL, SX_SV_NULL, SX_SV_NULL};
     int seen[3] = {0, 0, 0};
-    if (trailing_params(p1, e, &r->params, 3, names, vals, seen) != 0) return -1;
+    if (trailing_params(p1, e, t.p, &r->params, 3, names, vals, seen) != 0) return -1;
     if (seen[0]) {
         uint64_t x;
         if (sip_dec(vals[0].p, vals[0].n, 65535, &x) != 0) return -1;
@@ -532,7 +576,7 @@ int sip_parse_callinfo(sx_sv value, sip_callinfo *ci) {
     if (has_lws(ci->uri)) return -1;
     static const pname names[] = {{7, {"purpose"}}};
     int seen[1] = {0};
-    return trailing_params(gt + 1, e, &ci->params, 1, names, &ci->purpose, seen);
+    return trailing_params(gt + 1, e, t.p, &ci->params, 1, names, &ci->purpose, seen);
 }
 
 /* ---- Warning (RFC 3261 §20.43): warn-code SP warn-agent SP warn-text ---- */
@@ -583,7 +627,7 @@ int sip_parse_retry_after(sx_sv value, uint32_t *seconds) {
     const char *q = sip_skip_lws(d, e);
     if (q < e && *q == '(' && !(q = skip_comment(q, e))) return -1;
     sx_sv params;
-    if (trailing_params(q, e, &params, 0, NULL, NULL, NULL) != 0) return -1;
+    if (trailing_params(q, e, t.p, &params, 0, NULL, NULL, NULL) != 0) return -1;
     *seconds = (uint32_t)x;
     return 0;
 }

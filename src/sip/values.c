@@ -97,6 +97,7 @@ static inline unsigned gt16(const char *p) { return (unsigned)_mm_movemask_epi8(
     }
 SIP_FIND16(find_gt, '>', gt16)
 
+
 /* p is at '"'; returns the byte after the closing quote, NULL if unterminated. */
 static const char *skip_quoted(const char *p, const char *e) {
     for (p++; p < e; p++) {
@@ -326,7 +327,7 @@ static const char *skip_hostname(const char *q, const char *e, const char *lo) {
 }
 
 /* host = hostname / IPv4address / "[" IPv6 "]"; brackets are not part of the view. */
-static const char *parse_host(const char *h, const char *e, const char *lo, sx_sv *host) {
+static inline const char *parse_host(const char *h, const char *e, const char *lo, sx_sv *host) {
     if (h < e && *h == '[') {
         const char *q = h + 1;
         while (q < e && (is_hex(*q) || *q == ':' || *q == '.'))
@@ -383,7 +384,7 @@ static int is_scheme(sx_sv s, const char *lit, size_t n) {
  * the one before: the URIs of the Request-URI, From, To and Contact are most of the bytes
  * sip_parse() validates. */
 #if defined(SIP_SSE2)
-static int block_has_urix(const char *p) {
+static inline int block_has_urix(const char *p) {
     __m128i x = load16(p), b = _mm_or_si128(le_sp16(x), eq16(x, 0x7f));
     b = _mm_or_si128(b, _mm_or_si128(eq16(x, '"'), _mm_or_si128(eq16(x, '<'), eq16(x, '>'))));
     return _mm_movemask_epi8(b) != 0;
@@ -497,6 +498,15 @@ int sip_naddr_elem(sx_sv v, sip_naddr *na) {
 
 /* sent-protocol = name SLASH version SLASH transport, SLASH = SWS "/" SWS. */
 static const char *sent_protocol(const char *p, const char *e, sip_via *v) {
+    if (e - p > 8 && sip_ieq_word(sip_load8(p), sip_load8("sip/2.0/"))) {
+        /* nearly every Via: the walk below would find these same views */
+        v->version = span(p + 4, p + 7);
+        v->proto = span(p, p + 7);
+        const char *q = sip_skip_lws(p + 8, e), *t1 = skip_token(q, e);
+        if (t1 == q) return NULL;
+        v->transport = span(q, t1);
+        return t1;
+    }
     const char *n1 = skip_token(p, e);
     if (n1 == p) return NULL;
     const char *q = sip_skip_lws(n1, e);

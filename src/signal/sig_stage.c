@@ -1,17 +1,22 @@
 /* sig_stage.c -- the signal stage of `sipdx analyze`: each finished call analysed, its record
  * written with the "stir" and "signals" keys, counters for the summary.
  *
- * With one job everything happens inside the emit callback. With N jobs the callback only
+ * `-j N` means N threads that verify, the main thread included. With one job there is no
+ * thread at all: everything happens inside the emit callback. With N jobs the callback only
  * decodes and checks (sig_analyze_deferred, cheap), renders the record's own keys to memory
  * (the record dies when the callback returns) and puts the call in a ring of R = 64 * N
- * slots; each pending signature (an Identity, or the 608 jCard) goes to the queue of the
- * worker chosen by its hash, so a repeated Identity always meets the same verifier's cache
- * (stir_verifier is one per thread). Workers verify continuously; the main thread writes
- * slots from the ring's head as soon as they are complete, so records leave in call order,
- * and waits only when the ring is full. No barrier: a worker the OS descheduled delays only
- * its own items. */
+ * slots; each pending signature (an Identity, or the 608 jCard) goes to the lane chosen by
+ * its hash. A lane is a verifier plus the FIFO of its signatures; whoever holds the lane (one
+ * of the N - 1 workers, or the main thread) verifies its items in order, so a repeated
+ * Identity meets the same cache in the same order whichever thread runs it: results do not
+ * depend on scheduling. The main thread writes slots from the ring's head as soon as they
+ * are complete, so records leave in call order; when the ring is full it verifies items
+ * itself instead of sleeping, and blocks only when every lane with work is held by a worker.
+ * Hand-over is lock-free (single producer; the lane's holder consumes); a thread sleeps on a
+ * condition variable only after spinning, and is signalled only when someone sleeps. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,47 +25,51 @@
 
 #define RING_PER_JOB 64
 #define JCARD_ITEM (-1)
+#define SPINS 2000 /* ~tens of µs of pause before sleeping: a verification takes ~80 µs */
 
 typedef struct slot {
     sig_result res;
     char *json;          /* the record's own keys, without the closing "}\n"; NULL if none */
     size_t len;
     FILE *out;
-    atomic_int pending;  /* signatures still to verify; the slot is the workers' until 0 */
+    atomic_int pending;  /* signatures still to verify; the slot is the lanes' until 0 */
     uint64_t seq;        /* the call's number: which slot the main thread waits for */
 } slot;
 
 typedef struct item { uint32_t slot; int32_t k; } item; /* k: identity index or JCARD_ITEM */
 
-/* One worker's FIFO. Never full: the ring bounds the items in flight. */
-typedef struct wqueue {
-    item *it;
-    size_t cap, head, tail;
-    int quit;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-} wqueue;
-
-struct sig_stage;
-typedef struct worker_arg { struct sig_stage *s; int w; } worker_arg;
+/* One verifier and the FIFO of the signatures whose hash falls to it. Never full: the ring
+ * bounds the items in flight. tail is written by the main thread only; head, the verifier
+ * and the scratch belong to whoever holds busy. The counters sit on their own cache lines so
+ * that the producer and the holder do not bounce one line per item. */
+typedef struct lane {
+    _Alignas(64) atomic_uint_fast64_t tail;
+    _Alignas(64) atomic_uint_fast64_t head;
+    atomic_bool busy;
+    _Alignas(64) item *it;
+    uint64_t cap;
+    stir_verifier *ver;
+    stir_passport scratch;
+} lane;
 
 struct sig_stage {
     sig_stage_opts o;
     int jobs;
-    stir_verifier **ver;      /* one per worker (jobs == 1: one, used inline) */
-    stir_passport *scratch;   /* one per worker */
-    sig_result *inline_res;   /* jobs == 1 */
+    stir_verifier *inline_ver;/* jobs == 1 */
+    sig_result *inline_res;
     sig_stats st;
     /* jobs > 1 */
     slot *ring;
     uint64_t rcap, head, tail;/* head: next to write; tail: next to fill */
-    wqueue *q;
-    worker_arg *args;
-    pthread_t *th;
+    lane *lanes;              /* jobs lanes */
+    pthread_t *th;            /* jobs - 1 workers */
     int threads;
-    pthread_mutex_t mu;       /* with done: the main thread waits for slot number waiting */
-    pthread_cond_t done;
+    pthread_mutex_t mu;       /* guards the two sleeps below and quit */
+    pthread_cond_t work;      /* workers sleep here when no free lane has items */
+    pthread_cond_t done;      /* the main thread sleeps here until slot number `waiting` is done */
+    atomic_int idle;          /* workers asleep (or about to be) on work */
     atomic_uint_fast64_t waiting;
+    int quit;
 };
 
 /* ---- counters ---- */
@@ -113,46 +122,105 @@ static int render(const call_record *r, slot *sl) {
     return 0;
 }
 
-/* ---- workers ---- */
+/* ---- lanes ---- */
 
-static void push(wqueue *q, item it) {
-    pthread_mutex_lock(&q->mu);
-    q->it[q->tail++ % q->cap] = it;
-    pthread_cond_signal(&q->cv);
-    pthread_mutex_unlock(&q->mu);
+static void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
 }
 
-static void *worker(void *p) {
-    worker_arg *a = p;
-    struct sig_stage *s = a->s;
-    wqueue *q = &s->q[a->w];
-    for (;;) {
-        pthread_mutex_lock(&q->mu);
-        while (q->head == q->tail && !q->quit) pthread_cond_wait(&q->cv, &q->mu);
-        if (q->head == q->tail) { /* quit, and nothing left */
-            pthread_mutex_unlock(&q->mu);
-            return NULL;
+static uint64_t backlog(lane *l) {
+    return atomic_load(&l->tail) - atomic_load(&l->head);
+}
+
+/* The free lane with the most items, held on return; -1 if none. Draining the longest lane
+ * first keeps the lanes even, so one thread is rarely left with nothing it may take. */
+static int take_lane(struct sig_stage *s) {
+    for (int tries = 0; tries < s->jobs; tries++) {
+        int best = -1;
+        uint64_t most = 0;
+        for (int l = 0; l < s->jobs; l++) {
+            uint64_t n = backlog(&s->lanes[l]);
+            if (n > most && !atomic_load_explicit(&s->lanes[l].busy, memory_order_relaxed))
+                most = n, best = l;
         }
-        item it = q->it[q->head++ % q->cap];
-        pthread_mutex_unlock(&q->mu);
-        slot *sl = &s->ring[it.slot];
-        sig_verify_pending(&sl->res, it.k, s->ver[a->w], &s->scratch[a->w]);
-        /* Wake the main thread only for the slot it waits for: one wake per half ring. seq is
-         * read before the decrement: once pending is 0 the main thread may reuse the slot. */
-        uint64_t seq = sl->seq;
-        if (atomic_fetch_sub(&sl->pending, 1) == 1 && atomic_load(&s->waiting) == seq) {
-            pthread_mutex_lock(&s->mu);
-            pthread_cond_signal(&s->done);
-            pthread_mutex_unlock(&s->mu);
+        if (best < 0) return -1;
+        if (!atomic_exchange_explicit(&s->lanes[best].busy, true, memory_order_acquire)) {
+            if (backlog(&s->lanes[best])) return best;
+            atomic_store(&s->lanes[best].busy, false);
         }
+    }
+    return -1;
+}
+
+static int work_for_sleeper(struct sig_stage *s) {
+    for (int l = 0; l < s->jobs; l++)
+        if (backlog(&s->lanes[l]) && !atomic_load(&s->lanes[l].busy)) return 1;
+    return 0;
+}
+
+/* Wakes a sleeping worker if any. The caller has just published work (seq_cst store of a
+ * tail, or of busy = false); a worker going to sleep increments idle and then looks for work
+ * (both seq_cst), so either it sees the work or this sees it idle: no lost wake-up. */
+static void wake_worker(struct sig_stage *s) {
+    if (!atomic_load(&s->idle)) return;
+    pthread_mutex_lock(&s->mu);
+    pthread_cond_signal(&s->work);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Verifies the oldest item of the held lane l, then lets the lane go. The main thread, which
+ * goes back to its own work, wakes a worker if the lane still has items (a worker looks for
+ * more itself). The slot's last signature wakes the main thread if it waits for that slot;
+ * seq is read before the decrement: once pending is 0 the main thread may reuse the slot. */
+static void run_one(struct sig_stage *s, int l, int main_thread) {
+    lane *ln = &s->lanes[l];
+    uint64_t h = atomic_load_explicit(&ln->head, memory_order_relaxed);
+    item it = ln->it[h % ln->cap];
+    slot *sl = &s->ring[it.slot];
+    sig_verify_pending(&sl->res, it.k, ln->ver, &ln->scratch);
+    atomic_store(&ln->head, h + 1);
+    atomic_store(&ln->busy, false);
+    if (main_thread && backlog(ln)) wake_worker(s);
+    uint64_t seq = sl->seq;
+    if (atomic_fetch_sub(&sl->pending, 1) == 1 && atomic_load(&s->waiting) == seq) {
+        pthread_mutex_lock(&s->mu);
+        pthread_cond_signal(&s->done);
+        pthread_mutex_unlock(&s->mu);
     }
 }
 
-/* Waits until call number seq has all its signatures. The worker completing it reads
- * `waiting` after its decrement, and the main thread sets it before checking, under mu, so
+static void *worker(void *p) {
+    struct sig_stage *s = p;
+    for (;;) {
+        int l = -1;
+        for (int i = 0; i < SPINS && (l = take_lane(s)) < 0; i++) cpu_relax();
+        if (l >= 0) {
+            run_one(s, l, 0);
+            continue;
+        }
+        pthread_mutex_lock(&s->mu);
+        atomic_fetch_add(&s->idle, 1);
+        while (!s->quit && !work_for_sleeper(s)) pthread_cond_wait(&s->work, &s->mu);
+        atomic_fetch_sub(&s->idle, 1);
+        int quit = s->quit && !work_for_sleeper(s);
+        pthread_mutex_unlock(&s->mu);
+        if (quit) return NULL;
+    }
+}
+
+/* Until call number seq has all its signatures: spin a little, then sleep. The worker
+ * completing it reads `waiting` after its decrement, and this sets it before checking, so
  * the wake cannot be lost. */
 static void wait_slot(struct sig_stage *s, uint64_t seq) {
     slot *sl = &s->ring[seq % s->rcap];
+    for (int i = 0; i < SPINS; i++) {
+        if (atomic_load(&sl->pending) == 0) return;
+        cpu_relax();
+    }
     pthread_mutex_lock(&s->mu);
     atomic_store(&s->waiting, seq);
     while (atomic_load(&sl->pending) > 0) pthread_cond_wait(&s->done, &s->mu);
@@ -160,13 +228,10 @@ static void wait_slot(struct sig_stage *s, uint64_t seq) {
     pthread_mutex_unlock(&s->mu);
 }
 
-/* Writes and counts the head slot once its signatures are verified (waiting if must_wait). */
-static int write_head(struct sig_stage *s, int must_wait) {
+/* Writes and counts the head slot if its signatures are verified. */
+static int write_head(struct sig_stage *s) {
     slot *sl = &s->ring[s->head % s->rcap];
-    if (atomic_load(&sl->pending) > 0) {
-        if (!must_wait) return 0;
-        wait_slot(s, s->head);
-    }
+    if (atomic_load(&sl->pending) > 0) return 0;
     sig_finish(&sl->res);
     count(&s->st, &sl->res);
     if (sl->json) write_res(&sl->res, sl->json, sl->len, sl->out);
@@ -177,17 +242,35 @@ static int write_head(struct sig_stage *s, int must_wait) {
     return 1;
 }
 
-/* Hands a freshly analysed slot's pending signatures to the workers. */
+/* Writes slots from the head until `keep` are left: whatever is done, and while that is not
+ * enough the main thread verifies an item itself, sleeping only when every lane with items
+ * is held by a worker. */
+static void drain(struct sig_stage *s, uint64_t keep) {
+    for (;;) {
+        while (s->head < s->tail && write_head(s)) {}
+        if (s->tail - s->head <= keep) return;
+        int l = take_lane(s);
+        if (l >= 0) run_one(s, l, 1);
+        else wait_slot(s, s->head);
+    }
+}
+
+/* Hands a freshly analysed slot's pending signatures to the lanes. */
 static void dispatch(struct sig_stage *s, uint32_t idx) {
     slot *sl = &s->ring[idx];
     sig_result *res = &sl->res;
     int n = res->jcard.pending != 0;
     for (int k = 0; k < res->nidentity && k < SIG_MAX_IDENTITIES; k++) n += res->ids[k].pending != 0;
-    atomic_store(&sl->pending, n); /* before any worker can see an item of this slot */
-    for (int k = 0; k < res->nidentity && k < SIG_MAX_IDENTITIES; k++)
-        if (res->ids[k].pending)
-            push(&s->q[res->ids[k].hash % (uint32_t)s->jobs], (item){idx, k});
-    if (res->jcard.pending) push(&s->q[idx % (uint32_t)s->jobs], (item){idx, JCARD_ITEM});
+    if (!n) return;
+    atomic_store(&sl->pending, n); /* before any lane can see an item of this slot */
+    for (int k = -1; k < res->nidentity && k < SIG_MAX_IDENTITIES; k++) {
+        if (k < 0 ? !res->jcard.pending : !res->ids[k].pending) continue;
+        lane *ln = &s->lanes[(k < 0 ? idx : res->ids[k].hash) % (uint32_t)s->jobs];
+        uint64_t t = atomic_load_explicit(&ln->tail, memory_order_relaxed);
+        ln->it[t % ln->cap] = (item){idx, k};
+        atomic_store(&ln->tail, t + 1);
+    }
+    wake_worker(s);
 }
 
 /* ---- the stage ---- */
@@ -199,26 +282,36 @@ static stir_verifier *new_verifier(const sig_stage_opts *o, char *err, size_t er
     return stir_verifier_new(&vo, err, errlen);
 }
 
-static int start_threads(struct sig_stage *s) {
+static int new_lanes(struct sig_stage *s, char *err, size_t errlen) {
     s->rcap = (uint64_t)RING_PER_JOB * (uint64_t)s->jobs;
     s->ring = calloc(s->rcap, sizeof *s->ring);
-    s->q = calloc((size_t)s->jobs, sizeof *s->q);
+    size_t lsize = ((size_t)s->jobs * sizeof *s->lanes + 63) / 64 * 64;
+    s->lanes = aligned_alloc(64, lsize);
     s->th = calloc((size_t)s->jobs, sizeof *s->th);
-    s->args = calloc((size_t)s->jobs, sizeof *s->args);
-    if (!s->ring || !s->q || !s->th || !s->args) return -1;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->done, NULL);
-    atomic_store(&s->waiting, UINT64_MAX);
-    for (int w = 0; w < s->jobs; w++) {
-        wqueue *q = &s->q[w];
-        q->cap = s->rcap * (SIG_MAX_IDENTITIES + 1);
-        if (!(q->it = calloc(q->cap, sizeof *q->it))) return -1;
-        pthread_mutex_init(&q->mu, NULL);
-        pthread_cond_init(&q->cv, NULL);
+    if (!s->ring || !s->lanes || !s->th) return snprintf(err, errlen, "out of memory"), -1;
+    memset(s->lanes, 0, lsize);
+    for (int l = 0; l < s->jobs; l++) {
+        lane *ln = &s->lanes[l];
+        atomic_init(&ln->tail, 0);
+        atomic_init(&ln->head, 0);
+        atomic_init(&ln->busy, false);
+        ln->cap = s->rcap * (SIG_MAX_IDENTITIES + 1);
+        if (!(ln->it = calloc(ln->cap, sizeof *ln->it)))
+            return snprintf(err, errlen, "out of memory"), -1;
+        ln->ver = new_verifier(&s->o, err, errlen);
+        if (!ln->ver && err[0]) return -1;
     }
-    for (int w = 0; w < s->jobs; w++) {
-        s->args[w] = (worker_arg){s, w};
-        if (pthread_create(&s->th[w], NULL, worker, &s->args[w]) != 0) return -1;
+    return 0;
+}
+
+static int start_workers(struct sig_stage *s) {
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->work, NULL);
+    pthread_cond_init(&s->done, NULL);
+    atomic_init(&s->idle, 0);
+    atomic_init(&s->waiting, UINT64_MAX);
+    for (int w = 0; w + 1 < s->jobs; w++) {
+        if (pthread_create(&s->th[w], NULL, worker, s) != 0) return -1;
         s->threads++;
     }
     return 0;
@@ -230,24 +323,23 @@ sig_stage *sig_stage_new(const sig_stage_opts *o, char *err, size_t errlen) {
     s->o = *o;
     s->jobs = o->jobs < 1 ? 1 : o->jobs > 64 ? 64 : o->jobs;
     if (!o->verify) s->jobs = 1; /* nothing for workers to do */
-    s->ver = calloc((size_t)s->jobs, sizeof *s->ver);
-    s->scratch = calloc((size_t)s->jobs, sizeof *s->scratch);
-    if (!s->ver || !s->scratch) {
-        snprintf(err, errlen, "out of memory");
-        sig_stage_free(s);
-        return NULL;
-    }
     err[0] = '\0';
-    for (int w = 0; w < s->jobs; w++) {
-        s->ver[w] = new_verifier(o, err, errlen);
-        if (!s->ver[w] && err[0]) {
+    if (s->jobs == 1) {
+        s->inline_ver = new_verifier(o, err, errlen);
+        s->inline_res = malloc(sizeof *s->inline_res);
+        if ((!s->inline_ver && err[0]) || !s->inline_res) {
+            if (!err[0]) snprintf(err, errlen, "out of memory");
             sig_stage_free(s);
             return NULL;
         }
+        return s;
     }
-    if (s->jobs == 1) s->inline_res = malloc(sizeof *s->inline_res);
-    if (s->jobs == 1 ? !s->inline_res : start_threads(s) != 0) {
-        snprintf(err, errlen, "out of memory (or no threads) for %d verification jobs", s->jobs);
+    if (new_lanes(s, err, errlen) != 0) {
+        sig_stage_free(s);
+        return NULL;
+    }
+    if (start_workers(s) != 0) {
+        snprintf(err, errlen, "cannot start threads for %d verification jobs", s->jobs);
         sig_stage_free(s);
         return NULL;
     }
@@ -256,18 +348,13 @@ sig_stage *sig_stage_new(const sig_stage_opts *o, char *err, size_t errlen) {
 
 void sig_stage_call(sig_stage *s, const call_record *r, FILE *out) {
     if (s->jobs == 1) {
-        sig_analyze(r, s->ver[0], s->o.verify, s->inline_res);
+        sig_analyze(r, s->inline_ver, s->o.verify, s->inline_res);
         count(&s->st, s->inline_res);
         if (out) call_record_json_ex(r, out, sig_json_extra, s->inline_res);
         if (s->o.on_result) s->o.on_result(s->o.ud, s->inline_res); /* the diagnosis (signal.h) */
         return;
     }
-    while (s->head < s->tail && write_head(s, 0)) {} /* whatever is done, in order */
-    if (s->tail - s->head == s->rcap) { /* full: let the workers get half the ring done */
-        wait_slot(s, s->head + s->rcap / 2);
-        while (s->head < s->tail && write_head(s, 0)) {}
-        if (s->tail - s->head == s->rcap) write_head(s, 1);
-    }
+    drain(s, s->rcap - 1); /* room for this call */
     uint32_t idx = (uint32_t)(s->tail % s->rcap);
     slot *sl = &s->ring[idx];
     sl->seq = s->tail;
@@ -277,7 +364,7 @@ void sig_stage_call(sig_stage *s, const call_record *r, FILE *out) {
     if (out && render(r, sl) != 0) {
         /* Cannot hold it (out of memory): write it now, unverified, but after every earlier
          * call, since the diagnosis pairs records with results by position (diag_run.c). */
-        while (s->head < s->tail) write_head(s, 1);
+        drain(s, 0);
         sl->res.jcard.pending = 0;
         for (int k = 0; k < SIG_MAX_IDENTITIES; k++) sl->res.ids[k].pending = 0;
         sig_finish(&sl->res);
@@ -289,46 +376,46 @@ void sig_stage_call(sig_stage *s, const call_record *r, FILE *out) {
 }
 
 void sig_stage_flush(sig_stage *s) {
-    if (s->jobs == 1) return;
-    while (s->head < s->tail) write_head(s, 1);
+    if (s->jobs > 1) drain(s, 0);
 }
 
 void sig_stage_free(sig_stage *s) {
     if (!s) return;
     if (s->threads) {
-        for (int w = 0; w < s->jobs; w++) {
-            pthread_mutex_lock(&s->q[w].mu);
-            s->q[w].quit = 1;
-            pthread_cond_signal(&s->q[w].cv);
-            pthread_mutex_unlock(&s->q[w].mu);
-        }
+        pthread_mutex_lock(&s->mu);
+        s->quit = 1;
+        pthread_cond_broadcast(&s->work);
+        pthread_mutex_unlock(&s->mu);
         for (int w = 0; w < s->threads; w++) pthread_join(s->th[w], NULL);
     }
     for (uint64_t i = 0; s->ring && i < s->rcap; i++) free(s->ring[i].json);
-    for (int w = 0; s->q && w < s->jobs; w++) free(s->q[w].it);
-    for (int w = 0; s->ver && w < s->jobs; w++) stir_verifier_free(s->ver[w]);
+    for (int l = 0; s->lanes && l < s->jobs; l++) {
+        free(s->lanes[l].it);
+        stir_verifier_free(s->lanes[l].ver);
+    }
+    stir_verifier_free(s->inline_ver);
     free(s->ring);
-    free(s->q);
-    free(s->ver);
-    free(s->scratch);
+    free(s->lanes);
     free(s->th);
-    free(s->args);
     free(s->inline_res);
     free(s);
 }
 
 const sig_stats *sig_stage_stats(const sig_stage *s) { return &s->st; }
 
+static void add_vstats(stir_verifier_stats *out, const stir_verifier *v) {
+    if (!v) return;
+    stir_verifier_stats x;
+    stir_verifier_get_stats(v, &x);
+    out->verifications += x.verifications;
+    out->cache_hits += x.cache_hits;
+    out->certs_loaded += x.certs_loaded;
+}
+
 void sig_stage_vstats(const sig_stage *s, stir_verifier_stats *out) {
     memset(out, 0, sizeof *out);
-    for (int w = 0; w < s->jobs; w++) {
-        if (!s->ver[w]) continue;
-        stir_verifier_stats v;
-        stir_verifier_get_stats(s->ver[w], &v);
-        out->verifications += v.verifications;
-        out->cache_hits += v.cache_hits;
-        out->certs_loaded += v.certs_loaded;
-    }
+    add_vstats(out, s->inline_ver);
+    for (int l = 0; s->lanes && l < s->jobs; l++) add_vstats(out, s->lanes[l].ver);
 }
 
 /* ---- the summary section ---- */

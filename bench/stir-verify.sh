@@ -7,16 +7,19 @@
 # with SIPDX_SIGNAL_BENCH_CALLS: a P-256 key and certificate made with OpenSSL, calls 5 ms
 # apart, each answered 603), then times `sipdx analyze` over it, best of 3 runs each:
 #   --no-verify   decode and checks only (the baseline)
-#   -j 1          every signature verified on one thread
-#   -j 2          verified on two worker threads
+#   -j 1          every signature verified on the main thread (no other thread)
+#   -j 2          two verifying threads in all: the main thread (which also parses, tracks,
+#                 decodes and writes, and verifies whenever its ring of calls is full) and
+#                 one worker -- two busy threads for two cores
 # and prints, from the same run, `openssl speed -seconds 3 ecdsap256`.
 #
 # Figures: "per CPU second" = CALLS / (user+sys) -- comparable with openssl speed, which also
 # counts CPU time, and robust on a busy machine; "added" = CALLS / (CPU(-j 1) - CPU(no-verify))
 # isolates what verification costs; "scaling" = wall(-j 1) / wall(-j 2), meaningful only when
 # two cores are idle (the load average is printed); "CPU-bound scaling" = 2 * CPU(-j 1) /
-# CPU(-j 2) is what two free cores would give when no thread needs more than half of the
-# total (the main thread takes ~1/4 of it), i.e. what the threading overhead leaves.
+# CPU(-j 2) is what two free cores would give if both threads stay busy (the main thread
+# verifies instead of waiting, so the work splits evenly), i.e. what the threading overhead
+# -- and two cores running at once rather than one -- leaves.
 set -eu
 cd "$(dirname "$0")/.."
 calls=${1:-20000}

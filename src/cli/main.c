@@ -48,7 +48,7 @@ static const cli_opt analyze_opts[] = {
                           "DIR/<sha256-hex of x5u>.pem"},
     {"--trust", "FILE", "PEM trust anchors (STI-PA list): certificates must chain to them"},
     {"--no-verify", NULL, "decode and check Identity headers but skip signatures"},
-    {"-j", "N", "verify signatures on N threads (default 1)"},
+    {"-j", "N", "verify signatures on N threads in all, the main one included (default 1)"},
     {NULL, NULL, NULL},
 };
 

@@ -186,14 +186,16 @@ const char *sig_signature_name(int sig);
 /* ---- The analyze stage: every finished call through sig_analyze, its record written with
  * the "stir" and "signals" keys, and counters for the summary ----
  * jobs > 1: calls are analysed at once (decode and checks) but their signatures are checked
- * by `jobs` worker threads; each Identity goes to the worker chosen by its hash, so a
- * repeated Identity (retransmission, B2BUA leg) meets the same verifier's cache and is
- * verified once. Records are written in call order. Memory: a ring of 64 * jobs calls
+ * by `jobs` threads in all: jobs - 1 workers and the calling thread, which verifies instead
+ * of waiting when the ring is full. Each Identity goes to the lane (verifier) chosen by its
+ * hash, verified in order by whichever thread holds the lane, so a repeated Identity
+ * (retransmission, B2BUA leg) meets the same verifier's cache and is verified once. Records are written in call order. Memory: a ring of 64 * jobs calls
  * (~85 KiB each), whatever the input. */
 typedef struct sig_stage_opts {
     const char *x5u_map, *cert_dir, *trust; /* certificate sources (stir_verifier_opts) */
     int verify;                             /* 0: --no-verify */
-    int jobs;                               /* verification threads (1 = inline) */
+    int jobs;                               /* verifying threads, the caller included
+                                               (1 = inline, no thread) */
     /* Optional: called once per call, in call order, when its result is final (signatures
      * checked), right after its record is written. The diagnosis stage (src/diag) reads it;
      * the record itself may be gone by then (jobs > 1). */

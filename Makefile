@@ -9,14 +9,14 @@
 
 CC      ?= cc
 SAN     ?= 0
-PKGS    := libpcap zlib jansson libcrypto
+PKGS    := libpcap zlib libcjson libcrypto
 MODULES := base capture net transport sip stir call signal diag report
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
            -Wformat=2 -Wno-format-nonliteral -Werror
 CSTD    := -std=c11 -D_DEFAULT_SOURCE
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcap -lz -ljansson)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcap -lz -lcjson)
 
 ifeq ($(SAN),1)
   BUILD  := build/san

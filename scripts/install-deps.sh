@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 (as root) lacks to build and test sipdx. Quiet and quick
 # when everything is already there. Packages:
-#   build:  gcc make pkg-config libpcap-dev zlib1g-dev libjansson-dev libssl-dev
+#   build:  gcc make pkg-config libpcap-dev zlib1g-dev libcjson-dev libssl-dev
 #   fuzz:   clang-14 libclang-rt-14-dev (make fuzz)
 #   tests:  sip-tester (SIPp, to make fixtures), tcpdump, tshark (cross-checks), python3
 #           (corpus agreement checks), chromium + fonts-liberation (the --report page is
 #           loaded headless by tests/shell/test_report.sh)
 set -eu
 need=()
-for p in gcc make pkg-config libpcap-dev zlib1g-dev libjansson-dev libssl-dev \
+for p in gcc make pkg-config libpcap-dev zlib1g-dev libcjson-dev libssl-dev \
          clang-14 libclang-rt-14-dev tcpdump tshark sip-tester python3 chromium fonts-liberation; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done

@@ -1,7 +1,7 @@
 /* sig_resp.c -- what came back: Reason headers (RFC 3326, RFC 8606 location, RFC 9410 STIR
  * reasons), the 603+ profile (ATIS-1000099), the 608 jCard (RFC 8688 §3.2), the STIR failure
  * a response implies (RFC 8224 §6.2.2) and verstat (3GPP TS 24.229 §7.2A.20). */
-#include <jansson.h>
+#include <cjson/cJSON.h>
 #include <string.h>
 #include <strings.h>
 
@@ -122,11 +122,16 @@ int sig_jcard_jws(sx_sv uri, char *buf, size_t bufcap, sx_sv *jws, const char **
     return 0;
 }
 
-static const char *prop_text(json_t *prop) {
+/* Element i of a JSON array, or NULL. */
+static const cJSON *item(const cJSON *a, int i) {
+    return cJSON_IsArray(a) ? cJSON_GetArrayItem(a, i) : NULL;
+}
+
+static const char *prop_text(const cJSON *prop) {
     /* [name, params, type, value...]; org's value may be an array of components. */
-    json_t *v = json_array_get(prop, 3);
-    if (json_is_array(v)) v = json_array_get(v, 0);
-    return json_is_string(v) ? json_string_value(v) : NULL;
+    const cJSON *v = item(prop, 3);
+    if (cJSON_IsArray(v)) v = item(v, 0);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 static void set_field(char *dst, size_t bufcap, const char *s, int *found) {
@@ -136,18 +141,16 @@ static void set_field(char *dst, size_t bufcap, const char *s, int *found) {
 }
 
 /* ["vcard", [[name, params, type, value], ...]] (RFC 7095 §3.2). */
-static int jcard_props(json_t *card, sig_jcard *j) {
-    if (!json_is_array(card) || !json_is_string(json_array_get(card, 0)) ||
-        strcmp(json_string_value(json_array_get(card, 0)), "vcard") != 0)
-        return -1;
-    json_t *props = json_array_get(card, 1);
-    if (!json_is_array(props)) return -1;
+static int jcard_props(const cJSON *card, sig_jcard *j) {
+    const cJSON *tag = item(card, 0);
+    if (!cJSON_IsString(tag) || strcmp(tag->valuestring, "vcard") != 0) return -1;
+    const cJSON *props = item(card, 1);
+    if (!cJSON_IsArray(props)) return -1;
     int found = 0;
-    for (size_t i = 0; i < json_array_size(props); i++) {
-        json_t *p = json_array_get(props, i);
-        json_t *name = json_array_get(p, 0);
-        if (!json_is_array(p) || !json_is_string(name)) continue;
-        const char *n = json_string_value(name), *t = prop_text(p);
+    for (const cJSON *p = props->child; p; p = p->next) {
+        const cJSON *name = item(p, 0);
+        if (!cJSON_IsString(name)) continue;
+        const char *n = name->valuestring, *t = prop_text(p);
         if (!strcmp(n, "fn")) set_field(j->name, sizeof j->name, t, &found);
         else if (!strcmp(n, "org")) set_field(j->org, sizeof j->org, t, &found);
         else if (!strcmp(n, "url")) set_field(j->url, sizeof j->url, t, &found);
@@ -158,12 +161,12 @@ static int jcard_props(json_t *card, sig_jcard *j) {
 }
 
 int sig_jcard_fields(const char *json, size_t n, sig_jcard *j) {
-    json_t *root = json_loadb(json, n, 0, NULL);
+    struct cJSON *root = stir_json_parse(json, n);
     if (!root) return -1;
     /* RFC 8688 §3.2.2: the payload is {"iat":..., "jcard":[...]}; a bare jCard also works. */
-    json_t *card = json_is_object(root) ? json_object_get(root, "jcard") : root;
+    const cJSON *card = cJSON_IsObject(root) ? stir_json_get(root, "jcard") : root;
     int found = jcard_props(card, j);
-    json_decref(root);
+    stir_json_free(root);
     return found;
 }
 

@@ -15,7 +15,7 @@
  * inside it, so it outlives the call record (the record dies when the emit callback returns)
  * and needs no free. Allocate one (~80 KiB, it holds a decode scratch) per thread or per
  * pending call and reuse it: sig_analyze() clears only what it fills. Nothing here allocates
- * except what stir_decode()/jansson do while decoding.
+ * except what stir_decode()/cJSON do while decoding.
  *
  * Threads: sig_analyze_deferred() + sig_verify_pending() split the work so that the
  * signature checks (the only expensive step) can run on worker threads, each with its own

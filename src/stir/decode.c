@@ -6,7 +6,7 @@
  * Real-world deviations that verifiers commonly tolerate (padding, '+/', claims as JSON
  * strings, a string iat) are accepted and recorded as findings in p->decoded.
  */
-#include <jansson.h>
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 
 #include "stir_int.h"
@@ -92,30 +92,36 @@ static int parse_params(stir_passport *p, sx_sv s) {
 
 /* ---- JSON helpers ---- */
 
+static size_t str_len(const cJSON *v) { return strlen(v->valuestring); }
+
 /* Copies a string member. Returns 1 present, 0 absent, STIR_ETOOLONG. A non-string value is
  * kept as present and empty, so the checks report it (e.g. attest_invalid) rather than
  * the decoder rejecting the whole PASSporT. */
-static int get_str(json_t *obj, const char *key, char *dst, size_t cap) {
-    json_t *v = json_object_get(obj, key);
+static int get_str(const cJSON *obj, const char *key, char *dst, size_t cap) {
+    const cJSON *v = stir_json_get(obj, key);
     dst[0] = '\0';
     if (!v) return 0;
-    if (!json_is_string(v)) return 1;
-    return copy_sv(dst, cap, json_string_value(v), json_string_length(v)) ? STIR_ETOOLONG : 1;
+    if (!cJSON_IsString(v)) return 1;
+    return copy_sv(dst, cap, v->valuestring, str_len(v)) ? STIR_ETOOLONG : 1;
 }
 
 /* orig/dest/div should be objects; old libstirshaken wrote them as JSON strings holding the
- * object text. Returns a new reference to the object, or NULL (absent or not an object). */
-static json_t *get_obj(stir_passport *p, json_t *claims, const char *key, int *bad) {
-    json_t *v = json_object_get(claims, key);
+ * object text. Returns the object (*owned set when it was parsed here and must be freed), or
+ * NULL (absent or not an object). */
+static const cJSON *get_obj(stir_passport *p, const cJSON *claims, const char *key, int *bad,
+                            cJSON **owned) {
+    const cJSON *v = stir_json_get(claims, key);
+    *owned = NULL;
     if (!v) return NULL;
-    if (json_is_object(v)) return json_incref(v);
-    if (json_is_string(v)) {
-        json_t *o = json_loadb(json_string_value(v), json_string_length(v), 0, NULL);
-        if (json_is_object(o)) {
+    if (cJSON_IsObject(v)) return v;
+    if (cJSON_IsString(v)) {
+        cJSON *o = stir_json_parse(v->valuestring, str_len(v));
+        if (cJSON_IsObject(o)) {
             stir_set(&p->decoded, STIR_F_claims_as_string);
+            *owned = o;
             return o;
         }
-        json_decref(o);
+        stir_json_free(o);
     }
     *bad = 1;
     return NULL;
@@ -123,7 +129,7 @@ static json_t *get_obj(stir_passport *p, json_t *claims, const char *key, int *b
 
 /* ---- Header and claims ---- */
 
-static int decode_header(stir_passport *p, json_t *h) {
+static int decode_header(stir_passport *p, const cJSON *h) {
     static const struct { const char *key; size_t off, cap; unsigned bit; } f[] = {
         {"alg", offsetof(stir_passport, alg), sizeof ((stir_passport *)0)->alg, STIR_P_ALG},
         {"typ", offsetof(stir_passport, typ), sizeof ((stir_passport *)0)->typ, STIR_P_TYP},
@@ -139,19 +145,22 @@ static int decode_header(stir_passport *p, json_t *h) {
 }
 
 /* iat: NumericDate (RFC 7519 §2), possibly non-integer; the pre-RFC draft and RFC 8588 §6's
- * example print it as a string. */
-static void decode_iat(stir_passport *p, json_t *v) {
+ * example print it as a string. An integer is taken exactly; a real within +-1e15 is
+ * truncated, a larger real is invalid. Below 1e15 both readings agree on the double, so
+ * only larger values look at the token text. */
+static void decode_iat(stir_passport *p, const cJSON *c, const cJSON *v) {
     if (!v) return;
     p->present |= STIR_P_IAT;
-    if (json_is_integer(v)) {
-        p->iat = (int64_t)json_integer_value(v);
-    } else if (json_is_real(v) && json_real_value(v) > -1e15 && json_real_value(v) < 1e15) {
-        p->iat = (int64_t)json_real_value(v);
-    } else if (json_is_string(v)) {
+    int64_t i;
+    if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        if (d > -1e15 && d < 1e15) p->iat = (int64_t)d;
+        else if (stir_json_int(c, p->claims_json, p->claims_len, v, &i)) p->iat = i;
+        else stir_set(&p->decoded, STIR_F_iat_invalid);
+    } else if (cJSON_IsString(v)) {
         stir_set(&p->decoded, STIR_F_iat_as_string);
         uint64_t n;
-        if (sx_sv_u64(sx_sv_make(json_string_value(v), json_string_length(v)), (uint64_t)1 << 40,
-                      &n) == 0)
+        if (sx_sv_u64(sx_sv_make(v->valuestring, str_len(v)), (uint64_t)1 << 40, &n) == 0)
             p->iat = (int64_t)n;
         else
             stir_set(&p->decoded, STIR_F_iat_invalid);
@@ -161,73 +170,73 @@ static void decode_iat(stir_passport *p, json_t *v) {
 }
 
 /* orig {"tn":..} or {"uri":..}; div likewise (RFC 8946 §3). */
-static int decode_party(stir_passport *p, json_t *claims, const char *key, char *tn, char *uri,
-                        unsigned tn_bit, unsigned uri_bit) {
+static int decode_party(stir_passport *p, const cJSON *claims, const char *key, char *tn,
+                        char *uri, unsigned tn_bit, unsigned uri_bit) {
     int bad = 0;
-    json_t *o = get_obj(p, claims, key, &bad);
+    cJSON *owned;
+    const cJSON *o = get_obj(p, claims, key, &bad, &owned);
     if (bad) return STIR_ECLAIMTYPE;
     if (!o) return 0;
     int rc = get_str(o, "tn", tn, STIR_MAX_TN);
     if (rc > 0) p->present |= tn_bit;
     int rc2 = rc < 0 ? 0 : get_str(o, "uri", uri, STIR_MAX_URL);
     if (rc2 > 0) p->present |= uri_bit;
-    json_decref(o);
+    stir_json_free(owned);
     return rc < 0 ? rc : rc2 < 0 ? rc2 : 0;
 }
 
 /* Copies a tn/uri list: an array of strings, or (dest_tn_not_array) a lone string. */
-static int copy_list(stir_passport *p, json_t *v, char *dst, size_t cap, int *count) {
+static int copy_list(stir_passport *p, const cJSON *v, char *dst, size_t cap, int *count) {
     if (!v) return 0;
-    if (json_is_string(v)) {
+    if (cJSON_IsString(v)) {
         stir_set(&p->decoded, STIR_F_dest_tn_not_array);
         return 1; /* the caller copies the single string */
     }
-    if (!json_is_array(v)) return STIR_ECLAIMTYPE;
-    size_t n = json_array_size(v);
-    if (n > STIR_MAX_DEST) return STIR_ETOOLONG;
-    for (size_t i = 0; i < n; i++) {
-        json_t *e = json_array_get(v, i);
+    if (!cJSON_IsArray(v)) return STIR_ECLAIMTYPE;
+    if (cJSON_GetArraySize(v) > STIR_MAX_DEST) return STIR_ETOOLONG;
+    for (const cJSON *e = v->child; e; e = e->next) {
         char *slot = dst + (size_t)*count * cap;
         slot[0] = '\0';
-        if (json_is_string(e) && copy_sv(slot, cap, json_string_value(e), json_string_length(e)))
+        if (cJSON_IsString(e) && copy_sv(slot, cap, e->valuestring, str_len(e)))
             return STIR_ETOOLONG;
         (*count)++;
     }
     return 0;
 }
 
-static int decode_dest(stir_passport *p, json_t *claims) {
+static int decode_dest(stir_passport *p, const cJSON *claims) {
     int bad = 0;
-    json_t *o = get_obj(p, claims, "dest", &bad);
+    cJSON *owned;
+    const cJSON *o = get_obj(p, claims, "dest", &bad, &owned);
     if (bad) return STIR_ECLAIMTYPE;
     if (!o) return 0;
     p->present |= STIR_P_DEST;
-    json_t *tn = json_object_get(o, "tn");
+    const cJSON *tn = stir_json_get(o, "tn");
     int rc = copy_list(p, tn, &p->dest_tn[0][0], STIR_MAX_TN, &p->n_dest_tn);
     if (rc == 1) {
-        rc = copy_sv(p->dest_tn[0], STIR_MAX_TN, json_string_value(tn), json_string_length(tn))
-                 ? STIR_ETOOLONG : 0;
+        rc = copy_sv(p->dest_tn[0], STIR_MAX_TN, tn->valuestring, str_len(tn)) ? STIR_ETOOLONG
+                                                                                : 0;
         p->n_dest_tn = rc ? 0 : 1;
     }
     if (rc == 0) {
-        json_t *uri = json_object_get(o, "uri");
+        const cJSON *uri = stir_json_get(o, "uri");
         rc = copy_list(p, uri, &p->dest_uri[0][0], STIR_MAX_URL, &p->n_dest_uri);
         if (rc == 1) {
-            rc = copy_sv(p->dest_uri[0], STIR_MAX_URL, json_string_value(uri),
-                         json_string_length(uri)) ? STIR_ETOOLONG : 0;
+            rc = copy_sv(p->dest_uri[0], STIR_MAX_URL, uri->valuestring, str_len(uri))
+                     ? STIR_ETOOLONG : 0;
             p->n_dest_uri = rc ? 0 : 1;
         }
     }
-    json_decref(o);
+    stir_json_free(owned);
     return rc;
 }
 
 /* RFC 9795: "rcd" object (nam = display name) and "crn" call reason. */
-static int decode_rcd(stir_passport *p, json_t *claims) {
-    json_t *rcd = json_object_get(claims, "rcd");
+static int decode_rcd(stir_passport *p, const cJSON *claims) {
+    const cJSON *rcd = stir_json_get(claims, "rcd");
     if (rcd) {
         p->present |= STIR_P_RCD;
-        if (json_is_object(rcd) && get_str(rcd, "nam", p->rcd_nam, sizeof p->rcd_nam) < 0)
+        if (cJSON_IsObject(rcd) && get_str(rcd, "nam", p->rcd_nam, sizeof p->rcd_nam) < 0)
             return STIR_ETOOLONG;
     }
     int rc = get_str(claims, "crn", p->crn, sizeof p->crn);
@@ -235,17 +244,17 @@ static int decode_rcd(stir_passport *p, json_t *claims) {
     return rc < 0 ? rc : 0;
 }
 
-static int decode_claims(stir_passport *p, json_t *c) {
+static int decode_claims(stir_passport *p, const cJSON *c) {
     int rc = get_str(c, "attest", p->attest, sizeof p->attest);
     if (rc < 0) return rc;
     if (rc) p->present |= STIR_P_ATTEST;
     rc = get_str(c, "origid", p->origid, sizeof p->origid);
     if (rc < 0) return rc;
     if (rc) p->present |= STIR_P_ORIGID;
-    decode_iat(p, json_object_get(c, "iat"));
+    decode_iat(p, c, stir_json_get(c, "iat"));
     rc = decode_party(p, c, "orig", p->orig_tn, p->orig_uri, STIR_P_ORIG_TN, STIR_P_ORIG_URI);
     if (rc) return rc;
-    if (json_object_get(c, "div")) {
+    if (stir_json_get(c, "div")) {
         p->present |= STIR_P_DIV;
         rc = decode_party(p, c, "div", p->div_tn, p->div_uri, 0, 0);
         if (rc) return rc;
@@ -257,16 +266,16 @@ static int decode_claims(stir_passport *p, json_t *c) {
 
 /* Decodes one base64 segment into dst (NUL-terminated for JSON text) and parses it as a JSON
  * object. Returns the object or NULL. */
-static json_t *segment_json(stir_passport *p, sx_sv seg, char *dst, size_t cap, size_t *len) {
+static cJSON *segment_json(stir_passport *p, sx_sv seg, char *dst, size_t cap, size_t *len) {
     int nonstd = 0;
     long n = stir_b64_decode(seg.p, seg.n, (uint8_t *)dst, cap - 1, &nonstd);
     if (n < 0) return NULL;
     if (nonstd) stir_set(&p->decoded, STIR_F_nonstandard_base64);
     dst[n] = '\0';
     *len = (size_t)n;
-    json_t *o = json_loadb(dst, (size_t)n, 0, NULL);
-    if (o && !json_is_object(o)) {
-        json_decref(o);
+    cJSON *o = stir_json_parse(dst, (size_t)n);
+    if (o && !cJSON_IsObject(o)) {
+        stir_json_free(o);
         o = NULL;
     }
     return o;
@@ -336,9 +345,9 @@ static int header_cached(stir_passport *p, sx_sv seg) {
     }
     int had_nonstd = stir_has(&p->decoded, STIR_F_nonstandard_base64);
     p->decoded.bits &= ~((uint64_t)1 << STIR_F_nonstandard_base64);
-    json_t *h = segment_json(p, seg, p->header_json, sizeof p->header_json, &p->header_len);
+    cJSON *h = segment_json(p, seg, p->header_json, sizeof p->header_json, &p->header_len);
     int rc = h ? decode_header(p, h) : STIR_EHEADER;
-    json_decref(h);
+    stir_json_free(h);
     int nonstd = stir_has(&p->decoded, STIR_F_nonstandard_base64);
     if (had_nonstd) stir_set(&p->decoded, STIR_F_nonstandard_base64);
     if (rc == 0 && cacheable) hdr_store(p, seg, nonstd);
@@ -406,10 +415,10 @@ static int decode_jws(stir_passport *p, sx_sv tok) {
         stir_set(&p->decoded, STIR_F_compact_form);
         return 0;
     }
-    json_t *c = segment_json(p, seg[1], p->claims_json, sizeof p->claims_json, &p->claims_len);
+    cJSON *c = segment_json(p, seg[1], p->claims_json, sizeof p->claims_json, &p->claims_len);
     if (!c) return STIR_ECLAIMS;
     rc = decode_claims(p, c);
-    json_decref(c);
+    stir_json_free(c);
     return rc;
 }
 
@@ -431,7 +440,7 @@ static void passport_reset(stir_passport *p) {
 
 int stir_decode(sx_sv value, stir_passport *p) {
     passport_reset(p);
-    stir_jarena_begin(); /* every json_t below is released before stir_jarena_end() */
+    stir_jarena_begin(); /* every cJSON tree below is deleted before stir_jarena_end() */
     int rc;
     if (value.n > STIR_MAX_IDENTITY) {
         rc = STIR_ETOOBIG;

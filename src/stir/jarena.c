@@ -1,18 +1,19 @@
-/* jarena.c -- a per-thread bump arena for jansson while a PASSporT is decoded.
+/* jarena.c -- a per-thread bump arena for cJSON while a PASSporT is decoded.
  *
- * Parsing one PASSporT makes ~55 small jansson allocations (objects, hash buckets, keys,
- * strings, lexer buffers) that all die before stir_decode() returns; through malloc/free
- * they cost about as much as a third of the JSON parse. Inside stir_jarena_begin/end the
- * allocations come from this thread's arena and free() of them does nothing; end() drops
- * them all. Outside a scope (the printers, the jCard reader) jansson uses malloc as before.
+ * Parsing one PASSporT makes a few dozen small cJSON allocations (nodes, keys, strings) that
+ * all die before stir_decode() returns; through malloc/free they would cost a good part of
+ * the parse. Inside stir_jarena_begin/end the allocations come from this thread's arena and
+ * free() of them does nothing; end() drops them all. Outside a scope (the printers, the
+ * jCard reader) cJSON uses malloc as before.
  *
- * jansson's allocator hooks are process-wide, so they are installed once (pthread_once)
- * and decide per call: arena when this thread is inside a scope and the block fits, malloc
- * otherwise; free() tells the two apart by address. Each thread has its own arena (decoding
- * runs on the main thread, jCard decoding on verification workers with -j N), so no lock.
- * Rule for callers: every json_t made inside a scope is released inside it.
+ * cJSON's allocator hooks are process-wide, so they are installed once (pthread_once, before
+ * any parse: one of cJSON's thread-safety conditions) and decide per call: arena when this
+ * thread is inside a scope and the block fits, malloc otherwise; free() tells the two apart
+ * by address. Each thread has its own arena (decoding runs on the main thread, jCard
+ * decoding on verification workers with -j N), so no lock.
+ * Rule for callers: every tree made inside a scope is deleted inside it.
  */
-#include <jansson.h>
+#include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdalign.h>
 #include <stdlib.h>
@@ -38,10 +39,10 @@
 #define JA_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-/* A 6 KiB claims object needs ~20 KiB of jansson blocks; a typical PASSporT ~3 KiB.
+/* A 6 KiB claims text needs at most ~20 KiB of cJSON blocks; a typical PASSporT ~2 KiB.
  * Larger requests, or more than fits, fall back to malloc. */
 #define JA_SIZE (32 * 1024)
-#define JA_ALIGN 16 /* what malloc guarantees on x86-64; jansson stores doubles and pointers */
+#define JA_ALIGN 16 /* what malloc guarantees on x86-64; cJSON stores doubles and pointers */
 
 typedef struct jarena {
     alignas(JA_ALIGN) unsigned char buf[JA_SIZE];
@@ -96,10 +97,15 @@ static void ja_free(void *p) {
     /* otherwise nothing: the block is reclaimed when the scope ends */
 }
 
-static void install(void) { json_set_alloc_funcs(ja_malloc, ja_free); }
+static void install(void) {
+    cJSON_Hooks h = {ja_malloc, ja_free};
+    cJSON_InitHooks(&h);
+}
+
+void stir_jarena_install(void) { pthread_once(&ja_once, install); }
 
 void stir_jarena_begin(void) {
-    pthread_once(&ja_once, install);
+    stir_jarena_install();
     if (ja.depth++ == 0) {
         ja.used = 0;
         JA_POISON(ja.buf, JA_SIZE);

@@ -1,9 +1,10 @@
 /* print.c -- a decoded PASSporT, its findings and its verification result, for people and
- * as JSON. Not on the hot path: JSON goes through jansson for correct escaping. */
-#include <jansson.h>
+ * as JSON. Not on the hot path. The JSON object's layout is fixed (keys in this order,
+ * compact); strings are written by sjson.c's writer, and a string that is not valid UTF-8
+ * is left out with its key rather than written as invalid JSON. */
 #include <time.h>
 
-#include "stir.h"
+#include "stir_int.h"
 
 static const char *const sev_names[] = {"info", "warn", "error"};
 
@@ -71,46 +72,54 @@ void stir_print(FILE *out, const stir_passport *p, const stir_findings *f,
                 r->detail, r->chain_checked ? " (chain checked)" : "");
 }
 
-/* The decoded JSON text, re-parsed for embedding; a JSON null if absent. */
-static json_t *embedded(const char *text, size_t n) {
-    json_t *j = n ? json_loadb(text, n, 0, NULL) : NULL;
-    return j ? j : json_null();
+/* Writes ,"key":"value" -- or nothing if value is not valid UTF-8. */
+static void put_member(FILE *out, const char *key, const char *value, int *first) {
+    size_t n = strlen(value);
+    if (!stir_utf8_valid(value, n)) return;
+    fprintf(out, "%s\"%s\":", *first ? "" : ",", key);
+    stir_json_put_str(out, value, n);
+    *first = 0;
 }
 
-static json_t *findings_json(const stir_findings *f) {
-    json_t *a = json_array();
+static void print_findings_json(FILE *out, const stir_findings *f) {
+    int first = 1;
+    fputc('[', out);
     for (int i = 0; f && i < STIR_F__COUNT; i++) {
         if (!stir_has(f, i)) continue;
-        json_t *o = json_pack("{s:s, s:s, s:i}", "name", stir_finding_name(i), "severity",
-                              sev_names[stir_finding_severity(i)], "sip", stir_finding_sip(i));
-        if ((i == STIR_F_iat_stale || i == STIR_F_iat_future) && o)
-            json_object_set_new(o, "iat_age", json_integer(f->iat_age));
-        json_array_append_new(a, o);
+        fprintf(out, "%s{\"name\":\"%s\",\"severity\":\"%s\",\"sip\":%d", first ? "" : ",",
+                stir_finding_name(i), sev_names[stir_finding_severity(i)], stir_finding_sip(i));
+        if (i == STIR_F_iat_stale || i == STIR_F_iat_future)
+            fprintf(out, ",\"iat_age\":%lld", (long long)f->iat_age);
+        fputc('}', out);
+        first = 0;
     }
-    return a;
+    fputc(']', out);
 }
 
 void stir_print_json(FILE *out, const stir_passport *p, const stir_findings *f,
                      const stir_vresult *r) {
-    json_t *o = json_object();
-    json_object_set_new(o, "status", json_string(stir_err_name(p->status)));
+    int first = 1;
+    fputc('{', out);
+    put_member(out, "status", stir_err_name(p->status), &first);
     if (p->present & STIR_P_PARAMS) {
-        json_t *ip = json_object();
-        if (p->present & STIR_P_INFO) json_object_set_new(ip, "info", json_string(p->info));
-        if (p->present & STIR_P_ALG_PARAM)
-            json_object_set_new(ip, "alg", json_string(p->alg_param));
-        if (p->present & STIR_P_PPT_PARAM)
-            json_object_set_new(ip, "ppt", json_string(p->ppt_param));
-        json_object_set_new(o, "identity_params", ip);
+        int pf = 1;
+        fputs(",\"identity_params\":{", out);
+        if (p->present & STIR_P_INFO) put_member(out, "info", p->info, &pf);
+        if (p->present & STIR_P_ALG_PARAM) put_member(out, "alg", p->alg_param, &pf);
+        if (p->present & STIR_P_PPT_PARAM) put_member(out, "ppt", p->ppt_param, &pf);
+        fputc('}', out);
     }
-    json_object_set_new(o, "header", embedded(p->header_json, p->header_len));
-    json_object_set_new(o, "claims", embedded(p->claims_json, p->claims_len));
-    json_object_set_new(o, "findings", findings_json(f));
+    /* The decoded texts, re-parsed so they embed compact; null if absent or not JSON. */
+    fputs(",\"header\":", out);
+    stir_json_dump_text(out, p->header_json, p->header_len);
+    fputs(",\"claims\":", out);
+    stir_json_dump_text(out, p->claims_json, p->claims_len);
+    fputs(",\"findings\":", out);
+    print_findings_json(out, f);
     if (r) {
-        json_object_set_new(o, "signature", json_string(stir_sig_name(r->sig)));
-        json_object_set_new(o, "signature_detail", json_string(r->detail));
-        json_object_set_new(o, "chain_checked", json_boolean(r->chain_checked));
+        put_member(out, "signature", stir_sig_name(r->sig), &first);
+        put_member(out, "signature_detail", r->detail, &first);
+        fprintf(out, ",\"chain_checked\":%s", r->chain_checked ? "true" : "false");
     }
-    json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
+    fputc('}', out);
 }

@@ -174,6 +174,18 @@ typedef struct stir_passport {
     stir_findings decoded; /* findings known from the bytes alone (base64 variants, types) */
 } stir_passport;
 
+/* JSON reading for the stir and signal modules (sjson.c): cJSON held to the strict RFC 8259
+ * grammar (invalid UTF-8, raw controls, \u0000, bad numbers, trailing text are errors).
+ * parse: an object or array, or NULL. get: a member, the last one if a key repeats; NULL if
+ * absent or obj is not an object. Free with stir_json_free. */
+struct cJSON;
+struct cJSON *stir_json_parse(const char *text, size_t n);
+const struct cJSON *stir_json_get(const struct cJSON *obj, const char *key);
+size_t stir_json_strlen(const struct cJSON *string_value); /* 0 if not a string */
+void stir_json_free(struct cJSON *j);
+/* 1 if s is valid UTF-8 (RFC 3629: no overlongs, surrogates or code points > U+10FFFF). */
+int stir_utf8_valid(const char *s, size_t n);
+
 /* Decodes an Identity header value ("h.p.s;info=<URL>;alg=ES256;ppt=shaken") or a bare
  * PASSporT ("h.p.s"). Tolerates padding, the standard base64 alphabet, claims carried as JSON
  * strings and a string iat, each recorded as a finding in out->decoded. Returns 0 or a

@@ -4,9 +4,29 @@
 
 #include "stir.h"
 
-/* A scope in which jansson allocates from this thread's bump arena (jarena.c). Every json_t
- * made inside must be released before the matching end(); scopes nest. */
+/* A scope in which cJSON allocates from this thread's bump arena (jarena.c). Every cJSON
+ * tree made inside must be deleted before the matching end(); scopes nest. */
 void stir_jarena_begin(void);
+/* Installs the hooks (once per process); every parse calls it first. */
+void stir_jarena_install(void);
 void stir_jarena_end(void);
+
+/* sjson.c internals. A number token of a JSON text: where, and whether it is an integer
+ * (no fraction, no exponent: RFC 8259 §6). */
+typedef struct sj_num {
+    size_t off, len;
+    int is_int;
+} sj_num;
+
+/* Checks text against the strict grammar rules cJSON does not enforce (see sjson.c); 0 or
+ * -1. Records up to cap number tokens in text order; *count gets how many there are. */
+int stir_json_scan(const char *text, size_t n, sj_num *nums, size_t cap, size_t *count);
+/* 1 and *out set if number node `node` of root (parsed from text) was an integer token. */
+int stir_json_int(const struct cJSON *root, const char *text, size_t n, const struct cJSON *node,
+                  int64_t *out);
+/* Writes text re-parsed, compact (see sjson.c), or null if it does not parse. */
+void stir_json_dump_text(FILE *out, const char *text, size_t n);
+/* Writes s (valid UTF-8) as a JSON string. */
+void stir_json_put_str(FILE *out, const char *s, size_t n);
 
 #endif

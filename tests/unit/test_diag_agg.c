@@ -6,7 +6,7 @@
  * ranked by calls affected, the JSON keys and the CSV files, the memory caps, and what at
  * risk needs (a minimum sample per reason: the noise the demo and the scenario showed). */
 #include <arpa/inet.h>
-#include <jansson.h>
+#include "th_json.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

@@ -4,7 +4,7 @@
  * Then the issue's "a code alone is never the verdict" cases, the vocabulary (every cause
  * reachable, names stable), the facts built from a real call record, the verdict JSON, and
  * docs/diagnosis.md listing every rule id. */
-#include <jansson.h>
+#include "th_json.h"
 #include <stdlib.h>
 
 #include "diag/diag.h"

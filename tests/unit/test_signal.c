@@ -11,7 +11,7 @@
  */
 #define _GNU_SOURCE /* RTLD_NEXT: the open_memstream hook below */
 #include <dlfcn.h>
-#include <jansson.h>
+#include "th_json.h"
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>

@@ -6,7 +6,7 @@
  *    expired leaf, a leaf from a rogue CA) and PASSporTs signed with it.
  * SIPDX_STIR_BENCH=1 also measures verifications per second with the cache disabled.
  */
-#include <jansson.h>
+#include "th_json.h"
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>

@@ -718,6 +718,64 @@ static void test_thread_state(void) {
     }
 }
 
+/* ---- JSON reading: cJSON under the strict grammar (sjson.c) ---- */
+
+static void b64url(const char *s, char *out) {
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t n = strlen(s), o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)(uint8_t)s[i] << 16;
+        if (i + 1 < n) v |= (uint32_t)(uint8_t)s[i + 1] << 8;
+        if (i + 2 < n) v |= (uint8_t)s[i + 2];
+        for (size_t k = 0; k < 4 && k <= n - i; k++) out[o++] = a[(v >> (18 - 6 * k)) & 63];
+    }
+    out[o] = '\0';
+}
+
+static int parses(const char *s) {
+    struct cJSON *j = stir_json_parse(s, strlen(s));
+    stir_json_free(j);
+    return j != NULL;
+}
+
+static void test_json_strict(void) {
+    static const char *const ok[] = {
+        "{}", "[]", " {\"a\":[1,-0,0.5,1e5,1E+2,-1.5e-7]}\r\n", "{\"a\":\"\\u00e9\\ud83d\\ude00\\/\"}",
+        "{\"a\":\"\xc3\xa9\"}", "[9223372036854775807,-9223372036854775808,1e-400]", "[\"\\\\u0000\"]",
+    };
+    static const char *const bad[] = {
+        "", "1", "\"s\"", "{} x", "{\"a\":1}}", "[01]", "[1.]", "[-.5]", "[+1]", "[1e400]",
+        "[9223372036854775808]", "[-9223372036854775809]", "[\"\\u0000\"]", "[\"\\u00zz\"]",
+        "[\"\t\"]", "[\"\x01\"]", "[\"\xc3\"]", "[\"\xed\xa0\x80\"]", "[\"\xc0\xaf\"]",
+        "\xef\xbb\xbf[]", "[1,\f2]", "[\"\\ud83d\"]",
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) CHECK_MSG(parses(ok[i]), "accepts %s", ok[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) CHECK_MSG(!parses(bad[i]), "rejects %s", bad[i]);
+    const char *dup = "{\"k\":1,\"k\":\"last\"}";
+    struct cJSON *j = stir_json_parse(dup, strlen(dup));
+    CHECK_STR(((const cJSON *)stir_json_get(j, "k"))->valuestring, "last");
+    CHECK(stir_json_get(j, "K") == NULL);
+    stir_json_free(j);
+    /* One NUL right after a number or literal was always skipped; anywhere else it is bad. */
+    j = stir_json_parse("[1\0,true\0]", 10);
+    CHECK(j != NULL);
+    stir_json_free(j);
+    CHECK(stir_json_parse("[1,\0 2]", 7) == NULL);
+    /* iat beyond 1e15: an integer is kept exactly, a real is invalid (RFC 7519 §2). */
+    static const char big_int[] = "{\"iat\":2000000000000001}", big_real[] = "{\"iat\":2e15}";
+    char id[512], h[128], c[128];
+    const char *hdr = "{\"alg\":\"ES256\",\"typ\":\"passport\",\"x5u\":\"https://a/b.pem\"}";
+    for (int k = 0; k < 2; k++) {
+        const char *claims = k ? big_real : big_int;
+        b64url(hdr, h);
+        b64url(claims, c);
+        snprintf(id, sizeof id, "%s.%s.c2ln", h, c);
+        CHECK_INT(stir_decode(sx_sv_make(id, strlen(id)), &P), 0);
+        CHECK(stir_has(&P.decoded, STIR_F_iat_invalid) == k);
+        if (!k) CHECK(P.iat == 2000000000000001LL);
+    }
+}
+
 int main(void) {
     mkdir("build", 0755);
     mkdir(DIR, 0755);
@@ -731,6 +789,7 @@ int main(void) {
     test_thread_state();
     test_cache_and_modes();
     test_syntax();
+    test_json_strict();
     test_output();
     test_cli();
     if (getenv("SIPDX_STIR_BENCH")) bench();

@@ -635,7 +635,7 @@ static void bench(void) {
     stir_verifier_free(v);
 }
 
-/* ---- per-thread decode state: the JOSE header cache and the jansson arena ----
+/* ---- per-thread decode state: the JOSE header cache and the JSON arena ----
  * A decode on a fresh thread (nothing cached, arena unused) must give exactly what a decode
  * on a thread that has seen the same header gives, for headers that decode and for those
  * that do not (never cached). */

@@ -64,10 +64,18 @@ typedef struct ct_mnode {
 } ct_mnode;
 typedef struct ct_inode { struct ct_inode *next; sx_sv v; } ct_inode;
 
+/* The Call-ID's first bytes are kept in the call's first cache line, next to the hash, so
+ * finding a call touches that line and not also the arena copy (Call-IDs are typically
+ * 32..40 bytes). */
+enum { CT_CID_HEAD = 48 };
+
 typedef struct ct_call {
-    ct_hnode hn;                   /* call table, keyed by the Call-ID */
+    /* Aligned so the lookup fields below share one cache line (the slab honours it). */
+    _Alignas(64) ct_hnode hn;      /* call table, keyed by the Call-ID */
+    uint32_t id;                   /* slot in the slab: names the call in the deadline heap */
+    uint32_t cid_n;                /* == r.call_id.n */
+    char cid[CT_CID_HEAD];         /* the first bytes of r.call_id */
     struct ct_call *older, *newer; /* creation order, for eviction */
-    size_t heap_i;
     sx_time deadline;
     cg_entry *gent;                /* grouping index entry while it lasts */
     ct_arena ar;
@@ -102,7 +110,7 @@ _Static_assert(_Alignof(ct_tx) <= AR_ALIGN && _Alignof(ct_bnode) <= AR_ALIGN &&
                    _Alignof(call_reason) <= AR_ALIGN && _Alignof(call_info_ref) <= AR_ALIGN,
                "arena alignment");
 
-typedef struct ct_hent { sx_time deadline; ct_call *c; } ct_hent; /* deadline == c->deadline */
+typedef struct ct_hent { sx_time deadline; uint32_t id; } ct_hent; /* deadline == its call's */
 
 typedef struct ct_tomb { /* a finished call: absorbs its late messages (RFC 3261 Timer D/J) */
     ct_hnode hn;
@@ -120,24 +128,28 @@ struct call_tracker {
     ct_call *oldest, *newest;
     ct_hent *heap;  /* min-heap on deadline */
     size_t nheap, heap_cap;
+    uint32_t *hpos; /* heap index of each call, by slab id (slab.nblk * CT_SLAB_N entries) */
     ct_tomb *tomb_head, *tomb_tail;
     size_t ntomb;
     ct_group group;
     size_t ar_avg;  /* arena bytes recent calls used (moving average): sizes the next
                        call's first chunk so most calls take one malloc and waste little */
     ct_counters st;
-    /* Reused across calls instead of a malloc/free pair each (a ct_call is ~1 KiB, above
-     * malloc's per-thread cache): the emitted record's arrays, and finished ct_calls. */
+    /* Reused across calls instead of a malloc/free pair each: the emitted record's arrays. */
     char *blk;
     size_t blk_cap;
-    ct_call *pool;  /* linked by ->newer */
-    size_t npool;
+    /* ct_calls live in blocks of CT_SLAB_N, named by id; a finished one goes on a LIFO free
+     * list, so the next call reuses the struct just written (still cached) and malloc never
+     * sees them. Blocks are kept until ct_free: they number peak active calls / CT_SLAB_N. */
+    struct {
+        ct_call **blk;
+        size_t nblk, cap;
+        uint32_t nid;  /* ids handed out so far */
+        ct_call *free; /* linked by ->newer */
+    } slab;
 };
 
-/* Finished calls kept for reuse. One covers the usual churn (a call ends, the next message
- * starts one); more fragments the heap: 256 kept cost 2.5 MB of peak RSS on calls-100k
- * (93.5 MB with one, 95.5 with 16, 96.0 with 256). */
-enum { CT_POOL_MAX = 1 };
+enum { CT_SLAB_SHIFT = 8, CT_SLAB_N = 1 << CT_SLAB_SHIFT };
 
 void ct_config_default(ct_config *c) {
     c->max_calls = 200000;
@@ -231,16 +243,21 @@ static sx_sv find_verstat(sx_sv uri) {
     return SX_SV_NULL;
 }
 
+static ct_call *call_by_id(const call_tracker *ct, uint32_t id) {
+    return &ct->slab.blk[id >> CT_SLAB_SHIFT][id & (CT_SLAB_N - 1)];
+}
+
 /* ---- Deadlines: a binary min-heap of active calls ----
- * Each entry carries its deadline next to the call pointer, so sifting compares within the
- * array (~16 bytes an entry, 400 KB at 25k open calls) instead of loading a ct_call per
- * child: with tens of thousands of calls open those loads were cache misses on every
- * re-scheduled message. The order of operations is the plain binary heap's, so calls with
- * equal deadlines still time out in the same order. */
+ * Each entry carries its deadline next to the call's id, so sifting compares within the
+ * array (16 bytes an entry, 400 KB at 25k open calls), and an entry's position is written
+ * to hpos (4 bytes per call) rather than into the ct_call: a re-scheduled deadline sinks
+ * ~15 levels, and writing each moved call cost a cache miss per level with tens of
+ * thousands of calls open. The order of operations is the plain binary heap's, so calls
+ * with equal deadlines still time out in the same order. */
 
 static void heap_set(call_tracker *ct, size_t i, ct_hent e) {
     ct->heap[i] = e;
-    e.c->heap_i = i;
+    ct->hpos[e.id] = (uint32_t)i;
 }
 
 static void heap_up(call_tracker *ct, size_t i) {
@@ -277,25 +294,25 @@ static int heap_push(call_tracker *ct, ct_call *c) {
         ct->heap = h;
         ct->heap_cap = ncap;
     }
-    heap_set(ct, ct->nheap++, (ct_hent){c->deadline, c});
-    heap_up(ct, c->heap_i);
+    heap_set(ct, ct->nheap++, (ct_hent){c->deadline, c->id});
+    heap_up(ct, ct->hpos[c->id]);
     return 0;
 }
 
 static void heap_remove(call_tracker *ct, ct_call *c) {
-    size_t i = c->heap_i;
+    size_t i = ct->hpos[c->id];
     ct_hent last = ct->heap[--ct->nheap];
-    if (last.c == c) return;
+    if (last.id == c->id) return;
     heap_set(ct, i, last);
     heap_up(ct, i);
-    heap_down(ct, last.c->heap_i);
+    heap_down(ct, ct->hpos[last.id]);
 }
 
 static void set_deadline(call_tracker *ct, ct_call *c, sx_time t) {
     c->deadline = t;
-    ct->heap[c->heap_i].deadline = t;
-    heap_up(ct, c->heap_i);
-    heap_down(ct, c->heap_i);
+    ct->heap[ct->hpos[c->id]].deadline = t;
+    heap_up(ct, ct->hpos[c->id]);
+    heap_down(ct, ct->hpos[c->id]);
 }
 
 /* Timer B runs from the last transmission; once a provisional came, the transaction waits
@@ -780,24 +797,45 @@ static char *record_block(call_tracker *ct, size_t need) {
     return ct->blk;
 }
 
-/* A zeroed ct_call, from the pool if one is there. */
+/* One more block of CT_SLAB_N calls, and room for their heap positions. */
+static int slab_grow(call_tracker *ct) {
+    if (ct->slab.nblk == ct->slab.cap) {
+        size_t ncap = ct->slab.cap ? ct->slab.cap * 2 : 16;
+        ct_call **b = realloc(ct->slab.blk, ncap * sizeof *b);
+        if (!b) return -1;
+        ct->slab.blk = b;
+        ct->slab.cap = ncap;
+    }
+    if (((uint64_t)ct->slab.nblk + 1) << CT_SLAB_SHIFT > UINT32_MAX) return -1;
+    uint32_t *hp = realloc(ct->hpos, (ct->slab.nblk + 1) * CT_SLAB_N * sizeof *hp);
+    if (!hp) return -1;
+    ct->hpos = hp;
+    ct_call *blk = aligned_alloc(_Alignof(ct_call), CT_SLAB_N * sizeof *blk);
+    if (!blk) return -1;
+    ct->slab.blk[ct->slab.nblk++] = blk;
+    return 0;
+}
+
+/* A zeroed ct_call with its id: the last one released, else a slot never used. */
 static ct_call *call_alloc(call_tracker *ct) {
-    ct_call *c = ct->pool;
-    if (!c) return calloc(1, sizeof *c);
-    ct->pool = c->newer;
-    ct->npool--;
+    ct_call *c = ct->slab.free;
+    uint32_t id;
+    if (c) {
+        ct->slab.free = c->newer;
+        id = c->id;
+    } else {
+        if (ct->slab.nid == ct->slab.nblk * CT_SLAB_N && slab_grow(ct) != 0) return NULL;
+        id = ct->slab.nid++;
+        c = call_by_id(ct, id);
+    }
     memset(c, 0, sizeof *c);
+    c->id = id;
     return c;
 }
 
 static void call_release(call_tracker *ct, ct_call *c) {
-    if (ct->npool >= CT_POOL_MAX) {
-        free(c);
-        return;
-    }
-    c->newer = ct->pool;
-    ct->pool = c;
-    ct->npool++;
+    c->newer = ct->slab.free;
+    ct->slab.free = c;
 }
 
 /* Emits the record (arrays gathered in one block) and frees the call. */
@@ -864,13 +902,13 @@ static ct_call *call_new(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *
     c->t_answer = c->t_final = c->t_bye = CALL_T_NONE;
     c->deadline = mt->ts + ct->cfg.timer_b;
     if (heap_push(ct, c) != 0) {
-        free(c);
+        call_release(ct, c);
         return NULL;
     }
     c->hn.h = h;
     if (ht_insert(&ct->calls, &c->hn) != 0) {
         heap_remove(ct, c);
-        free(c);
+        call_release(ct, c);
         return NULL;
     }
     c->older = ct->newest;
@@ -885,6 +923,8 @@ static ct_call *call_new(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *
 
     call_record *r = &c->r;
     r->call_id = ar_sv(&c->ar, m->call_id);
+    c->cid_n = (uint32_t)r->call_id.n;
+    if (r->call_id.n) memcpy(c->cid, r->call_id.p, r->call_id.n < CT_CID_HEAD ? r->call_id.n : CT_CID_HEAD);
     r->start = mt->ts;
     r->src = mt->src, r->sport = mt->sport;
     r->dst = mt->dst, r->dport = mt->dport;
@@ -903,11 +943,19 @@ static ct_call *call_new(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *
     return c;
 }
 
+/* sv_same(c->r.call_id, id), reading the arena copy only past CT_CID_HEAD bytes. */
+static int cid_same(const ct_call *c, sx_sv id) {
+    if (c->cid_n != id.n) return 0;
+    size_t k = id.n < CT_CID_HEAD ? id.n : CT_CID_HEAD;
+    if (k && memcmp(c->cid, id.p, k) != 0) return 0;
+    return id.n == k || memcmp(c->r.call_id.p + k, id.p + k, id.n - k) == 0;
+}
+
 static ct_call *find_call(call_tracker *ct, uint64_t h, sx_sv call_id) {
     size_t it = ht_start(&ct->calls, h);
     for (ct_hnode *nd; (nd = ht_scan(&ct->calls, h, &it));) {
         ct_call *c = (ct_call *)nd;
-        if (sv_same(c->r.call_id, call_id)) return c;
+        if (cid_same(c, call_id)) return c;
     }
     return NULL;
 }
@@ -1233,7 +1281,7 @@ static void time_out(call_tracker *ct, ct_call *c) {
 
 void ct_expire(call_tracker *ct, sx_time now) {
     tomb_expire(ct, now);
-    while (ct->nheap && ct->heap[0].deadline <= now) time_out(ct, ct->heap[0].c);
+    while (ct->nheap && ct->heap[0].deadline <= now) time_out(ct, call_by_id(ct, ct->heap[0].id));
 }
 
 void ct_flush(call_tracker *ct) {
@@ -1274,14 +1322,11 @@ void ct_free(call_tracker *ct) {
         ct_call *c = ct->oldest;
         unlink_call(ct, c);
         ar_free(&c->ar);
-        free(c);
     }
     while (ct->tomb_head) tomb_remove_head(ct);
-    while (ct->pool) {
-        ct_call *c = ct->pool;
-        ct->pool = c->newer;
-        free(c);
-    }
+    for (size_t i = 0; i < ct->slab.nblk; i++) free(ct->slab.blk[i]);
+    free(ct->slab.blk);
+    free(ct->hpos);
     free(ct->blk);
     ht_free(&ct->calls);
     ht_free(&ct->tombs);

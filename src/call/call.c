@@ -132,6 +132,7 @@ struct call_tracker {
     ct_tomb *tomb_head, *tomb_tail;
     size_t ntomb;
     ct_group group;
+    ct_chunk_cache chunks; /* arena chunks of ended calls, for the next ones */
     size_t ar_avg;  /* arena bytes recent calls used (moving average): sizes the next
                        call's first chunk so most calls take one malloc and waste little */
     ct_counters st;
@@ -898,6 +899,7 @@ static ct_call *call_new(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *
     if (!c) return NULL;
     c->ar.max = ct->cfg.arena_max;
     c->ar.first = ct_first_chunk(ct);
+    c->ar.cache = &ct->chunks;
     c->t_invite = c->t_prov = c->t_prov1 = c->t_18x = CALL_T_NONE;
     c->t_answer = c->t_final = c->t_bye = CALL_T_NONE;
     c->deadline = mt->ts + ct->cfg.timer_b;
@@ -1324,6 +1326,7 @@ void ct_free(call_tracker *ct) {
         ar_free(&c->ar);
     }
     while (ct->tomb_head) tomb_remove_head(ct);
+    ar_cache_free(&ct->chunks);
     for (size_t i = 0; i < ct->slab.nblk; i++) free(ct->slab.blk[i]);
     free(ct->slab.blk);
     free(ct->hpos);

@@ -5,20 +5,62 @@
 
 /* ---- Arena: one chunk list per call, freed at once when the call is emitted ---- */
 
+/* Size class of a chunk's storage: cap rounded up to AR_CLASS; 0 if never cached. */
+static size_t chunk_class(size_t n) {
+    return n <= AR_FIRST_MAX ? (n + AR_CLASS - 1) / AR_CLASS : 0;
+}
+
+static ct_chunk *chunk_get(ct_chunk_cache *cc, size_t n) {
+    size_t k = chunk_class(n);
+    if (!k) return malloc(sizeof(ct_chunk) + n);
+    for (unsigned i = cc ? cc->n : 0; i-- > 0;) {
+        if (cc->cls[i] != k) continue;
+        ct_chunk *c = cc->c[i];
+        cc->n--;
+        memmove(cc->c + i, cc->c + i + 1, (cc->n - i) * sizeof cc->c[0]);
+        memmove(cc->cls + i, cc->cls + i + 1, (cc->n - i) * sizeof cc->cls[0]);
+        return c;
+    }
+    return malloc(sizeof(ct_chunk) + k * AR_CLASS);
+}
+
+static void chunk_put(ct_chunk_cache *cc, ct_chunk *c) {
+    size_t k = chunk_class(c->cap);
+    if (!k || !cc) {
+        free(c);
+        return;
+    }
+    if (cc->n == AR_CACHE_N) {
+        free(cc->c[0]);
+        cc->n--;
+        memmove(cc->c, cc->c + 1, cc->n * sizeof cc->c[0]);
+        memmove(cc->cls, cc->cls + 1, cc->n * sizeof cc->cls[0]);
+    }
+    cc->c[cc->n] = c;
+    cc->cls[cc->n++] = (uint16_t)k;
+}
+
+void ar_cache_free(ct_chunk_cache *cc) {
+    while (cc->n) free(cc->c[--cc->n]);
+}
+
 /* First chunk: a->first; the first overflow: a quarter of it (most calls that overflow do so
  * by little); then doubling, so a long call still takes few chunks. */
 static ct_chunk *ar_chunk(ct_arena *a, size_t need) {
     size_t first = a->first ? a->first : AR_FIRST_MIN;
-    size_t ncap = !a->head ? first : !a->head->next ? first / 4 : a->head->cap * 2;
+    size_t ncap = !a->head ? first : !a->head->next ? first / 4 : a->cap * 2;
     if (ncap < need) ncap = need;
     if (a->total + ncap > a->max) ncap = a->max - a->total; /* last, smaller chunk */
     if (ncap < need || a->total >= a->max) return NULL;
-    ct_chunk *c = malloc(sizeof *c + ncap);
+    ct_chunk *c = chunk_get(a->cache, ncap);
     if (!c) return NULL;
     c->cap = ncap;
     c->used = 0;
+    if (a->head) a->head->used = a->used;
     c->next = a->head;
     a->head = c;
+    a->used = 0;
+    a->cap = ncap;
     a->total += ncap;
     return c;
 }
@@ -27,20 +69,21 @@ static ct_chunk *ar_chunk(ct_arena *a, size_t need) {
 void *ar_take_slow(ct_arena *a, size_t n, size_t align) {
     if (n > SIZE_MAX / 2) { a->full = 1; return NULL; }
     ct_chunk *c = a->head;
-    size_t off = c ? (c->used + align - 1) / align * align : 0;
-    if (!c || off > c->cap || c->cap - off < n) {
+    size_t off = c ? (a->used + align - 1) / align * align : 0;
+    if (!c || off > a->cap || a->cap - off < n) {
         /* a new chunk's data is AR_ALIGN-aligned; its size stays a multiple of AR_ALIGN */
         c = ar_chunk(a, (n + AR_ALIGN - 1) / AR_ALIGN * AR_ALIGN);
         if (!c) { a->full = 1; return NULL; }
         off = 0;
     }
-    c->used = off + n;
+    a->used = off + n;
     return c->data + off;
 }
 
 size_t ar_used(const ct_arena *a) {
-    size_t u = 0;
-    for (const ct_chunk *c = a->head; c; c = c->next) u += c->used;
+    if (!a->head) return 0;
+    size_t u = a->used;
+    for (const ct_chunk *c = a->head->next; c; c = c->next) u += c->used;
     return u;
 }
 
@@ -48,11 +91,12 @@ void ar_free(ct_arena *a) {
     ct_chunk *c = a->head;
     while (c) {
         ct_chunk *n = c->next;
-        free(c);
+        chunk_put(a->cache, c);
         c = n;
     }
     a->head = NULL;
     a->total = 0;
+    a->used = a->cap = 0;
 }
 
 /* ---- Hash table (ct_int.h) ---- */

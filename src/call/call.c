@@ -90,7 +90,8 @@ typedef struct ct_call {
     unsigned ntx;
     ct_bnode *br, **br_tail;
     unsigned nbr;
-    ct_mnode *msg, **msg_tail;
+    ct_mnode *msg;                 /* newest first: appending wrote the previous node, a
+                                      cache line long cold by the next message */
     ct_inode *ids, **ids_tail;
     unsigned nids;
     uint16_t prov[CT_MAX_PROV];
@@ -395,15 +396,14 @@ static void add_msg(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const si
         ct->st.messages_dropped++;
         return;
     }
-    n->next = NULL;
+    n->next = c->msg;
     n->t = mt->ts;
     n->line = line.p;
     n->nline = (uint16_t)line.n;
     n->ep = ep;
     n->dir = (uint8_t)dir;
     n->transport = mt->transport;
-    *c->msg_tail = n;
-    c->msg_tail = &n->next;
+    c->msg = n;
     c->r.nmessages++;
 }
 
@@ -856,7 +856,7 @@ static void end_call(call_tracker *ct, ct_call *c, int status, int end, sx_time 
         size_t i = 0;
         for (ct_bnode *n = c->br; n; n = n->next) b[i++] = n->b;
         i = 0;
-        for (ct_mnode *n = c->msg; n; n = n->next) msgs[i++] = msg_of(r, n);
+        for (ct_mnode *n = c->msg; n; n = n->next) msgs[nm - ++i] = msg_of(r, n);
         i = 0;
         for (ct_inode *n = c->ids; n; n = n->next) ids[i++] = n->v;
         r->branches = b, r->nbranches = nb;
@@ -918,7 +918,6 @@ static ct_call *call_new(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *
     else ct->oldest = c;
     ct->newest = c;
     c->br_tail = &c->br;
-    c->msg_tail = &c->msg;
     c->ids_tail = &c->ids;
     if (++ct->st.active > ct->st.active_max) ct->st.active_max = ct->st.active;
     ct->st.calls++;

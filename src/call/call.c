@@ -898,7 +898,7 @@ static ct_call *call_new(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *
     ct_call *c = call_alloc(ct);
     if (!c) return NULL;
     c->ar.max = ct->cfg.arena_max;
-    c->ar.first = ct_first_chunk(ct);
+    c->ar.first = (uint32_t)ct_first_chunk(ct);
     c->ar.cache = &ct->chunks;
     c->t_invite = c->t_prov = c->t_prov1 = c->t_18x = CALL_T_NONE;
     c->t_answer = c->t_final = c->t_bye = CALL_T_NONE;

@@ -47,8 +47,8 @@ typedef struct ct_arena {
     size_t used, cap;
     size_t total; /* bytes of chunk storage allocated */
     size_t max;
-    size_t first; /* size of the first chunk (0: AR_FIRST_MIN) */
-    int full;     /* an allocation was refused by the cap */
+    uint32_t first; /* size of the first chunk (0: AR_FIRST_MIN; at most AR_FIRST_MAX) */
+    int full;       /* an allocation was refused by the cap */
     ct_chunk_cache *cache; /* where chunks come from and go back to; NULL: malloc only */
 } ct_arena;
 

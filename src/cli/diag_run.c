@@ -8,9 +8,17 @@
 
 #include "diag_run.h"
 
+/* The facts go to the file through one buffer, in large writes (no stdio call per call);
+ * phase 2 reads them back through the same buffer. */
+#define SPILL_BUF (256 * 1024)
+
 struct diag_run {
     diag *d;
-    FILE *facts;       /* spilled facts: [u16 packed length][packed bytes] per call */
+    diag_spill *codec; /* the facts' encoding (src/diag/spill.c): same state order both ways */
+    int facts;         /* spilled facts: [varint length][encoded fact] per call */
+    unsigned char *buf;
+    size_t blen, bpos; /* bytes in buf; phase 2: next byte to decode */
+    int eof;
     FILE *records;     /* NDJSON records written by the signal stage, or NULL */
     uint64_t seq, spilled, spill_errors;
     /* facts whose record half is known and whose signal half is pending, in call order
@@ -25,34 +33,40 @@ struct diag_run {
 /* ---- phase 1 ---- */
 
 /* An anonymous read/write file in $TMPDIR (default /tmp), removed from the directory at once
- * so nothing is left behind whatever happens to the run. glibc's tmpfile() ignores TMPDIR,
- * and the spill grows with the calls (~300 bytes each): users must be able to put it on a
- * disk rather than a RAM-backed /tmp. */
-static FILE *spill_file(char *path, size_t n) {
+ * so nothing is left behind whatever happens to the run; its descriptor, or -1. glibc's
+ * tmpfile() ignores TMPDIR, and the spill grows with the calls (~60 bytes of facts each,
+ * a few KB of record with --calls): users must be able to put it on a disk rather than a
+ * RAM-backed /tmp. */
+static int spill_fd(char *path, size_t n) {
     const char *dir = getenv("TMPDIR");
     snprintf(path, n, "%s/sipdx-spill-XXXXXX", dir && *dir ? dir : "/tmp");
     int fd = mkstemp(path);
-    if (fd < 0) return NULL;
-    unlink(path);
-    FILE *f = fdopen(fd, "w+");
-    if (!f) close(fd);
+    if (fd >= 0) unlink(path);
+    return fd;
+}
+
+static FILE *spill_file(char *path, size_t n) {
+    int fd = spill_fd(path, n);
+    FILE *f = fd >= 0 ? fdopen(fd, "w+") : NULL;
+    if (!f && fd >= 0) close(fd);
     return f;
 }
 
 diag_run *diag_run_new(const diag_config *cfg, int keep_records, char *err, size_t errlen) {
     diag_run *r = calloc(1, sizeof *r);
-    if (!r || !(r->d = diag_new(cfg))) {
+    if (r) r->facts = -1;
+    if (!r || !(r->d = diag_new(cfg)) || !(r->codec = diag_spill_new()) ||
+        !(r->buf = malloc(SPILL_BUF))) {
         snprintf(err, errlen, "out of memory");
         diag_run_free(r);
         return NULL;
     }
     char path[4096];
-    r->facts = spill_file(path, sizeof path);
-    if (r->facts && keep_records) r->records = spill_file(path, sizeof path);
-    /* large buffers: the spill is written and read sequentially, one syscall per MiB */
-    if (r->facts) setvbuf(r->facts, NULL, _IOFBF, 1 << 20);
+    r->facts = spill_fd(path, sizeof path);
+    if (r->facts >= 0 && keep_records) r->records = spill_file(path, sizeof path);
+    /* a large buffer: the records are written and read sequentially, one syscall per MiB */
     if (r->records) setvbuf(r->records, NULL, _IOFBF, 1 << 20);
-    if (!r->facts || (keep_records && !r->records)) {
+    if (r->facts < 0 || (keep_records && !r->records)) {
         snprintf(err, errlen, "cannot create a temporary file %s for the diagnosis: %s "
                  "(set TMPDIR to a writable directory)", path, strerror(errno));
         diag_run_free(r);
@@ -85,6 +99,38 @@ void diag_run_call(diag_run *r, const call_record *rec) {
     r->qlen++;
 }
 
+/* Writes all of buf[0..n) (a short write or EINTR goes on); 0, or -1. */
+static int write_all(int fd, const unsigned char *buf, size_t n) {
+    while (n) {
+        ssize_t w = write(fd, buf, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        buf += w, n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void spill_flush(diag_run *r) {
+    if (r->blen && write_all(r->facts, r->buf, r->blen) != 0) r->spill_errors++;
+    r->blen = 0;
+}
+
+/* Appends one fact: its length as a varint (< 2^14: DIAG_SPILL_MAX), then its encoding. */
+static void spill_fact(diag_run *r, const diag_facts *f) {
+    if (r->blen + DIAG_SPILL_MAX + 2 > SPILL_BUF) spill_flush(r);
+    unsigned char *p = r->buf + r->blen;
+    size_t n = diag_spill_put(r->codec, f, p + 1);
+    if (n < 0x80) {
+        p[0] = (unsigned char)n;
+        r->blen += 1 + n;
+    } else { /* rare: the length takes a second byte */
+        memmove(p + 2, p + 1, n);
+        p[0] = (unsigned char)(n | 0x80), p[1] = (unsigned char)(n >> 7);
+        r->blen += 2 + n;
+    }
+    r->spilled++;
+}
+
 void diag_run_result(void *ud, const sig_result *res) {
     diag_run *r = ud;
     if (!r->qlen) return; /* a call the queue could not hold (out of memory): already counted */
@@ -93,21 +139,42 @@ void diag_run_result(void *ud, const sig_result *res) {
     r->qlen--;
     diag_facts_add_signals(res, f);
     diag_learn_keep(r->d, f);
-    unsigned char buf[DIAG_PACK_MAX + 2];
-    size_t n = diag_pack(f, sizeof *f, buf + 2);
-    buf[0] = (unsigned char)(n & 0xff), buf[1] = (unsigned char)(n >> 8);
-    if (fwrite(buf, 1, n + 2, r->facts) != n + 2) r->spill_errors++;
-    else r->spilled++;
+    spill_fact(r, f);
 }
 
 /* ---- phase 2 ---- */
 
-static int read_fact(FILE *in, diag_facts *f) {
-    unsigned char buf[DIAG_PACK_MAX + 2];
-    if (fread(buf, 1, 2, in) != 2) return 0;
-    size_t n = (size_t)buf[0] | (size_t)buf[1] << 8;
-    if (n > DIAG_PACK_MAX || fread(buf, 1, n, in) != n) return -1;
-    return diag_unpack(buf, n, f, sizeof *f) == 0 ? 1 : -1;
+/* Keeps at least one whole fact in the buffer while the file has one; 0, or -1. */
+static int spill_fill(diag_run *r) {
+    if (r->eof || r->blen - r->bpos >= DIAG_SPILL_MAX + 2) return 0;
+    memmove(r->buf, r->buf + r->bpos, r->blen - r->bpos);
+    r->blen -= r->bpos, r->bpos = 0;
+    while (r->blen < SPILL_BUF) {
+        ssize_t got = read(r->facts, r->buf + r->blen, SPILL_BUF - r->blen);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return -1;
+        if (got == 0) {
+            r->eof = 1;
+            break;
+        }
+        r->blen += (size_t)got;
+    }
+    return 0;
+}
+
+/* The next fact: 1, 0 at the end, -1 when the file is damaged. */
+static int read_fact(diag_run *r, diag_facts *f) {
+    if (spill_fill(r) != 0) return -1;
+    if (r->bpos == r->blen) return 0;
+    const unsigned char *p = r->buf + r->bpos, *end = r->buf + r->blen;
+    size_t n = p[0] & 0x7f, hdr = 1;
+    if (p[0] & 0x80) {
+        if (p + 1 >= end || p[1] & 0x80) return -1;
+        n |= (size_t)p[1] << 7, hdr = 2;
+    }
+    if (n > DIAG_SPILL_MAX || n > (size_t)(end - p) - hdr) return -1;
+    r->bpos += hdr + n;
+    return diag_spill_get(r->codec, p + hdr, n, f) == 0 ? 1 : -1;
 }
 
 /* Copies one record line to out with ,"verdict":{...} before its final '}'. */
@@ -126,7 +193,10 @@ static void write_record(const char *line, size_t n, const diag_verdict *v, FILE
 
 int diag_run_finish(diag_run *r, FILE *calls_out, char *err, size_t errlen) {
     diag_finalize(r->d);
-    if (fflush(r->facts) != 0 || fseek(r->facts, 0, SEEK_SET) != 0 ||
+    spill_flush(r);
+    diag_spill_rewind(r->codec);
+    r->blen = r->bpos = 0;
+    if (lseek(r->facts, 0, SEEK_SET) != 0 ||
         (r->records && (fflush(r->records) != 0 || fseek(r->records, 0, SEEK_SET) != 0))) {
         snprintf(err, errlen, "diagnosis: cannot read back the temporary files");
         return -1;
@@ -137,7 +207,7 @@ int diag_run_finish(diag_run *r, FILE *calls_out, char *err, size_t errlen) {
     diag_facts f;
     diag_verdict v;
     int rc, out_of_step = 0;
-    while ((rc = read_fact(r->facts, &f)) == 1) {
+    while ((rc = read_fact(r, &f)) == 1) {
         /* only records and --report's examples show the evidence */
         diag_decide_opt(r->d, &f, !calls_out && !r->on_verdict, &v);
         diag_tally(r->d, &f, &v);
@@ -173,7 +243,9 @@ int diag_run_finish(diag_run *r, FILE *calls_out, char *err, size_t errlen) {
 void diag_run_free(diag_run *r) {
     if (!r) return;
     diag_free(r->d);
-    if (r->facts) fclose(r->facts);
+    diag_spill_free(r->codec);
+    free(r->buf);
+    if (r->facts >= 0) close(r->facts);
     if (r->records) fclose(r->records);
     free(r->q);
     free(r);

@@ -11,10 +11,10 @@
  * each decided and tallied, and each record copied to the real --calls output with its
  * "verdict" key.
  *
- * Memory: the aggregates (bounded, src/diag/agg_int.h) and the facts of the calls the
- * signal stage still holds. Disk: the spilled facts (~640 bytes per call before a zero-word
- * packing that keeps ~300 bytes of it) and, with --calls, the records; both are removed on exit
- * (tmpfile(3)). */
+ * Memory: the aggregates (bounded, src/diag/agg_int.h), the facts of the calls the
+ * signal stage still holds, a 256 KiB spill buffer and the codec's dictionary (< 300 KB).
+ * Disk: the spilled facts (648 bytes per call in memory, ~70 encoded: src/diag/spill.c)
+ * and, with --calls, the records; both are unlinked as soon as they are created. */
 #ifndef SX_CLI_DIAG_RUN_H
 #define SX_CLI_DIAG_RUN_H
 
@@ -46,6 +46,6 @@ typedef void (*diag_run_verdict_fn)(void *ud, const diag_facts *f, const char *r
 void diag_run_on_verdict(diag_run *r, diag_run_verdict_fn fn, void *ud);
 void diag_run_free(diag_run *r);
 
-/* The facts are packed on disk with diag_pack / diag_unpack (diag.h, src/diag/spill.c). */
+/* The facts are encoded on disk with diag_spill_put / diag_spill_get (diag.h, src/diag/spill.c). */
 
 #endif

@@ -8,15 +8,15 @@
  * independently of the order the input files were given in (they are merged by time):
  *
  *   phase 1, as calls end:  diag_facts_from(record, signals) -> diag_learn(d, facts)
- *                           and the caller spills the fixed-size facts (fwrite) to a temp file;
+ *                           and the caller spills the facts (diag_spill_put) to a temp file;
  *   between:                diag_finalize(d): carrier policies, onsets, thresholds;
  *   phase 2, per spilled:   diag_decide(d, facts, &verdict) -> diag_tally(d, facts, &verdict)
  *                           (and the verdict is added to the call's NDJSON record);
  *   then:                   diag_text / diag_json_keys / diag_csv_* report it.
  *
  * Memory: aggregates are sized by carriers x caller IDs x time buckets (all capped; overflow
- * is counted and reported), never by calls. Facts are plain data (no pointers), so they can
- * be written to and read from a file as they are.
+ * is counted and reported), never by calls. Facts are plain data (no pointers); on disk
+ * they are encoded field by field (spill.c), ~70 bytes instead of 648.
  */
 #ifndef SX_DIAG_H
 #define SX_DIAG_H
@@ -80,7 +80,8 @@ const char *diag_blocker_name(int b);
 const char *diag_cause_name(int c);
 const char *diag_cause_desc(int c);
 
-/* ---- Per-call facts: what the rules read. Fixed size, no pointers (spilled to disk). ---- */
+/* ---- Per-call facts: what the rules read. Fixed size, no pointers (spilled to disk;
+ * spill.c must know every field: a new one needs its presence bit there). ---- */
 
 #define DIAG_TN 16
 #define DIAG_NAME 48
@@ -338,11 +339,18 @@ typedef struct diag_counts {
 void diag_counts_get(const diag *d, diag_counts *out);
 
 /* ---- Spilling facts (spill.c) ----
- * Packs n bytes (a multiple of 8: a diag_facts) into out (>= DIAG_PACK_MAX bytes) and returns
- * the packed length; unpacks len bytes into out (n bytes), 0 or -1 when in is not a packing
- * of exactly n bytes. */
-#define DIAG_PACK_MAX (sizeof(diag_facts) + sizeof(diag_facts) / 128 * 2 + 4)
-size_t diag_pack(const void *in, size_t n, unsigned char *out);
-int diag_unpack(const unsigned char *in, size_t len, void *out, size_t n);
+ * A fact is encoded field by field (~50-70 bytes instead of 648) with strings that repeat
+ * across calls kept in a dictionary both sides build as they go: the facts must be decoded
+ * in the order they were encoded, with a codec state of their own (diag_spill_new, or
+ * diag_spill_rewind between writing and reading). Each state holds < 300 KB. */
+typedef struct diag_spill diag_spill;
+#define DIAG_SPILL_MAX 1024   /* bytes one encoded fact may take */
+diag_spill *diag_spill_new(void);            /* NULL when out of memory */
+void diag_spill_rewind(diag_spill *s);       /* forget what was seen: read from the start */
+void diag_spill_free(diag_spill *s);
+/* Encodes f into out (>= DIAG_SPILL_MAX bytes); returns the length. */
+size_t diag_spill_put(diag_spill *s, const diag_facts *f, unsigned char *out);
+/* Decodes exactly len bytes into f: 0, or -1 when they are not one encoded fact. */
+int diag_spill_get(diag_spill *s, const unsigned char *in, size_t len, diag_facts *f);
 
 #endif

@@ -704,33 +704,100 @@ static void check_decide(diag *d, const diag_facts *all, size_t n) {
     CHECK(c.plan_items >= 2);
 }
 
-/* The spill format: every fact comes back byte for byte; damaged input is refused. */
-static void check_pack(const diag_facts *all, size_t n) {
-    unsigned char buf[DIAG_PACK_MAX];
-    size_t total = 0, bad = 0, biggest = 0;
+/* The spill format: every fact comes back byte for byte, in order, through a fresh codec
+ * state (as phase 2 reads them); past the dictionary's capacity too; damaged input is
+ * refused. */
+static void fill_str(char *dst, size_t n, int seed) {
+    for (size_t i = 0; i + 1 < n; i++) dst[i] = (char)('!' + (int)((i * 7 + (size_t)seed) % 90));
+    dst[n - 1] = '\0';
+}
+
+static diag_facts full_fact(int seed) {
+    diag_facts f;
+    memset(&f, 0, sizeof f);
+    f.seq = 1000 + (uint64_t)seed * 977, f.car1 = 0xffffffffu, f.pair1 = 123456;
+    f.start = INT64_MIN + seed;
+    fill_str(f.call_id, sizeof f.call_id, seed), fill_str(f.caller, sizeof f.caller, seed + 1);
+    fill_str(f.caller_raw, sizeof f.caller_raw, seed + 2), fill_str(f.callee, sizeof f.callee, seed + 3);
+    fill_str(f.phrase, sizeof f.phrase, seed + 4), fill_str(f.blocked_by_party, sizeof f.blocked_by_party, seed + 5);
+    fill_str(f.redress, sizeof f.redress, seed + 6), fill_str(f.caller_src, sizeof f.caller_src, seed + 7);
+    fill_str(f.orig_tn, sizeof f.orig_tn, seed + 8), fill_str(f.dest_tn, sizeof f.dest_tn, seed + 9);
+    fill_str(f.server, sizeof f.server, seed + 10), fill_str(f.reason_line, sizeof f.reason_line, seed + 11);
+    memset(&f.next_hop, 0xfe, sizeof f.next_hop), memset(&f.final_addr, 0xfd, sizeof f.final_addr);
+    f.next_hop_port = 65535, f.final_port = 65534, f.final_code = 65535;
+    f.q850 = INT16_MIN, f.sip_cause = INT16_MAX, f.stir_cause = -2;
+    f.final_ms = INT32_MIN, f.first_18x_ms = INT32_MAX, f.answer_ms = -2, f.talk_ms = INT32_MAX - 1;
+    f.rang = 255, f.early_media = 2, f.challenged = 3, f.challenge_unresolved = 4, f.no_final_response = 5;
+    f.end = 255, f.ended_by = 254, f.invite_retransmissions = 65535, f.has_identity = 255;
+    f.attest = (char)0x80, f.signature = -128, f.stir_findings = UINT64_MAX, f.iat_age_s = INT64_MAX;
+    f.network_blocked = 6, f.jcard = 7, f.implied_stir = 127, f.verstat = 255, f.trying = 8;
+    f.final_from_next_hop = 9, f.hops = 255, f.implied_code = 65535;
+    return f;
+}
+
+static int round_trip(const diag_facts *all, size_t n, size_t *total, size_t *biggest) {
+    diag_spill *w = diag_spill_new(), *r = diag_spill_new();
+    unsigned char *buf = malloc(n * DIAG_SPILL_MAX);
+    size_t *len = malloc(n * sizeof *len), off = 0;
+    int bad = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t len = diag_pack(&all[i], sizeof all[i], buf);
+        len[i] = diag_spill_put(w, &all[i], buf + off);
+        *biggest = len[i] > *biggest ? len[i] : *biggest;
+        off += len[i];
+    }
+    *total = off;
+    off = 0;
+    for (size_t i = 0; i < n; i++) {
         diag_facts back;
         memset(&back, 0xa5, sizeof back);
-        bad += diag_unpack(buf, len, &back, sizeof back) != 0 || memcmp(&back, &all[i], sizeof back) != 0;
-        total += len;
-        biggest = len > biggest ? len : biggest;
+        bad += diag_spill_get(r, buf + off, len[i], &back) != 0 || memcmp(&back, &all[i], sizeof back) != 0;
+        off += len[i];
     }
-    CHECK_INT(bad, 0);
-    CHECK_MSG(total < n * sizeof(diag_facts) / 2, "packed %zu bytes for %zu facts", total, n);
-    CHECK(biggest <= DIAG_PACK_MAX);
-    /* worst case: no zero word at all */
-    diag_facts full;
-    memset(&full, 0x41, sizeof full);
-    size_t len = diag_pack(&full, sizeof full, buf);
-    CHECK(len <= DIAG_PACK_MAX);
+    free(buf), free(len);
+    diag_spill_free(w), diag_spill_free(r);
+    return bad;
+}
+
+static void check_pack(const diag_facts *all, size_t n) {
+    size_t total = 0, biggest = 0;
+    CHECK_INT(round_trip(all, n, &total, &biggest), 0);
+    CHECK_MSG(total < n * 96, "encoded %zu bytes for %zu facts", total, n);
+    CHECK(biggest <= DIAG_SPILL_MAX);
+    /* worst case: every field away from its default, every string full and new (5000 of
+     * them: the dictionary fills up and later strings are written as text) */
+    enum { W = 500 };
+    diag_facts *full = malloc(W * sizeof *full);
+    for (int i = 0; i < W; i++) full[i] = full_fact(i);
+    biggest = 0;
+    CHECK_INT(round_trip(full, W, &total, &biggest), 0);
+    CHECK_MSG(biggest <= DIAG_SPILL_MAX, "worst case %zu bytes", biggest);
+    /* Call-IDs with hex runs of both cases, short runs and digits only */
+    const char *ids[] = {"cf5e12ff221e703a-0000091e@198.51.100.20", "ABCDEF0123-abc@h", "12345678",
+                         "a1B2c3D4e5F6", "0123ABCDEF456789abcdef@x@y", "@", "-", "deadbeef-DEADBEEF-1234"};
+    diag_facts idf[8];
+    for (int i = 0; i < 8; i++) {
+        idf[i] = all[i];
+        memset(idf[i].call_id, 0, sizeof idf[i].call_id);
+        snprintf(idf[i].call_id, sizeof idf[i].call_id, "%s", ids[i]);
+    }
+    CHECK_INT(round_trip(idf, 8, &total, &biggest), 0);
+    /* damaged input */
+    diag_spill *w = diag_spill_new(), *r = diag_spill_new();
+    unsigned char buf[DIAG_SPILL_MAX];
+    size_t len = diag_spill_put(w, &full[0], buf);
     diag_facts back;
-    CHECK_INT(diag_unpack(buf, len, &back, sizeof back), 0);
-    CHECK(!memcmp(&back, &full, sizeof back));
-    CHECK_INT(diag_unpack(buf, len - 1, &back, sizeof back), -1);   /* cut short */
-    CHECK_INT(diag_unpack(buf, len, &back, sizeof back - 8), -1);   /* too long for out */
-    buf[0] = 255;                                                   /* a length beyond the input */
-    CHECK_INT(diag_unpack(buf, 10, &back, sizeof back), -1);
+    CHECK_INT(diag_spill_get(r, buf, len - 1, &back), -1);           /* cut short */
+    diag_spill_rewind(r);
+    CHECK_INT(diag_spill_get(r, buf, len, &back), 0);
+    CHECK(!memcmp(&back, &full[0], sizeof back));
+    diag_spill_rewind(r);
+    memset(buf, 0xff, 12);                                           /* a mask beyond the fields */
+    CHECK_INT(diag_spill_get(r, buf, len, &back), -1);
+    diag_spill_rewind(r);
+    buf[0] = 0x01, buf[1] = 0, buf[2] = 0, buf[3] = 0, buf[4] = 0x7c; /* a Call-ID longer than the input */
+    CHECK_INT(diag_spill_get(r, buf, 6, &back), -1);
+    free(full);
+    diag_spill_free(w), diag_spill_free(r);
 }
 
 

@@ -39,6 +39,7 @@ struct diag_spill {
     uint8_t len[SP_DICT];
     uint16_t slot[SP_SLOTS];  /* index + 1, 0 = empty (encoder only) */
     char pairs[2][512];       /* decoder: the two hex digits of each byte, lower and upper case */
+    uint8_t nib[2][256];      /* encoder: a character's hex value, lower and upper case; 16: none */
     char arena[SP_ARENA];
 };
 
@@ -47,6 +48,8 @@ diag_spill *diag_spill_new(void) {
     for (int u = 0; s && u < 2; u++) {
         const char *x = u ? "0123456789ABCDEF" : "0123456789abcdef";
         for (int b = 0; b < 256; b++) s->pairs[u][2 * b] = x[b >> 4], s->pairs[u][2 * b + 1] = x[b & 15];
+        memset(s->nib[u], 16, 256);
+        for (int v = 0; v < 16; v++) s->nib[u][(unsigned char)x[v]] = (uint8_t)v;
     }
     return s;
 }
@@ -71,16 +74,24 @@ enum {
 };
 _Static_assert(P__COUNT <= 64, "the presence mask is one uint64");
 
-/* The one-byte flags: 0/1 in practice (P_BOOLS packs them as bits); any other value is
- * written as bytes (P_BYTES) so that every fact comes back as it was. */
+/* The one-byte flags: 0/1 in practice, packed as bits (P_BOOLS); any other value is written
+ * as bytes (P_BYTES) so that every fact comes back as it was. */
 #define SP_NBOOL 9
-static const size_t bool_off[SP_NBOOL] = {
-    offsetof(diag_facts, rang), offsetof(diag_facts, early_media), offsetof(diag_facts, challenged),
-    offsetof(diag_facts, challenge_unresolved), offsetof(diag_facts, no_final_response),
-    offsetof(diag_facts, network_blocked), offsetof(diag_facts, jcard), offsetof(diag_facts, trying),
-    offsetof(diag_facts, final_from_next_hop)};
-static uint8_t bool_get(const diag_facts *f, int i) { return ((const uint8_t *)f)[bool_off[i]]; }
-static void bool_set(diag_facts *f, int i, unsigned v) { ((uint8_t *)f)[bool_off[i]] = (uint8_t)v; }
+static unsigned bools_or(const diag_facts *f) {
+    return f->rang | f->early_media | f->challenged | f->challenge_unresolved | f->no_final_response |
+           f->network_blocked | f->jcard | f->trying | f->final_from_next_hop;
+}
+static unsigned bools_bits(const diag_facts *f) {
+    return f->rang | f->early_media << 1 | f->challenged << 2 | f->challenge_unresolved << 3 |
+           f->no_final_response << 4 | f->network_blocked << 5 | f->jcard << 6 | f->trying << 7 |
+           (unsigned)f->final_from_next_hop << 8;
+}
+static uint8_t *bool_at(diag_facts *f, int i) {
+    uint8_t *b[SP_NBOOL] = {&f->rang, &f->early_media, &f->challenged, &f->challenge_unresolved,
+                            &f->no_final_response, &f->network_blocked, &f->jcard, &f->trying,
+                            &f->final_from_next_hop};
+    return b[i];
+}
 
 #define HAS(bit) (m >> (bit) & 1)
 
@@ -142,22 +153,13 @@ static unsigned char *put_dict(diag_spill *s, unsigned char *o, const void *k, s
     return o + n;
 }
 
-/* Hex digits: their value, or 16 (lowercase digits 'a'-'f' only when lower, 'A'-'F' when
- * upper; decimal digits are both). */
-static unsigned nibble(unsigned char c, int upper) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (!upper && c >= 'a' && c <= 'f') return c - 'a' + 10u;
-    if (upper && c >= 'A' && c <= 'F') return c - 'A' + 10u;
-    return 16;
-}
-
 /* n decimal digits, two a byte (a varint header first); NULL when t is not all digits. */
-static unsigned char *put_digits(unsigned char *o, const char *t, size_t n) {
+static unsigned char *put_digits(const diag_spill *s, unsigned char *o, const char *t, size_t n) {
+    const uint8_t *nib = s->nib[0];
     o = put_uv(o, (uint64_t)n << 2 | T_DIGITS);
     for (size_t i = 0; i < n; i += 2) {
-        unsigned hi = (unsigned char)t[i] - (unsigned)'0';
-        unsigned lo = i + 1 < n ? (unsigned char)t[i + 1] - (unsigned)'0' : 0;
-        if (hi > 9 || lo > 9) return NULL;
+        unsigned hi = nib[(unsigned char)t[i]], lo = i + 1 < n ? nib[(unsigned char)t[i + 1]] : 0;
+        if ((hi | lo) > 9) return NULL;
         *o++ = (unsigned char)(hi << 4 | lo);
     }
     return o;
@@ -166,7 +168,7 @@ static unsigned char *put_digits(unsigned char *o, const char *t, size_t n) {
 static unsigned char *put_text(diag_spill *s, unsigned char *o, const char *t, int as) {
     size_t n = strlen(t);
     unsigned char *d;
-    if (as != AS_DICT && (d = put_digits(o, t, n))) return d;
+    if (as != AS_DICT && (d = put_digits(s, o, t, n))) return d;
     if (as != AS_DIGITS_OR_TEXT) return put_dict(s, o, t, n);
     o = put_uv(o, (uint64_t)n << 2 | T_TEXT);
     memcpy(o, t, n);
@@ -176,14 +178,15 @@ static unsigned char *put_text(diag_spill *s, unsigned char *o, const char *t, i
 /* Call-ID: length, then tokens until that many characters: 0x80 | n: n lowercase hex digits,
  * 0xc0 | n: n uppercase ones (two a byte, n <= 63); 1..127: that many bytes of text. Then,
  * when it has an '@', the host part as a string (it repeats). */
-static size_t hex_run(const char *t, size_t n, int *upper) {
+static size_t hex_run(const diag_spill *s, const char *t, size_t n, int *upper) {
     size_t lo = 0, up = 0;
-    while (lo < n && lo < 63 && nibble((unsigned char)t[lo], 0) < 16) lo++;
-    if (lo >= 4 || lo == n || lo == 63) { /* long enough (an upper-case one is rarely longer) */
+    if (n > 63) n = 63;
+    while (lo < n && s->nib[0][(unsigned char)t[lo]] < 16) lo++;
+    if (lo >= 4 || lo == n) { /* long enough (an upper-case one is rarely longer) */
         *upper = 0;
         return lo;
     }
-    while (up < n && up < 63 && nibble((unsigned char)t[up], 1) < 16) up++;
+    while (up < n && s->nib[1][(unsigned char)t[up]] < 16) up++;
     *upper = up > lo;
     return up > lo ? up : lo;
 }
@@ -194,19 +197,18 @@ static unsigned char *put_callid(diag_spill *s, unsigned char *o, const char *id
     o = put_uv(o, (uint64_t)n << 1 | (at != NULL));
     int upper;
     for (size_t i = 0; i < n;) {
-        size_t run = hex_run(id + i, n - i, &upper);
+        size_t run = hex_run(s, id + i, n - i, &upper);
         if (run >= 4) {
+            const uint8_t *nib = s->nib[upper];
             *o++ = (unsigned char)((upper ? 0xc0 : 0x80) | run);
-            for (size_t k = 0; k < run; k += 2) {
-                unsigned hi = nibble((unsigned char)id[i + k], upper);
-                unsigned lw = k + 1 < run ? nibble((unsigned char)id[i + k + 1], upper) : 0;
-                *o++ = (unsigned char)(hi << 4 | lw);
-            }
+            for (size_t k = 0; k + 1 < run; k += 2)
+                *o++ = (unsigned char)(nib[(unsigned char)id[i + k]] << 4 | nib[(unsigned char)id[i + k + 1]]);
+            if (run & 1) *o++ = (unsigned char)(nib[(unsigned char)id[i + run - 1]] << 4);
             i += run;
             continue;
         }
         size_t j = i + 1; /* text up to the next run worth packing */
-        while (j < n && j - i < 127 && hex_run(id + j, n - j, &upper) < 4) j++;
+        while (j < n && j - i < 127 && hex_run(s, id + j, n - j, &upper) < 4) j++;
         *o++ = (unsigned char)(j - i);
         memcpy(o, id + i, j - i);
         o += j - i, i = j;
@@ -256,12 +258,8 @@ static uint64_t mask_of(const diag_facts *f, const diag_spill *s) {
     if (f->answer_ms != -1 && f->answer_ms == f->final_ms) m |= 1ull << P_ANSWER_SAME;
     else SP_IF(f->answer_ms != -1, P_ANSWER_MS);
     SP_IF(f->talk_ms != -1, P_TALK_MS);
-    int bools = 0, bytes = 0;
-    for (int i = 0; i < SP_NBOOL; i++) {
-        uint8_t v = bool_get(f, i);
-        bools |= v, bytes |= v > 1;
-    }
-    if (bytes) m |= 1ull << P_BYTES;
+    unsigned bools = bools_or(f);
+    if (bools > 1) m |= 1ull << P_BYTES;
     else SP_IF(bools, P_BOOLS);
     SP_IF(f->end, P_END);
     SP_IF(f->ended_by, P_ENDED_BY);
@@ -310,13 +308,14 @@ size_t diag_spill_put(diag_spill *s, const diag_facts *f, unsigned char *out) {
     if (HAS(P_18X_MS)) o = put_sv(o, f->first_18x_ms);
     if (HAS(P_ANSWER_MS)) o = put_sv(o, f->answer_ms);
     if (HAS(P_TALK_MS)) o = put_sv(o, f->talk_ms);
-    if (HAS(P_BOOLS)) {
-        unsigned b = 0;
-        for (int i = 0; i < SP_NBOOL; i++) b |= (unsigned)bool_get(f, i) << i;
-        o = put_uv(o, b);
+    if (HAS(P_BOOLS)) o = put_uv(o, bools_bits(f));
+    if (HAS(P_BYTES)) {
+        const uint8_t v[SP_NBOOL] = {f->rang, f->early_media, f->challenged, f->challenge_unresolved,
+                                     f->no_final_response, f->network_blocked, f->jcard, f->trying,
+                                     f->final_from_next_hop}; /* bool_at's order */
+        memcpy(o, v, SP_NBOOL);
+        o += SP_NBOOL;
     }
-    if (HAS(P_BYTES))
-        for (int i = 0; i < SP_NBOOL; i++) *o++ = bool_get(f, i);
     if (HAS(P_END)) *o++ = f->end;
     if (HAS(P_ENDED_BY)) *o++ = f->ended_by;
     if (HAS(P_RETRANS)) o = put_uv(o, f->invite_retransmissions);
@@ -349,6 +348,7 @@ typedef struct rd {
 } rd;
 
 static uint64_t get_uv(rd *r) {
+    if (r->p < r->end && *r->p < 0x80) return *r->p++; /* most values: one byte */
     uint64_t v = 0;
     for (int sh = 0; sh < 64; sh += 7) {
         if (r->p >= r->end) break;
@@ -488,10 +488,11 @@ int diag_spill_get(diag_spill *s, const unsigned char *in, size_t len, diag_fact
     f->talk_ms = (int32_t)(HAS(P_TALK_MS) ? get_sv(&r) : -1);
     if (HAS(P_BOOLS)) {
         uint64_t b = get_uv(&r);
-        for (int i = 0; i < SP_NBOOL; i++) bool_set(f, i, (unsigned)(b >> i & 1));
+        if (b >> SP_NBOOL) r.bad = 1;
+        for (int i = 0; b && i < SP_NBOOL; i++, b >>= 1) *bool_at(f, i) = (uint8_t)(b & 1);
     }
     if (HAS(P_BYTES))
-        for (int i = 0; i < SP_NBOOL; i++) bool_set(f, i, get_u8(&r));
+        for (int i = 0; i < SP_NBOOL; i++) *bool_at(f, i) = (uint8_t)get_u8(&r);
     if (HAS(P_END)) f->end = (uint8_t)get_u8(&r);
     if (HAS(P_ENDED_BY)) f->ended_by = (uint8_t)get_u8(&r);
     if (HAS(P_RETRANS)) f->invite_retransmissions = (uint16_t)get_uv(&r);

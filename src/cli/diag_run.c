@@ -26,6 +26,7 @@ struct diag_run {
     diag_facts *q;
     size_t qhead, qlen, qcap;
     int oom;
+    uint8_t example[DIAG_C__COUNT]; /* a reduced fact of this cause kept its Call-ID */
     diag_run_verdict_fn on_verdict; /* --report's example picker, or NULL */
     void *on_verdict_ud;
 };
@@ -139,6 +140,14 @@ void diag_run_result(void *ud, const sig_result *res) {
     r->qlen--;
     diag_facts_add_signals(res, f);
     diag_learn_keep(r->d, f);
+    /* Nobody reads this call's evidence (no --calls, no --report) and its verdict needs no
+     * other call: phase 2 needs only the few facts diag_tally reads (diag_facts_reduce). */
+    if (!r->records && !r->on_verdict && f->car1 && f->pair1 && diag_context_free(f)) {
+        diag_verdict v;
+        diag_decide_ctx_opt(f, NULL, 1, &v);
+        diag_facts_reduce(f, !r->example[v.cause]);
+        r->example[v.cause] = 1;
+    }
     spill_fact(r, f);
 }
 

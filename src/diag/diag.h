@@ -147,6 +147,15 @@ void diag_facts_from(const call_record *r, const sig_result *s, uint64_t seq, di
  * (sig_stage_opts.on_result). */
 void diag_facts_add_signals(const sig_result *s, diag_facts *f);
 
+/* A call whose verdict cannot depend on other calls (rules.c: the rule that decides it reads no
+ * context; an answered call) needs, in phase 2 without evidence (no --calls, no --report),
+ * only what diag_facts_reduce keeps, when its car1 and pair1 are set: seq, start, car1,
+ * pair1, final_code and, when keep_call_id, the Call-ID (diag_tally's example of its cause:
+ * the caller keeps it for the first such call of each cause). The rest is blanked, so that
+ * the spill is a few bytes for most calls. */
+int diag_context_free(const diag_facts *f);
+void diag_facts_reduce(diag_facts *f, int keep_call_id);
+
 /* ---- Verdict ---- */
 
 #define DIAG_MAX_EVIDENCE 4

@@ -719,6 +719,12 @@ void diag_decide_ctx_opt(const diag_facts *f, const diag_context *c, int quiet, 
     }
 }
 
+/* R01 is first in the table and reads no context: an answered call's verdict is R01 whatever
+ * other calls did (test_diag_agg checks this against the table on every scenario call). */
+int diag_context_free(const diag_facts *f) {
+    return rules[0].match == m_answered && f->final_code >= 200 && f->final_code < 300;
+}
+
 int diag_peer_is_own(const char *name) {
     if (!name) return 0;
     return !strcmp(name, "own") || !strcmp(name, "self") || !strncmp(name, "own-", 4) ||

@@ -801,6 +801,52 @@ static void check_pack(const diag_facts *all, size_t n) {
 }
 
 
+static char *report_of(const diag *d);
+
+/* A context-free call (diag_context_free) gets the same verdict from its reduced facts, under
+ * any context, as from all its facts under what the aggregates learnt; and the tally reads
+ * nothing diag_facts_reduce drops (same reports). */
+static int same_verdict(const diag_verdict *a, const diag_verdict *b) {
+    return a->cause == b->cause && a->blocked_by == b->blocked_by && a->confidence == b->confidence &&
+           a->rule == b->rule && a->remediation == b->remediation;
+}
+
+static void check_reduce(const diag_facts *all, size_t n) {
+    diag_context busy;
+    memset(&busy, 0xff, sizeof busy);
+    busy.carrier = "x", busy.pair_reason = "y";
+    diag *full = diag_new(NULL), *red = diag_new(NULL);
+    diag_facts *a = malloc(n * sizeof *a);
+    memcpy(a, all, n * sizeof *a);
+    for (size_t i = 0; i < n; i++) diag_learn_keep(full, &a[i]);
+    for (size_t i = 0; i < n; i++) diag_learn(red, &a[i]);
+    diag_finalize(full), diag_finalize(red);
+    size_t free_calls = 0, bad = 0;
+    int seen[DIAG_C__COUNT] = {0};
+    for (size_t i = 0; i < n; i++) {
+        diag_verdict v1, v2, v3;
+        diag_decide_opt(full, &a[i], 1, &v1);
+        diag_tally(full, &a[i], &v1);
+        diag_facts f = a[i];
+        if (diag_context_free(&f) && f.car1 && f.pair1) {
+            free_calls++;
+            diag_decide_ctx_opt(&f, &busy, 1, &v3);
+            diag_facts_reduce(&f, !seen[v1.cause]);
+            seen[v1.cause] = 1;
+            bad += !same_verdict(&v1, &v3);
+        }
+        diag_decide_opt(red, &f, 1, &v2);
+        diag_tally(red, &f, &v2);
+        bad += !same_verdict(&v1, &v2);
+    }
+    CHECK_INT(bad, 0);
+    CHECK(free_calls > 50);
+    char *r1 = report_of(full), *r2 = report_of(red);
+    CHECK(!strcmp(r1, r2));
+    free(r1), free(r2), free(a);
+    diag_free(full), diag_free(red);
+}
+
 /* diag_learn_keep remembers each call's carrier and pair for phase 2: the verdicts and every
  * report must be the same as when phase 2 looks them up, also past the caps and with the
  * next-hop cache full (4200 next hops: calls sent to "(other)" are then found by name). */
@@ -898,6 +944,7 @@ int main(void) {
     check_caps();
     check_keep();
     check_pack(all, n);
+    check_reduce(all, n);
     diag_free(d);
     free(all);
     TH_END();

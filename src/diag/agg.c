@@ -75,6 +75,14 @@ int agg_rep_of(const diag_facts *f) {
 
 /* ---- hashing and interning ---- */
 
+/* A key into its fixed buffer, cut at n - 1 bytes (as snprintf "%s" would, without its cost:
+ * this runs for every new pair). */
+static void copy_key(char *dst, size_t n, const char *src) {
+    size_t l = strnlen(src, n - 1);
+    memcpy(dst, src, l);
+    dst[l] = '\0';
+}
+
 static uint64_t hash_str(const char *s, uint64_t h) {
     for (; *s; s++) h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
     return h;
@@ -158,7 +166,7 @@ static long add_carrier(diag *d, const char *name) {
     if (rehash(&d->car_idx, &d->car_slots, d->ncar + 1, car_hash, d, d->ncar) != 0) return -1;
     agg_carrier *c = &d->car[d->ncar];
     memset(c, 0, sizeof *c);
-    snprintf(c->name, sizeof c->name, "%s", name);
+    copy_key(c->name, sizeof c->name, name);
     c->stale_min_age = INT64_MAX;
     c->fresh_max_age = INT64_MIN;
     if (!(c->codes = calloc(700, sizeof *c->codes))) return -1;
@@ -252,7 +260,7 @@ static agg_pair *pair_of(diag *d, const char *caller, uint32_t carrier) {
     if (rehash(&d->pair_idx, &d->pair_slots, d->npairs + 1, pair_hash, d, d->npairs) != 0) return NULL;
     agg_pair *p = &d->pairs[d->npairs];
     memset(p, 0, sizeof *p);
-    snprintf(p->caller, sizeof p->caller, "%s", caller);
+    copy_key(p->caller, sizeof p->caller, caller);
     p->carrier = carrier;
     uint64_t hv = pair_hash(d, (uint32_t)d->npairs);
     size_t h = (size_t)hv & (d->pair_slots - 1);
@@ -363,11 +371,22 @@ static void hll_add(uint8_t *reg, const char *s) {
     if (rank > reg[r]) reg[r] = rank;
 }
 
+/* 2^-k, exact, for the registers (<= 59): no division per register and pair. */
+#define I2(k) (1.0 / (double)(1ULL << (k)))
+static const double inv_pow2[64] = {
+    I2(0), I2(1), I2(2), I2(3), I2(4), I2(5), I2(6), I2(7), I2(8), I2(9), I2(10), I2(11), I2(12),
+    I2(13), I2(14), I2(15), I2(16), I2(17), I2(18), I2(19), I2(20), I2(21), I2(22), I2(23), I2(24),
+    I2(25), I2(26), I2(27), I2(28), I2(29), I2(30), I2(31), I2(32), I2(33), I2(34), I2(35), I2(36),
+    I2(37), I2(38), I2(39), I2(40), I2(41), I2(42), I2(43), I2(44), I2(45), I2(46), I2(47), I2(48),
+    I2(49), I2(50), I2(51), I2(52), I2(53), I2(54), I2(55), I2(56), I2(57), I2(58), I2(59), I2(60),
+    I2(61), I2(62), I2(63)};
+#undef I2
+
 double agg_hll_estimate(const uint8_t *reg) {
     double sum = 0;
     int zeros = 0;
     for (int i = 0; i < AGG_HLL; i++) {
-        sum += 1.0 / (double)(1ULL << reg[i]); /* reg <= 59 */
+        sum += inv_pow2[reg[i] & 63]; /* reg <= 59 (hll_add) */
         zeros += reg[i] == 0;
     }
     double m = AGG_HLL, e = 0.709 * m * m / sum;
@@ -401,7 +420,7 @@ static void mode_add(agg_mode *m, int v) {
 }
 
 static void keep_first(char *dst, size_t n, const char *src) {
-    if (!dst[0] && src[0]) snprintf(dst, n, "%s", src);
+    if (!dst[0] && src[0]) copy_key(dst, n, src);
 }
 
 /* The evidence for a carrier's STIR and analytics policies (onset.c reads it). */

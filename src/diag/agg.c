@@ -582,6 +582,7 @@ void diag_finalize(diag *d) {
     d->cnt.flagged = d->cnt.at_risk = 0;
     for (size_t i = 0; i < d->npairs; i++) {
         agg_onset_finalize(d, &d->pairs[i]);
+        d->pairs[i].has_reason = d->pairs[i].reason[0] != '\0';
         d->cnt.flagged += d->pairs[i].status == DIAG_ST_FLAGGED;
         d->cnt.at_risk += d->pairs[i].status == DIAG_ST_AT_RISK;
     }
@@ -618,7 +619,7 @@ void diag_context_of(const diag *d, const diag_facts *f, diag_context *ctx) {
     if (pi < 0) return;
     const agg_pair *p = &d->pairs[pi];
     ctx->pair_at_risk = p->status == DIAG_ST_AT_RISK;
-    ctx->pair_reason = p->reason[0] ? p->reason : NULL;
+    ctx->pair_reason = p->has_reason ? p->reason : NULL;
     if (p->status == DIAG_ST_FLAGGED && f->start >= p->since) {
         ctx->pair_flagged = 1;
         ctx->pair_since = p->since;

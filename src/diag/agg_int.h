@@ -79,21 +79,28 @@ typedef struct agg_run {
 } agg_run;
 
 typedef struct agg_pair {
-    /* what a lookup and phase 2 read, together at the start (one or two cache lines) */
+    /* Ordered by who reads it (8000 pairs are ~8 MB: every call misses the cache on its
+     * pair): what a lookup and phase 2's context read, in the first cache line; what phase 1
+     * updates per call, contiguous after it; phase 2's tally; then what only diag_finalize
+     * and the reports read. */
     char caller[AGG_KEY];
     uint32_t carrier;
     uint8_t status;             /* diag_finalize: enum diag_status */
+    uint8_t nep;
+    uint8_t has_reason;         /* diag_finalize: reason[0] != 0 */
     sx_time since;
-    uint32_t cause[DIAG_C__COUNT]; /* phase 2 */
+    /* phase 1 */
     sx_time first, last;
     uint64_t attempts, answered, short_calls, blocked, talk_ms, neighbor, invalid, signed_calls;
     uint64_t cls[AGG_CL__COUNT], attest[4], rep[AGG_R__COUNT];
     uint8_t hll[AGG_HLL];
-    char invalid_reason[64];
     agg_series s;               /* of agg_pbucket */
     agg_run run;
+    /* phase 2 */
+    uint32_t cause[DIAG_C__COUNT];
+    /* cold */
+    char invalid_reason[64];
     agg_episode ep[AGG_EPISODES];
-    uint8_t nep;
     /* diag_finalize */
     double peak_h, mean_h;
     char reason[DIAG_REASON];

@@ -16,7 +16,8 @@
  *
  * Memory: aggregates are sized by carriers x caller IDs x time buckets (all capped; overflow
  * is counted and reported), never by calls. Facts are plain data (no pointers); on disk
- * they are encoded field by field (spill.c), ~70 bytes instead of 648.
+ * they are encoded field by field (spill.c), ~70 bytes instead of 648 (a few for a
+ * context-free call, diag_facts_reduce).
  */
 #ifndef SX_DIAG_H
 #define SX_DIAG_H

@@ -16,11 +16,14 @@
 #include "report/summary.h"
 #include "signal/signal.h"
 
+#define CALLS_BUF (256 * 1024)
+
 typedef struct analyze_ctx {
     call_tracker *ct;
     summary *sum;
     sig_stage *sig;
     FILE *calls_out; /* NDJSON, or NULL */
+    char *calls_buf; /* its stdio buffer: records are KBs each (glibc's default is 4 KiB) */
     html_examples *ex; /* --report: the first record of each cause, or NULL */
     diag_run *dr;      /* the diagnosis (src/diag): records go through it to get verdicts */
 } analyze_ctx;
@@ -221,6 +224,8 @@ int cmd_analyze(int argc, char **argv) {
             carriers_free(names), free(a.files);
             return SX_EXIT_NOINPUT;
         }
+        if (ctx.calls_out != stdout && (ctx.calls_buf = malloc(CALLS_BUF)))
+            setvbuf(ctx.calls_out, ctx.calls_buf, _IOFBF, CALLS_BUF);
     }
     diag_config dc;
     diag_config_default(&dc);
@@ -237,6 +242,7 @@ int cmd_analyze(int argc, char **argv) {
         int fail = (ctx.dr || a.no_diag) ? SX_EXIT_NOINPUT : SX_EXIT_INTERNAL;
         diag_run_free(ctx.dr);
         if (ctx.calls_out && ctx.calls_out != stdout) fclose(ctx.calls_out);
+        free(ctx.calls_buf);
         carriers_free(names), free(a.files);
         return fail;
     }
@@ -293,6 +299,7 @@ int cmd_analyze(int argc, char **argv) {
     html_examples_free(ctx.ex);
     carriers_free(names);
     if (ctx.calls_out && ctx.calls_out != stdout) fclose(ctx.calls_out);
+    free(ctx.calls_buf); /* after fclose: stdio uses it until then */
     free(a.files);
     return code;
 }

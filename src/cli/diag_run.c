@@ -10,7 +10,8 @@
 
 /* The facts go to the file through one buffer, in large writes (no stdio call per call);
  * phase 2 reads them back through the same buffer. */
-#define SPILL_BUF (256 * 1024)
+#define SPILL_BUF (64 * 1024)
+#define RECORDS_BUF (256 * 1024)
 
 struct diag_run {
     diag *d;
@@ -20,6 +21,7 @@ struct diag_run {
     size_t blen, bpos; /* bytes in buf; phase 2: next byte to decode */
     int eof;
     FILE *records;     /* NDJSON records written by the signal stage, or NULL */
+    char *rbuf;        /* its stdio buffer (glibc ignores a size without a buffer) */
     uint64_t seq, spilled, spill_errors;
     /* facts whose record half is known and whose signal half is pending, in call order
      * (the signal stage holds at most its ring of calls) */
@@ -65,8 +67,9 @@ diag_run *diag_run_new(const diag_config *cfg, int keep_records, char *err, size
     char path[4096];
     r->facts = spill_fd(path, sizeof path);
     if (r->facts >= 0 && keep_records) r->records = spill_file(path, sizeof path);
-    /* a large buffer: the records are written and read sequentially, one syscall per MiB */
-    if (r->records) setvbuf(r->records, NULL, _IOFBF, 1 << 20);
+    /* a large buffer: the records (KBs each) are written and read sequentially, one
+     * syscall per 256 KiB instead of per 4 KiB */
+    if (r->records && (r->rbuf = malloc(RECORDS_BUF))) setvbuf(r->records, r->rbuf, _IOFBF, RECORDS_BUF);
     if (r->facts < 0 || (keep_records && !r->records)) {
         snprintf(err, errlen, "cannot create a temporary file %s for the diagnosis: %s "
                  "(set TMPDIR to a writable directory)", path, strerror(errno));
@@ -256,6 +259,7 @@ void diag_run_free(diag_run *r) {
     free(r->buf);
     if (r->facts >= 0) close(r->facts);
     if (r->records) fclose(r->records);
+    free(r->rbuf); /* after fclose: stdio uses it until then */
     free(r->q);
     free(r);
 }

@@ -12,7 +12,7 @@
  * "verdict" key.
  *
  * Memory: the aggregates (bounded, src/diag/agg_int.h), the facts of the calls the
- * signal stage still holds, a 256 KiB spill buffer and the codec's dictionary (< 300 KB).
+ * signal stage still holds, a 64 KiB spill buffer and the codec's dictionary (< 300 KB).
  * Disk: the spilled facts (648 bytes per call in memory, ~70 encoded: src/diag/spill.c; an
  * answered call's are first reduced to a few bytes when nobody reads its evidence) and, with
  * --calls, the records; both are unlinked as soon as they are created. */

@@ -37,7 +37,7 @@ struct diag_run {
 
 /* An anonymous read/write file in $TMPDIR (default /tmp), removed from the directory at once
  * so nothing is left behind whatever happens to the run; its descriptor, or -1. glibc's
- * tmpfile() ignores TMPDIR, and the spill grows with the calls (~60 bytes of facts each,
+ * tmpfile() ignores TMPDIR, and the spill grows with the calls (~40 bytes of facts each,
  * a few KB of record with --calls): users must be able to put it on a disk rather than a
  * RAM-backed /tmp. */
 static int spill_fd(char *path, size_t n) {

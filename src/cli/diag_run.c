@@ -13,6 +13,12 @@
 #define SPILL_BUF (64 * 1024)
 #define RECORDS_BUF (256 * 1024)
 
+/* A call between its record (diag_run_call) and its signals (diag_run_result). */
+typedef struct pending {
+    diag_facts f;
+    uint64_t hint;     /* diag_prefetch_index's, for diag_prefetch */
+} pending;
+
 struct diag_run {
     diag *d;
     diag_spill *codec; /* the facts' encoding (src/diag/spill.c): same state order both ways */
@@ -25,10 +31,14 @@ struct diag_run {
     uint64_t seq, spilled, spill_errors;
     /* facts whose record half is known and whose signal half is pending, in call order
      * (the signal stage holds at most its ring of calls) */
-    diag_facts *q;
+    pending *q;
     size_t qhead, qlen, qcap;
     int oom;
     uint8_t example[DIAG_C__COUNT]; /* a reduced fact of this cause kept its Call-ID */
+    /* the last call's facts: learnt and spilled when the next call's arrive (or at the end),
+     * so that diag_prefetch had the work in between to load its pair (same order) */
+    diag_facts pend;
+    int has_pend;
     diag_run_verdict_fn on_verdict; /* --report's example picker, or NULL */
     void *on_verdict_ud;
 };
@@ -90,7 +100,7 @@ void diag_run_on_verdict(diag_run *r, diag_run_verdict_fn fn, void *ud) {
 void diag_run_call(diag_run *r, const call_record *rec) {
     if (r->qlen == r->qcap) { /* grows to the signal stage's ring once, then stays */
         size_t nc = r->qcap ? r->qcap * 2 : 64;
-        diag_facts *nq = malloc(nc * sizeof *nq);
+        pending *nq = malloc(nc * sizeof *nq);
         if (!nq) {
             r->oom = 1;
             return;
@@ -99,7 +109,10 @@ void diag_run_call(diag_run *r, const call_record *rec) {
         free(r->q);
         r->q = nq, r->qcap = nc, r->qhead = 0;
     }
-    diag_facts_from(rec, NULL, r->seq++, &r->q[(r->qhead + r->qlen) % r->qcap]);
+    pending *p = &r->q[(r->qhead + r->qlen) % r->qcap];
+    diag_facts_from(rec, NULL, r->seq++, &p->f);
+    /* the signal stage's work on the call (before diag_run_result) hides the cache miss */
+    p->hint = diag_prefetch_index(r->d, &p->f);
     r->qlen++;
 }
 
@@ -135,13 +148,8 @@ static void spill_fact(diag_run *r, const diag_facts *f) {
     r->spilled++;
 }
 
-void diag_run_result(void *ud, const sig_result *res) {
-    diag_run *r = ud;
-    if (!r->qlen) return; /* a call the queue could not hold (out of memory): already counted */
-    diag_facts *f = &r->q[r->qhead];
-    r->qhead = (r->qhead + 1) % r->qcap;
-    r->qlen--;
-    diag_facts_add_signals(res, f);
+/* Phase 1 for one call, in call order: the aggregates learn it, then it is spilled. */
+static void learn_spill(diag_run *r, diag_facts *f) {
     diag_learn_keep(r->d, f);
     /* Nobody reads this call's evidence (no --calls, no --report) and its verdict needs no
      * other call: phase 2 needs only the few facts diag_tally reads (diag_facts_reduce). */
@@ -152,6 +160,20 @@ void diag_run_result(void *ud, const sig_result *res) {
         r->example[v.cause] = 1;
     }
     spill_fact(r, f);
+}
+
+void diag_run_result(void *ud, const sig_result *res) {
+    diag_run *r = ud;
+    if (!r->qlen) return; /* a call the queue could not hold (out of memory): already counted */
+    pending *p = &r->q[r->qhead];
+    r->qhead = (r->qhead + 1) % r->qcap;
+    r->qlen--;
+    diag_facts *f = &p->f;
+    diag_facts_add_signals(res, f);
+    diag_prefetch(r->d, p->hint);
+    if (r->has_pend) learn_spill(r, &r->pend);
+    r->pend = *f;
+    r->has_pend = 1;
 }
 
 /* ---- phase 2 ---- */
@@ -204,6 +226,8 @@ static void write_record(const char *line, size_t n, const diag_verdict *v, FILE
 }
 
 int diag_run_finish(diag_run *r, FILE *calls_out, char *err, size_t errlen) {
+    if (r->has_pend) learn_spill(r, &r->pend);
+    r->has_pend = 0;
     diag_finalize(r->d);
     spill_flush(r);
     diag_spill_rewind(r->codec);

@@ -9,6 +9,7 @@
  * for their carrier), buckets per carrier/pair are capped (the width doubles when full).
  * Nothing is kept per call. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -562,6 +563,25 @@ void diag_learn(diag *d, const diag_facts *f) {
 }
 
 void diag_learn_keep(diag *d, diag_facts *f) { learn(d, f, &f->car1, &f->pair1); }
+
+uint64_t diag_prefetch_index(const diag *d, const diag_facts *f) {
+    if (!d || d->finalized || !d->pair_slots) return 0;
+    long ci = addr_cached(d, &f->next_hop); /* a carrier seen before: no formatting here */
+    if (ci < 0) return 0;
+    uint64_t hv = pair_hash_key(caller_key(f), (uint32_t)ci);
+    __builtin_prefetch(&d->pair_idx[(size_t)hv & (d->pair_slots - 1)], 0, 3);
+    return hv;
+}
+
+void diag_prefetch(const diag *d, uint64_t hv) {
+    if (!hv || !d || d->finalized || !d->pair_slots) return;
+    for (size_t h = (size_t)hv & (d->pair_slots - 1); d->pair_idx[h]; h = (h + 1) & (d->pair_slots - 1)) {
+        if (!slot_tag(d->pair_idx[h], hv)) continue; /* the tag alone: no pair is touched */
+        const char *p = (const char *)&d->pairs[SLOT_IDX(d->pair_idx[h])];
+        for (size_t o = 0; o < offsetof(agg_pair, cause); o += 64) __builtin_prefetch(p + o, 1, 3);
+        return;
+    }
+}
 
 /* Phase 2: the call's carrier (as carrier_find) and pair (as find_pair under that carrier)
  * from what diag_learn_keep remembered, else looked up. */

@@ -277,6 +277,13 @@ diag *diag_new(const diag_config *cfg);
 void diag_learn(diag *d, const diag_facts *f);          /* phase 1 */
 /* diag_learn, and remembers in f where the call went (car1, pair1) for phase 2 on the same d. */
 void diag_learn_keep(diag *d, diag_facts *f);
+/* Hints that change nothing: 8000 caller x carrier pairs are ~8 MB, and learning a call
+ * waited on cache misses for its pair. As soon as f's record half is known (next hop,
+ * caller), diag_prefetch_index starts loading the pair's index slot; some work later,
+ * diag_prefetch, with the hint it returned, finds the pair there and starts loading its
+ * counters; some work later again, diag_learn finds them in the cache. */
+uint64_t diag_prefetch_index(const diag *d, const diag_facts *f); /* a hint, 0 = none */
+void diag_prefetch(const diag *d, uint64_t hint);
 void diag_finalize(diag *d);                            /* between the phases */
 void diag_decide(const diag *d, const diag_facts *f, diag_verdict *v); /* phase 2 */
 void diag_decide_opt(const diag *d, const diag_facts *f, int quiet, diag_verdict *v);

@@ -35,12 +35,9 @@ static int is_sip20(const char *p, size_t n) {
 }
 
 /* Request-URI checks beyond the single-SP rule (RFC 4475 §3.1.2.7, §3.1.2.11). */
-static int check_ruri(sx_sv ruri) {
-    sip_uri u;
-    if (ruri.p[0] == '<' || sip_parse_uri(ruri, &u) != 0) return SIP_EURI;
-    /* RFC 3261 §19.1.5: headers are not allowed in a Request-URI. */
-    if (u.headers.p && (sx_sv_ieq(u.scheme, "sip") || sx_sv_ieq(u.scheme, "sips")))
-        return SIP_EURI;
+static int check_ruri(sx_sv ruri, const char *lo) {
+    /* RFC 3261 §19.1.5: headers are not allowed in a sip/sips Request-URI (check = 1). */
+    if (ruri.p[0] == '<' || sip_uri_check(ruri, lo) != 0) return SIP_EURI;
     return 0;
 }
 
@@ -63,7 +60,7 @@ static int parse_request_line(sx_sv line, sip_msg *m) {
     /* No SP or HTAB inside: sip_parse_uri refuses LWS within the URI but would trim it at the
      * ends, so only the ends are looked at here (the line holds no CR/LF: has_ctl). */
     if (ruri.p[0] == '\t' || ruri.p[ruri.n - 1] == '\t') return SIP_EURI;
-    int rc = check_ruri(ruri);
+    int rc = check_ruri(ruri, line.p);
     if (rc) return rc;
     m->is_request = 1;
     m->method = sx_sv_make(p, (size_t)(sp1 - p));

@@ -102,6 +102,11 @@ static inline unsigned sip_nonalnum16(const char *p) {
 }
 #endif
 
+/* The verdict of sip_parse_uri() on text without filling a sip_uri (validation throws the
+ * views away): -1 malformed, 1 well-formed sip/sips URI with ?headers, 0 other well-formed.
+ * Reads stay within [lo, end of text) (lo <= text.p; the start of the enclosing value). */
+int sip_uri_check(sx_sv text, const char *lo);
+
 /* sip_parse_naddr() and sip_parse_via() of one list element already split off by
  * sip_next_value() (so the split is not done twice). */
 int sip_naddr_elem(sx_sv elem, sip_naddr *na);

@@ -425,6 +425,81 @@ int sip_parse_uri(sx_sv text, sip_uri *u) {
     return 0; /* other schemes stay opaque in rest (RFC 4475 §3.3.2-4) */
 }
 
+/* Bits of the bytes of x that are never inside a URI as written (SIP_CC_URIX). */
+#if defined(SIP_SSE2)
+static inline unsigned urix16(__m128i x) {
+    __m128i b = _mm_or_si128(le_sp16(x), eq16(x, 0x7f));
+    b = _mm_or_si128(b, _mm_or_si128(eq16(x, '"'), _mm_or_si128(eq16(x, '<'), eq16(x, '>'))));
+    return (unsigned)_mm_movemask_epi8(b);
+}
+#endif
+
+/* has_urix() of [r, e) and memchr(r, '@') in one pass: -1 if a URIX byte is there, else 0
+ * with *at the first '@' or NULL. Reads stay within [lo, e). */
+static int urix_and_at(const char *r, const char *e, const char *lo, const char **at) {
+    *at = NULL;
+#if defined(SIP_SSE2)
+    if (e - lo >= 16) {
+        const char *q = r;
+        for (; e - q >= 16; q += 16) {
+            __m128i x = load16(q);
+            if (urix16(x)) return -1;
+            unsigned m = (unsigned)_mm_movemask_epi8(eq16(x, '@'));
+            if (m && !*at) *at = q + __builtin_ctz(m);
+        }
+        if (q < e) { /* the sixteen bytes ending at e, those before q dropped */
+            unsigned keep = (0xffffu << (16 - (e - q))) & 0xffffu;
+            __m128i x = load16(e - 16);
+            if (urix16(x) & keep) return -1;
+            unsigned m = (unsigned)_mm_movemask_epi8(eq16(x, '@')) & keep;
+            if (m && !*at) *at = e - 16 + __builtin_ctz(m);
+        }
+        return 0;
+    }
+#else
+    (void)lo;
+#endif
+    for (const char *q = r; q < e; q++) {
+        if (sip_is(*q, SIP_CC_URIX)) return -1;
+        if (*q == '@' && !*at) *at = q;
+    }
+    return 0;
+}
+
+int sip_uri_check(sx_sv text, const char *lo) {
+    sx_sv t = sip_trim(text);
+    if (!t.p) return -1;
+    const char *p = t.p, *e = t.p + t.n;
+    if (t.n < 5 || !sip_ieq_word(sip_load4(p), sip_load4("sip:"))) {
+        /* sips:, tel:, other schemes, odd shapes: the full parse decides */
+        sip_uri u;
+        if (sip_parse_uri(t, &u) != 0) return -1;
+        return (u.headers.p && (is_scheme(u.scheme, "sip", 3) || is_scheme(u.scheme, "sips", 4)));
+    }
+    if (lo > p) lo = p;
+    /* The steps of parse_sip_hier(), keeping no views. */
+    const char *r = p + 4, *at, *h = r;
+    if (urix_and_at(r, e, lo, &at) != 0) return -1;
+    if (at) {
+        if (at == r || *r == ':') return -1; /* empty user */
+        h = at + 1;
+    }
+    sx_sv host;
+    int port;
+    if (!(h = parse_host(h, e, lo, &host))) return -1;
+    if (h < e && *h == ':') {
+        h++;
+        if (parse_port(&h, e, &port) != 0) return -1;
+    }
+    if (h == e) return 0;
+    if (*h == ';') {
+        const char *q = memchr(h, '?', (size_t)(e - h));
+        if (!q) return 0;
+        h = q;
+    }
+    return *h == '?' ? 1 : -1;
+}
+
 /* ---- name-addr / addr-spec (RFC 3261 §20.10, §25.1) ---- */
 
 /* Finds the '<' of a name-addr and sets the display name; NULL for a bare addr-spec. */
@@ -450,7 +525,6 @@ int sip_parse_naddr(sx_sv value, sip_naddr *na) { return sip_naddr_elem(first_el
 int sip_naddr_elem(sx_sv v, sip_naddr *na) {
     memset(na, 0, sizeof *na);
     const char *p = v.p, *e = v.p + v.n, *rest;
-    sip_uri u;
     if (v.n == 0) return -1;
     if (v.n == 1 && *p == '*') { /* Contact: * (RFC 3261 §20.10) */
         na->uri = v;
@@ -465,7 +539,7 @@ int sip_naddr_elem(sx_sv v, sip_naddr *na) {
         na->uri = span(lt + 1, gt);
         /* LAQUOT/RAQUOT allow no LWS inside the brackets (RFC 4475 §3.1.2.14). */
         if (na->uri.n == 0 || sip_is(na->uri.p[0], SIP_CC_LWS) ||
-            sip_is(na->uri.p[na->uri.n - 1], SIP_CC_LWS) || sip_parse_uri(na->uri, &u) != 0)
+            sip_is(na->uri.p[na->uri.n - 1], SIP_CC_LWS) || sip_uri_check(na->uri, p) < 0)
             return -1; /* inner LWS is refused by sip_parse_uri */
         rest = gt + 1;
     } else {
@@ -474,7 +548,7 @@ int sip_naddr_elem(sx_sv v, sip_naddr *na) {
         const char *q = p;
         while (q < e && *q != ';' && !sip_is(*q, SIP_CC_LWS)) q++;
         na->uri = span(p, q);
-        if (memchr(na->uri.p, '?', na->uri.n) || sip_parse_uri(na->uri, &u) != 0) return -1;
+        if (memchr(na->uri.p, '?', na->uri.n) || sip_uri_check(na->uri, p) < 0) return -1;
         rest = q;
     }
     /* The usual endings, decided as trailing_params() would: nothing, or one ";tag=" whose

@@ -435,24 +435,31 @@ static inline unsigned urix16(__m128i x) {
 #endif
 
 /* has_urix() of [r, e) and memchr(r, '@') in one pass: -1 if a URIX byte is there, else 0
- * with *at the first '@' or NULL. Reads stay within [lo, e). */
-static int urix_and_at(const char *r, const char *e, const char *lo, const char **at) {
+ * with *at the first '@' or NULL, and *quest 0 if surely no '?' is there (so the ?headers
+ * search can be skipped). Reads stay within [lo, e). */
+static int urix_and_at(const char *r, const char *e, const char *lo, const char **at,
+                       int *quest) {
     *at = NULL;
+    *quest = 1; /* "maybe": the byte loop leaves it to memchr */
 #if defined(SIP_SSE2)
     if (e - lo >= 16) {
         const char *q = r;
+        __m128i qm = _mm_setzero_si128();
         for (; e - q >= 16; q += 16) {
             __m128i x = load16(q);
             if (urix16(x)) return -1;
             unsigned m = (unsigned)_mm_movemask_epi8(eq16(x, '@'));
             if (m && !*at) *at = q + __builtin_ctz(m);
+            qm = _mm_or_si128(qm, eq16(x, '?'));
         }
+        *quest = _mm_movemask_epi8(qm) != 0;
         if (q < e) { /* the sixteen bytes ending at e, those before q dropped */
             unsigned keep = (0xffffu << (16 - (e - q))) & 0xffffu;
             __m128i x = load16(e - 16);
             if (urix16(x) & keep) return -1;
             unsigned m = (unsigned)_mm_movemask_epi8(eq16(x, '@')) & keep;
             if (m && !*at) *at = e - 16 + __builtin_ctz(m);
+            *quest |= ((unsigned)_mm_movemask_epi8(eq16(x, '?')) & keep) != 0;
         }
         return 0;
     }
@@ -479,7 +486,8 @@ int sip_uri_check(sx_sv text, const char *lo) {
     if (lo > p) lo = p;
     /* The steps of parse_sip_hier(), keeping no views. */
     const char *r = p + 4, *at, *h = r;
-    if (urix_and_at(r, e, lo, &at) != 0) return -1;
+    int quest;
+    if (urix_and_at(r, e, lo, &at, &quest) != 0) return -1;
     if (at) {
         if (at == r || *r == ':') return -1; /* empty user */
         h = at + 1;
@@ -493,7 +501,7 @@ int sip_uri_check(sx_sv text, const char *lo) {
     }
     if (h == e) return 0;
     if (*h == ';') {
-        const char *q = memchr(h, '?', (size_t)(e - h));
+        const char *q = quest ? memchr(h, '?', (size_t)(e - h)) : NULL;
         if (!q) return 0;
         h = q;
     }
@@ -599,6 +607,53 @@ static const char *sent_protocol(const char *p, const char *e, sip_via *v) {
     return t1;
 }
 
+/* plain_params() for Via's three names (branch, received, rport), with the names compared
+ * by length and two overlapping words instead of the generic which_name(): every message has
+ * a Via, and ";branch=z9hG4bK...;rport" is nearly always its whole list. Returns 1 with the
+ * views set, or 0 (not the plain shape: the caller walks the general way). */
+static int via_plain_params(const char *p, const char *e, const char *lo, sip_via *v) {
+    if (e - p < 2 || *p != ';' || sip_is(p[1], SIP_CC_LWS) || sip_is(e[-1], SIP_CC_LWS))
+        return 0;
+    sx_sv branch = SX_SV_NULL, received = SX_SV_NULL, rport = SX_SV_NULL;
+    int has_rport = 0;
+    for (const char *q = p; q < e;) { /* q at a ';' */
+        const char *n0 = q + 1, *n1 = skip_token_in(n0, e, lo), *v1 = n1;
+        if (n1 == n0) return 0;
+        sx_sv val = sx_sv_make(n1, 0);
+        if (n1 < e && *n1 == '=') {
+            v1 = skip_pvalue(n1 + 1, e, lo);
+            if (v1 == n1 + 1 && v1 < e && *v1 != ';') return 0; /* LWS, quote, <, ... */
+            val = span(n1 + 1, v1);
+        }
+        if (v1 < e && *v1 != ';') return 0;
+        switch (n1 - n0) { /* the first of each name counts, as in params_scan() */
+        case 6:
+            if (!branch.p && sip_ieq_word(sip_load4(n0), sip_load4("bran")) &&
+                sip_ieq_word(sip_load4(n0 + 2), sip_load4("anch")))
+                branch = val;
+            break;
+        case 8:
+            if (!received.p && sip_ieq_word(sip_load4(n0), sip_load4("rece")) &&
+                sip_ieq_word(sip_load4(n0 + 4), sip_load4("ived")))
+                received = val;
+            break;
+        case 5:
+            if (!has_rport && sip_ieq_word(sip_load4(n0), sip_load4("rpor")) &&
+                sip_ieq_word(sip_load4(n0 + 1), sip_load4("port")))
+                rport = val, has_rport = 1;
+            break;
+        default: break;
+        }
+        q = v1;
+    }
+    v->params = span(p + 1, e);
+    v->branch = branch;
+    v->received = received;
+    v->rport = rport;
+    v->has_rport = has_rport;
+    return 1;
+}
+
 int sip_parse_via(sx_sv value, sip_via *v) { return sip_via_elem(first_elem(value), v); }
 
 int sip_via_elem(sx_sv t, sip_via *v) {
@@ -613,6 +668,7 @@ int sip_via_elem(sx_sv t, sip_via *v) {
         q = sip_skip_lws(q + 1, e);
         if (parse_port(&q, e, &v->port) != 0) return -1;
     }
+    if (via_plain_params(q, e, t.p, v)) return 0;
     static const pname names[] = {{6, {"branch"}}, {8, {"received"}}, {5, {"rport"}}};
     sx_sv vals[3] = {SX_SV_NULL, SX_SV_NULL, SX_SV_NULL};
     int seen[3] = {0, 0, 0};

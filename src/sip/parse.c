@@ -17,8 +17,25 @@
 /* Control characters (all but HTAB, RFC 3261 §25.1 TEXT-UTF8char excludes them) in p[0..n)?
  * Eight bytes per step while no byte is below 0x20 or DEL; the byte loop decides the rest
  * (a word flagged only for an HTAB is fine). */
+#if defined(SIP_SSE2)
+/* Bits of the CTL bytes of the sixteen at p: below SP but HTAB, and DEL. */
+static inline unsigned ctl16(const char *p) {
+    __m128i x = sip_load16(p);
+    __m128i lo = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);
+    lo = _mm_andnot_si128(sip_eq16(x, '\t'), lo);
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(lo, sip_eq16(x, 0x7f)));
+}
+#endif
+
 static int has_ctl(const char *p, size_t n) {
     size_t i = 0;
+#if defined(SIP_SSE2)
+    if (n >= 16) { /* a start line is some 60 bytes: sixteen per step, the last overlapping */
+        for (; i + 16 <= n; i += 16)
+            if (ctl16(p + i)) return 1;
+        return i < n && ctl16(p + n - 16) != 0;
+    }
+#endif
     for (; i + 8 <= n; i += 8) {
         uint64_t x = sip_load8(p + i);
         if (sip_has_less(x, 0x20) | sip_has_byte(x, 0x7f)) break;
@@ -209,9 +226,25 @@ static int hdr_id(const char *p, size_t n, const char *e) {
  * needs no bounds check: the LF is no token character. */
 static const char *parse_header(const char *p, const char *e, unsigned flags, sip_msg *m,
                                 int *rc) {
-    const char *nl = find_lf(p, e);
-    if (!nl) return *rc = cut_header(p, e), NULL;
-    const char *n1 = skip_name(p, e);
+    const char *nl, *n1;
+#if defined(SIP_SSE2)
+    if (e - p >= 16) { /* nearly every name and many whole lines end in these sixteen bytes */
+        __m128i x = sip_load16(p);
+        unsigned lf = (unsigned)_mm_movemask_epi8(sip_eq16(x, '\n')), na = sip_nonalnum16x(x);
+        nl = lf ? p + __builtin_ctz(lf) : find_lf(p + 16, e);
+        if (!nl) return *rc = cut_header(p, e), NULL;
+        if (na) {
+            n1 = p + __builtin_ctz(na);
+            while (sip_is(*n1, SIP_CC_TOKEN)) n1++; /* rarer token characters */
+        } else {
+            n1 = skip_name(p + 16, e);
+        }
+    } else
+#endif
+    {
+        if (!(nl = find_lf(p, e))) return *rc = cut_header(p, e), NULL;
+        n1 = skip_name(p, e);
+    }
     const char *c = n1;
     while (*c == ' ' || *c == '\t') c++; /* HCOLON = *(SP/HTAB) ":" SWS */
     if (n1 == p || *c != ':') return *rc = SIP_EHEADER, NULL;

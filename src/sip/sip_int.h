@@ -94,12 +94,12 @@ static inline __m128i sip_range16(__m128i x, char lo, char span) {
 }
 /* Bits of the bytes that are no letter, digit or '-': what ends nearly every header name
  * (and hostname label) at full speed; rarer token characters are left to a byte loop. */
-static inline unsigned sip_nonalnum16(const char *p) {
-    __m128i x = sip_load16(p);
+static inline unsigned sip_nonalnum16x(__m128i x) {
     __m128i ok = _mm_or_si128(sip_range16(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 25),
                               _mm_or_si128(sip_range16(x, '0', 9), sip_eq16(x, '-')));
     return (unsigned)_mm_movemask_epi8(ok) ^ 0xffffu;
 }
+static inline unsigned sip_nonalnum16(const char *p) { return sip_nonalnum16x(sip_load16(p)); }
 #endif
 
 /* The verdict of sip_parse_uri() on text without filling a sip_uri (validation throws the

@@ -2,6 +2,7 @@
  * any case, SP before ':'), folding, multi-values, every typed accessor with values seen in
  * real call-blocking traffic, and one malformed message per error code. */
 #include "sip/sip.h"
+#include "sip/sip_int.h"
 #include "harness.h"
 
 /* Parses a C string; the message must not be used after the next call. */
@@ -381,6 +382,38 @@ static void test_uri(void) {
     CHECK_INT(sip_parse_uri(SX_SV_LIT("<sip:a@h>"), &u), -1);
 }
 
+/* sip_uri_check() (validation without views) gives sip_parse_uri()'s verdict, with the URI
+ * at the start of its value (byte loop) or after forty bytes of it (sixteen-byte loads that
+ * reach back before the URI). */
+static void test_uri_check(void) {
+    static const char *const uris[] = {
+        "sip:+15377339114@192.0.2.10:5060;user=phone", "sip:example.com", "sip:a@h", "sip:",
+        "sip:@h", "sip::x@h", "sip:a:@h", "sip:a@[2001:db8::1]:5061", "sip:a@[2001:db8::1",
+        "sip:a@h:", "sip:a@h:65535", "sip:a@h:65536", "sip:a@h:0005060", "sip:a@h x",
+        "sip:a@h;x?y", "sip:a@h?y", "sip:a@h;lr", "SIP:A@H;LR?X=1", "sip:a@b@c", "sip:a@h\"",
+        "sip:a@h>", "sip:a\x7f@h", "sip:user;p=1?q@host.example.com;transport=tcp",
+        "sip:a@h_o-s.t.", "sip:a@h/x", "sips:a@h?x", "tel:+1-303-555-1111;cpc=ordinary",
+        "tel:;x", "urn:service:sos", "1sip:a@h", "sip:a@verylonghostname.example.com:5060;"
+        "transport=udp;user=phone;lr;maddr=192.0.2.1;x=yyyyyyyyyyyyyyyyyyyyyyyyyyy?h=v",
+        "sip:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@h",
+        "sip:a@hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh?",
+        "sip:0123456789abcde@h", "sip:0123456789abc@h", "sip:a@0123456789abcdefghijk",
+    };
+    char buf[256];
+    for (size_t i = 0; i < sizeof uris / sizeof uris[0]; i++) {
+        size_t n = strlen(uris[i]);
+        for (size_t pad = 0; pad <= 40; pad += 40) {
+            memset(buf, 'x', pad);
+            memcpy(buf + pad, uris[i], n);
+            sx_sv t = sx_sv_make(buf + pad, n);
+            sip_uri u;
+            int want = sip_parse_uri(t, &u) != 0 ? -1
+                       : (u.headers.p && (sx_sv_ieq(u.scheme, "sip") || sx_sv_ieq(u.scheme, "sips")));
+            CHECK_MSG(sip_uri_check(t, buf) == want, "%s (pad %zu)", uris[i], pad);
+        }
+    }
+}
+
 static void test_param(void) {
     sx_sv v;
     sx_sv ps = SX_SV_LIT("user=phone; Tag = \"a;b\" ;lr;maddr=[2001:db8::1]");
@@ -615,6 +648,7 @@ int main(void) {
     test_too_many();
     test_errors();
     test_uri();
+    test_uri_check();
     test_param();
     test_naddr();
     test_via();

@@ -67,7 +67,10 @@ static int parse_request_line(sx_sv line, sip_msg *m) {
     if (sp1 == p || sp1 == e || *sp1 != ' ') return SIP_ESTARTLINE;
     if (e[-1] == ' ' || e[-1] == '\t') return SIP_ESTARTLINE;
     const char *sp2 = e - 1;
-    while (sp2 > sp1 && *sp2 != ' ') sp2--;
+    if (e - sp1 > 8 && e[-8] == ' ' && is_sip20(e - 7, 7))
+        sp2 = e - 8; /* the usual " SIP/2.0" end: no SP after it, so it is the last */
+    else
+        while (sp2 > sp1 && *sp2 != ' ') sp2--;
     if (sp2 == sp1) return SIP_ESTARTLINE;
     if (!is_sip20(sp2 + 1, (size_t)(e - sp2 - 1)))
         return (e - sp2 > 4 && sip_ieq_word(sip_load4(sp2 + 1), sip_load4("sip/"))) ? SIP_EVERSION
@@ -288,9 +291,14 @@ static const char *parse_headers(const char *p, const char *e, unsigned flags, s
 
 /* ---- checks after the scan ---- */
 
+/* sip_hdr_first() for an id known to be in range, inline: five look-ups per message. */
+static inline sx_sv first_value(const sip_msg *m, int id) {
+    return m->first[id] < 0 ? SX_SV_NULL : m->hdrs[m->first[id]].value;
+}
+
 /* CSeq = 1*DIGIT LWS Method (RFC 3261 §20.16); the number is below 2**31 (§8.1.1.5). */
 static int check_cseq(sip_msg *m) {
-    sx_sv v = sip_hdr_first(m, SIP_H_CSEQ);
+    sx_sv v = first_value(m, SIP_H_CSEQ);
     if (!v.p) return SIP_ECSEQ; /* before any arithmetic on the pointer: NULL + 0 is UB */
     const char *p = v.p, *e = v.p + v.n, *d = p;
     while (d < e && sip_is(*d, SIP_CC_DIGIT)) d++;
@@ -317,7 +325,7 @@ static int check_cseq(sip_msg *m) {
 }
 
 static int check_naddr(const sip_msg *m, int id, sip_naddr *na) {
-    sx_sv v = sip_hdr_first(m, id);
+    sx_sv v = first_value(m, id);
     return v.p && sip_parse_naddr(v, na) == 0;
 }
 
@@ -361,7 +369,7 @@ static int check_via(sip_msg *m) {
 }
 
 static int check_max_forwards(const sip_msg *m) {
-    sx_sv v = sip_hdr_first(m, SIP_H_MAX_FORWARDS);
+    sx_sv v = first_value(m, SIP_H_MAX_FORWARDS);
     uint64_t x;
     return (!v.p || sip_dec(v.p, v.n, 255, &x) == 0) ? 0 : SIP_EMAXFWD;
 }
@@ -369,7 +377,7 @@ static int check_max_forwards(const sip_msg *m) {
 /* A light Date check: RFC 3261 §20.17 allows only "GMT" (RFC 4475 §3.1.2.12 sends "EST").
  * The date itself is not interpreted here. */
 static int check_date(const sip_msg *m) {
-    sx_sv v = sip_hdr_first(m, SIP_H_DATE);
+    sx_sv v = first_value(m, SIP_H_DATE);
     if (!v.p) return 0;
     return (v.n >= 4 && memcmp(v.p + v.n - 4, " GMT", 4) == 0) ? 0 : SIP_EDATE;
 }
@@ -430,7 +438,7 @@ int sip_parse(const char *buf, size_t len, unsigned flags, sip_msg *m) {
     const char *p = buf, *e = buf + len;
     /* RFC 3261 §7.5: CRLFs before the start line are ignored (keep-alives on streams). */
     while (p < e && (*p == '\r' || *p == '\n')) p++;
-    const char *nl = p < e ? memchr(p, '\n', (size_t)(e - p)) : NULL;
+    const char *nl = p < e ? find_lf(p, e) : NULL;
     if (!nl) { /* binary junk is refused at once; a partial line (maybe up to its CR) waits */
         size_t k = (size_t)(e - p);
         if (k && p[k - 1] == '\r') k--;

@@ -473,6 +473,8 @@ static int urix_and_at(const char *r, const char *e, const char *lo, const char 
     return 0;
 }
 
+static int hier_check(const char *r, const char *e, const char *lo, const char *at, int quest);
+
 int sip_uri_check(sx_sv text, const char *lo) {
     sx_sv t = sip_trim(text);
     if (!t.p) return -1;
@@ -484,10 +486,17 @@ int sip_uri_check(sx_sv text, const char *lo) {
         return (u.headers.p && (is_scheme(u.scheme, "sip", 3) || is_scheme(u.scheme, "sips", 4)));
     }
     if (lo > p) lo = p;
-    /* The steps of parse_sip_hier(), keeping no views. */
-    const char *r = p + 4, *at, *h = r;
+    const char *r = p + 4, *at;
     int quest;
     if (urix_and_at(r, e, lo, &at, &quest) != 0) return -1;
+    return hier_check(r, e, lo, at, quest);
+}
+
+/* The steps of parse_sip_hier() on [r, e), the text after "sip:" (no URIX byte in it), keeping
+ * no views: at is its first '@' or NULL, quest 0 if it surely holds no '?'. Returns
+ * sip_uri_check()'s verdict. Reads stay within [lo, e). */
+static int hier_check(const char *r, const char *e, const char *lo, const char *at, int quest) {
+    const char *h = r;
     if (at) {
         if (at == r || *r == ':') return -1; /* empty user */
         h = at + 1;
@@ -506,6 +515,54 @@ int sip_uri_check(sx_sv text, const char *lo) {
         h = q;
     }
     return *h == '?' ? 1 : -1;
+}
+
+/* The URI of a name-addr at u (just after its '<'), in one pass: the first byte that cannot
+ * be in a URI must be its '>' (*gt), and the text before it is checked as sip_uri_check()
+ * would, with the '@' and '?' seen on the way. Returns sip_uri_check()'s verdict on [u, *gt),
+ * -1 also when no URI ends at a '>' (then *gt is the first '>' or NULL, as a search for it
+ * would give), or -2 for a URI not of the sip: scheme (the caller takes the general way).
+ * Reads stay within [lo, e). */
+static int angle_uri(const char *u, const char *e, const char *lo, const char **gt) {
+    if (e - u < 5 || !sip_ieq_word(sip_load4(u), sip_load4("sip:"))) return -2;
+    const char *r = u + 4, *stop = NULL, *at = NULL;
+    int quest = 1;
+#if defined(SIP_SSE2)
+    if (e - lo >= 16) {
+        unsigned qbits = 0;
+        for (const char *q = r; q < e; q += 16) {
+            /* the sixteen bytes at q, or the sixteen ending at e with those before q dropped */
+            const char *base = e - q >= 16 ? q : e - 16;
+            unsigned keep = (0xffffu << (q - base)) & 0xffffu;
+            __m128i x = load16(base);
+            unsigned m = urix16(x) & keep;
+            unsigned before = m ? (1u << __builtin_ctz(m)) - 1 : 0xffffu;
+            unsigned a = (unsigned)_mm_movemask_epi8(eq16(x, '@')) & keep & before;
+            if (a && !at) at = base + __builtin_ctz(a);
+            qbits |= (unsigned)_mm_movemask_epi8(eq16(x, '?')) & keep & before;
+            if (m) {
+                stop = base + __builtin_ctz(m);
+                break;
+            }
+        }
+        quest = qbits != 0;
+    } else
+#endif
+    {
+        for (const char *q = r; q < e; q++) {
+            if (sip_is(*q, SIP_CC_URIX)) {
+                stop = q;
+                break;
+            }
+            if (*q == '@' && !at) at = q;
+        }
+    }
+    if (!stop || *stop != '>') {
+        *gt = find_gt(u, e, lo);
+        return -1;
+    }
+    *gt = stop;
+    return stop == r ? -1 : hier_check(r, stop, lo, at, quest); /* "sip:" alone: -1 */
 }
 
 /* ---- name-addr / addr-spec (RFC 3261 §20.10, §25.1) ---- */
@@ -528,6 +585,24 @@ static const char *find_laquot(const char *p, const char *e, sip_naddr *na, int 
     return q;
 }
 
+/* The <URI> of a name-addr at lt (its '<'): sets na->uri and returns the byte after the '>',
+ * or NULL if malformed (na->uri is then set as far as a '>' was found). */
+static const char *angle_addr(const char *lt, const char *e, const char *p, sip_naddr *na) {
+    const char *gt = NULL;
+    int k = angle_uri(lt + 1, e, p, &gt);
+    if (k != -2) { /* a sip: URI, decided in one pass */
+        if (gt) na->uri = span(lt + 1, gt);
+        return k < 0 ? NULL : gt + 1;
+    }
+    if (!(gt = find_gt(lt + 1, e, p))) return NULL;
+    na->uri = span(lt + 1, gt);
+    /* LAQUOT/RAQUOT allow no LWS inside the brackets (RFC 4475 §3.1.2.14). */
+    if (na->uri.n == 0 || sip_is(na->uri.p[0], SIP_CC_LWS) ||
+        sip_is(na->uri.p[na->uri.n - 1], SIP_CC_LWS) || sip_uri_check(na->uri, p) < 0)
+        return NULL; /* inner LWS is refused by sip_parse_uri */
+    return gt + 1;
+}
+
 int sip_parse_naddr(sx_sv value, sip_naddr *na) { return sip_naddr_elem(first_elem(value), na); }
 
 int sip_naddr_elem(sx_sv v, sip_naddr *na) {
@@ -542,14 +617,7 @@ int sip_naddr_elem(sx_sv v, sip_naddr *na) {
     const char *lt = find_laquot(p, e, na, &bad);
     if (bad) return -1;
     if (lt) {
-        const char *gt = find_gt(lt + 1, e, p);
-        if (!gt) return -1;
-        na->uri = span(lt + 1, gt);
-        /* LAQUOT/RAQUOT allow no LWS inside the brackets (RFC 4475 §3.1.2.14). */
-        if (na->uri.n == 0 || sip_is(na->uri.p[0], SIP_CC_LWS) ||
-            sip_is(na->uri.p[na->uri.n - 1], SIP_CC_LWS) || sip_uri_check(na->uri, p) < 0)
-            return -1; /* inner LWS is refused by sip_parse_uri */
-        rest = gt + 1;
+        if (!(rest = angle_addr(lt, e, p, na))) return -1;
     } else {
         /* addr-spec: its ;params belong to the header, so it cannot hold ',', '?' or ';'
          * (RFC 3261 §20.10, RFC 4475 §3.1.2.13). */
@@ -584,8 +652,12 @@ static const char *sent_protocol(const char *p, const char *e, sip_via *v) {
         /* nearly every Via: the walk below would find these same views */
         v->version = span(p + 4, p + 7);
         v->proto = span(p, p + 7);
-        const char *q = sip_skip_lws(p + 8, e), *t1 = skip_token(q, e);
-        if (t1 == q) return NULL;
+        const char *q = sip_skip_lws(p + 8, e), *t1;
+        if (e - q > 3 && q[3] == ' ' && sip_is(q[0], SIP_CC_TOKEN) && sip_is(q[1], SIP_CC_TOKEN) &&
+            sip_is(q[2], SIP_CC_TOKEN))
+            t1 = q + 3; /* UDP, TCP, TLS: the token and the SP before sent-by */
+        else if ((t1 = skip_token(q, e)) == q)
+            return NULL;
         v->transport = span(q, t1);
         return t1;
     }

@@ -414,6 +414,37 @@ static void test_uri_check(void) {
     }
 }
 
+/* A name-addr's <URI> decided in one pass (sip: URIs) gives the verdict and the uri view of
+ * the search for '>' followed by sip_parse_uri(), also when it fails; short values take the
+ * byte loop, long ones the sixteen-byte one. */
+static void test_naddr_angle(void) {
+    static const char *const uris[] = {
+        "sip:+13259286250@192.0.2.40;user=phone", "sip:a@h", "sip:", "sip:@h", "sip:a@h x",
+        "sip:a@h\"x", "sip:a@h<", "sip:a@h?x", "sip:a@h;p?x=1", "sip:a@[::1]:5060", "sip:a@h:99999",
+        "sip:a>b@h", "sip:a@h ", " sip:a@h", "sip:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@h;lr;transport=tcp",
+        "SIP:A@H", "sips:a@h", "tel:+1", "sip:a@b@c", "sip:a@h;x=\"y\"",
+    };
+    static const char *const tails[] = {"", ";tag=abc", " ;tag=1"};
+    char buf[256];
+    for (size_t i = 0; i < sizeof uris / sizeof uris[0]; i++)
+        for (size_t j = 0; j < 3; j++)
+            for (int gt = 0; gt < 2; gt++) {
+                int n = snprintf(buf, sizeof buf, "\"N\" <%s%s%s", uris[i], gt ? ">" : "", tails[j]);
+                sx_sv v = sx_sv_make(buf, (size_t)n);
+                sip_naddr na;
+                int got = sip_naddr_elem(v, &na);
+                const char *lt = buf + 4, *g = memchr(lt + 1, '>', (size_t)(buf + n - lt - 1));
+                sx_sv uri = g ? sx_sv_make(lt + 1, (size_t)(g - lt - 1)) : SX_SV_NULL;
+                sip_uri u;
+                int want = (!g || uri.n == 0 || uri.p[0] == ' ' || uri.p[uri.n - 1] == ' ' ||
+                            sip_parse_uri(uri, &u) != 0) ? -1 : 0;
+                if (want == 0) want = sip_param(sx_sv_make(g + 1, (size_t)(buf + n - g - 1)), "tag", NULL) ||
+                                      g + 1 == buf + n ? 0 : -1;
+                CHECK_MSG(got == want, "%s (rc %d, want %d)", buf, got, want);
+                CHECK_MSG(na.uri.p == uri.p && na.uri.n == uri.n, "%s (uri view)", buf);
+            }
+}
+
 static void test_param(void) {
     sx_sv v;
     sx_sv ps = SX_SV_LIT("user=phone; Tag = \"a;b\" ;lr;maddr=[2001:db8::1]");
@@ -649,6 +680,7 @@ int main(void) {
     test_errors();
     test_uri();
     test_uri_check();
+    test_naddr_angle();
     test_param();
     test_naddr();
     test_via();

@@ -224,12 +224,25 @@ static int hdr_id(const char *p, size_t n, const char *e) {
     return sip_hdr_lookup_token(p, n);
 }
 
+#if defined(SIP_SSE2)
+/* hdr_id() of a name of 2-15 bytes from x, the sixteen bytes at p already loaded. */
+static inline int hdr_id16(__m128i x, const char *p, size_t n) {
+    unsigned first = (unsigned char)p[0] | 0x20, last = (unsigned char)p[n - 1] | 0x20;
+    const sip_hname *h = &sip_hname_by_hash[(8 * n + first + 3 * last) & 127];
+    if (h->len != n) return SIP_H_OTHER;
+    __m128i a = _mm_cmpeq_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), sip_load16(h->name));
+    unsigned want = (1u << n) - 1;
+    return ((unsigned)_mm_movemask_epi8(a) & want) == want ? h->id : SIP_H_OTHER;
+}
+#endif
+
 /* Scans one header line starting at p (not SP/HTAB/CR/LF). On success stores the header and
  * returns the start of the next line. The line's LF is found first so that the name scan
  * needs no bounds check: the LF is no token character. */
 static const char *parse_header(const char *p, const char *e, unsigned flags, sip_msg *m,
                                 int *rc) {
     const char *nl, *n1;
+    int id = -1; /* -1: hdr_id() below decides */
 #if defined(SIP_SSE2)
     if (e - p >= 16) { /* nearly every name and many whole lines end in these sixteen bytes */
         __m128i x = sip_load16(p);
@@ -238,7 +251,11 @@ static const char *parse_header(const char *p, const char *e, unsigned flags, si
         if (!nl) return *rc = cut_header(p, e), NULL;
         if (na) {
             n1 = p + __builtin_ctz(na);
-            while (sip_is(*n1, SIP_CC_TOKEN)) n1++; /* rarer token characters */
+            if (sip_is(*n1, SIP_CC_TOKEN)) {
+                while (sip_is(*n1, SIP_CC_TOKEN)) n1++; /* rarer token characters */
+            } else if (n1 - p >= 2) {
+                id = hdr_id16(x, p, (size_t)(n1 - p));
+            }
         } else {
             n1 = skip_name(p + 16, e);
         }
@@ -257,7 +274,7 @@ static const char *parse_header(const char *p, const char *e, unsigned flags, si
     sip_hdr *h = &m->hdrs[m->nhdrs];
     h->name = sx_sv_make(p, (size_t)(n1 - p));
     h->value = sip_trim(sx_sv_make(v0, (size_t)(nl - v0)));
-    h->id = (uint8_t)hdr_id(p, h->name.n, e);
+    h->id = (uint8_t)(id >= 0 ? id : hdr_id(p, h->name.n, e));
     if (m->first[h->id] < 0) m->first[h->id] = (int16_t)m->nhdrs;
     m->nhdrs++;
     if ((*rc = note_header(h->id, h->value, m)) != 0) return NULL;

@@ -217,11 +217,10 @@ int sip_method_id(sx_sv m) {
  * last step overlapping the one before) beats a call to memchr. */
 static int has_comma(const char *p, size_t n) {
 #if defined(SIP_SSE2)
-    if (n >= 16) {
-        size_t i = 0;
-        for (; i + 16 <= n; i += 16)
-            if (_mm_movemask_epi8(sip_eq16(sip_load16(p + i), ','))) return 1;
-        return i < n && _mm_movemask_epi8(sip_eq16(sip_load16(p + n - 16), ',')) != 0;
+    if (n >= 16) { /* a yes/no: the compares are OR-ed and tested once */
+        __m128i acc = sip_eq16(sip_load16(p + n - 16), ',');
+        for (size_t i = 0; i + 16 < n; i += 16) acc = _mm_or_si128(acc, sip_eq16(sip_load16(p + i), ','));
+        return _mm_movemask_epi8(acc) != 0;
     }
 #endif
     for (size_t i = 0; i < n; i++)

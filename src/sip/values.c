@@ -729,7 +729,7 @@ static int via_plain_params(const char *p, const char *e, const char *lo, sip_vi
 int sip_parse_via(sx_sv value, sip_via *v) { return sip_via_elem(first_elem(value), v); }
 
 int sip_via_elem(sx_sv t, sip_via *v) {
-    memset(v, 0, sizeof *v);
+    *v = (sip_via){0}; /* stores, not a rep stos the size of the struct */
     const char *e = t.p + t.n, *p = sent_protocol(t.p, e, v);
     if (!p) return -1;
     const char *h = sip_skip_lws(p, e);

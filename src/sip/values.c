@@ -148,7 +148,7 @@ static const char *skip_pvalue(const char *q, const char *e, const char *lo) {
  * (returned without its brackets) or a run of characters up to ';', ',', LWS or a
  * delimiter. Returns the end of the parameter or NULL. */
 static const char *param_at(const char *p, const char *e, const char *lo, sx_sv *name,
-                            sx_sv *val) {
+                                   sx_sv *val) {
     const char *n1 = skip_token_in(p, e, lo);
     if (n1 == p) return NULL; /* empty name: ";;" (RFC 4475 §3.1.2.1) */
     *name = span(p, n1);
@@ -251,26 +251,39 @@ int sip_param(sx_sv params, const char *name, sx_sv *value) {
  * no quoted or <> value: the same views, from one lean walk. Returns 0 (not that shape: the
  * caller walks the general way) or 1 with *params, vals[] and seen[] set. The parameters are
  * at [p, e), and reads may start at lo. */
+/* Whether [p, e) can be walked the plain way at all: ';' first, no LWS at either end. */
+static int plain_shape(const char *p, const char *e) {
+    return e - p >= 2 && *p == ';' && !sip_is(p[1], SIP_CC_LWS) && !sip_is(e[-1], SIP_CC_LWS);
+}
+
+/* One plain ";name[=value]" step from the ';' at *q: sets *name and *val, moves *q to the
+ * next ';' or to e. Returns 0 where the shape is not plain (the caller walks the general
+ * way). */
+static inline int plain_param_next(const char **q, const char *e, const char *lo, sx_sv *name,
+                                   sx_sv *val) {
+    const char *n0 = *q + 1, *n1 = skip_token_in(n0, e, lo), *v1 = n1;
+    if (n1 == n0) return 0;
+    *val = sx_sv_make(n1, 0);
+    if (n1 < e && *n1 == '=') {
+        v1 = skip_pvalue(n1 + 1, e, lo);
+        if (v1 == n1 + 1 && v1 < e && *v1 != ';') return 0; /* LWS, quote, <, ... */
+        *val = span(n1 + 1, v1);
+    }
+    if (v1 < e && *v1 != ';') return 0;
+    *name = span(n0, n1);
+    *q = v1;
+    return 1;
+}
+
 static int plain_params(const char *p, const char *e, const char *lo, sx_sv *params, int k,
                         const pname names[], sx_sv vals[], int seen[]) {
-    if (e - p < 2 || *p != ';' || sip_is(p[1], SIP_CC_LWS) || sip_is(e[-1], SIP_CC_LWS))
-        return 0;
-    sx_sv v[3];
+    if (!plain_shape(p, e) || k > 3) return 0;
+    sx_sv v[3], name, val;
     int sn[3] = {0, 0, 0};
-    if (k > 3) return 0;
     for (const char *q = p; q < e;) { /* q at a ';' */
-        const char *n0 = q + 1, *n1 = skip_token_in(n0, e, lo), *v1 = n1;
-        if (n1 == n0) return 0;
-        sx_sv val = sx_sv_make(n1, 0);
-        if (n1 < e && *n1 == '=') {
-            v1 = skip_pvalue(n1 + 1, e, lo);
-            if (v1 == n1 + 1 && v1 < e && *v1 != ';') return 0; /* LWS, quote, <, ... */
-            val = span(n1 + 1, v1);
-        }
-        if (v1 < e && *v1 != ';') return 0;
-        int i = which_name(span(n0, n1), k, names, NULL, sn, lo, e);
+        if (!plain_param_next(&q, e, lo, &name, &val)) return 0;
+        int i = which_name(name, k, names, NULL, sn, lo, e);
         if (i >= 0) sn[i] = 1, v[i] = val;
-        q = v1;
     }
     *params = span(p + 1, e);
     for (int i = 0; i < k; i++)
@@ -684,21 +697,13 @@ static const char *sent_protocol(const char *p, const char *e, sip_via *v) {
  * a Via, and ";branch=z9hG4bK...;rport" is nearly always its whole list. Returns 1 with the
  * views set, or 0 (not the plain shape: the caller walks the general way). */
 static int via_plain_params(const char *p, const char *e, const char *lo, sip_via *v) {
-    if (e - p < 2 || *p != ';' || sip_is(p[1], SIP_CC_LWS) || sip_is(e[-1], SIP_CC_LWS))
-        return 0;
-    sx_sv branch = SX_SV_NULL, received = SX_SV_NULL, rport = SX_SV_NULL;
+    if (!plain_shape(p, e)) return 0;
+    sx_sv branch = SX_SV_NULL, received = SX_SV_NULL, rport = SX_SV_NULL, name, val;
     int has_rport = 0;
     for (const char *q = p; q < e;) { /* q at a ';' */
-        const char *n0 = q + 1, *n1 = skip_token_in(n0, e, lo), *v1 = n1;
-        if (n1 == n0) return 0;
-        sx_sv val = sx_sv_make(n1, 0);
-        if (n1 < e && *n1 == '=') {
-            v1 = skip_pvalue(n1 + 1, e, lo);
-            if (v1 == n1 + 1 && v1 < e && *v1 != ';') return 0; /* LWS, quote, <, ... */
-            val = span(n1 + 1, v1);
-        }
-        if (v1 < e && *v1 != ';') return 0;
-        switch (n1 - n0) { /* the first of each name counts, as in params_scan() */
+        if (!plain_param_next(&q, e, lo, &name, &val)) return 0;
+        const char *n0 = name.p;
+        switch (name.n) { /* the first of each name counts, as in params_scan() */
         case 6:
             if (!branch.p && sip_ieq_word(sip_load4(n0), sip_load4("bran")) &&
                 sip_ieq_word(sip_load4(n0 + 2), sip_load4("anch")))
@@ -716,7 +721,6 @@ static int via_plain_params(const char *p, const char *e, const char *lo, sip_vi
             break;
         default: break;
         }
-        q = v1;
     }
     v->params = span(p + 1, e);
     v->branch = branch;

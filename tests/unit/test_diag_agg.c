@@ -29,6 +29,33 @@ static sx_addr addr(const char *ip) {
 }
 
 /* A call with nothing special: unsigned, no Reason, no signals. */
+/* The summary's diagnosis keys as one JSON object ("{...}"), then, with text, the text
+ * report after it: what `analyze --format json` and the text report print. Caller frees. */
+static char *render(const diag *d, int text) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    int first = 1;
+    fputc('{', m);
+    diag_json_keys(d, m, &first);
+    fputc('}', m);
+    if (text) diag_text(d, m);
+    fclose(m);
+    return buf;
+}
+
+static char *report_of(const diag *d) { return render(d, 1); }
+
+/* The diagnosis keys parsed (NULL, and a failed check, when they are not valid JSON). */
+static json_t *keys_doc(const diag *d) {
+    char *buf = render(d, 0);
+    json_error_t err;
+    json_t *root = json_loads(buf, 0, &err);
+    CHECK_MSG(root, "diagnosis JSON: %s at %d", err.text, err.position);
+    free(buf);
+    return root;
+}
+
 static diag_facts call(sx_time start, const char *caller, const char *callee, const char *hop, int code) {
     diag_facts f;
     memset(&f, 0, sizeof f);
@@ -316,17 +343,7 @@ static void check_plan_ranking(void) {
             diag_verdict v = {.cause = (uint8_t)mix[m].cause, .rule = "RX"};
             diag_tally(d, &fs[n++], &v);
         }
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    int first = 1;
-    fputc('{', m);
-    diag_json_keys(d, m, &first);
-    fputc('}', m);
-    fclose(m);
-    json_error_t err;
-    json_t *root = json_loads(buf, 0, &err);
-    CHECK_MSG(root, "plan JSON: %s", err.text);
+    json_t *root = keys_doc(d);
     json_t *plan = json_object_get(root, "plan");
     CHECK_INT(json_array_size(plan), 3); /* answered and busy are not actions */
     static const char *const want[3] = {"unsigned_call", "capacity", "codec_mismatch"};
@@ -348,27 +365,13 @@ static void check_plan_ranking(void) {
     CHECK_INT(c.plan_items, 3);
     CHECK_INT(c.tallied, 90);
     json_decref(root);
-    free(buf);
     diag_free(d);
 }
 
 /* The JSON of the full scenario: keys, callers entries, timelines that add up. */
 static void check_json(const diag *d) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    int first = 1;
-    fputc('{', m);
-    diag_json_keys(d, m, &first);
-    fputc('}', m);
-    fclose(m);
-    json_error_t err;
-    json_t *root = json_loads(buf, 0, &err);
-    CHECK_MSG(root, "JSON: %s at %d", err.text, err.position);
-    if (!root) {
-        free(buf);
-        return;
-    }
+    json_t *root = keys_doc(d);
+    if (!root) return;
     CHECK(json_is_array(json_object_get(root, "plan")));
     CHECK(json_is_array(json_object_get(root, "carriers")));
     json_t *callers = json_object_get(root, "callers");
@@ -407,7 +410,6 @@ static void check_json(const diag *d) {
     }
     CHECK(found);
     json_decref(root);
-    free(buf);
 }
 
 /* Splits one CSV line (RFC 4180) and returns the number of fields. */
@@ -517,15 +519,7 @@ static void check_caps(void) {
     CHECK(c.carrier_overflow > 0);
     diag_pair_info pi;
     CHECK_INT(diag_pair_get(d, "12125550001", "10.0.0.1", &pi), -1); /* beyond max_pairs */
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    int first = 1;
-    fputc('{', m);
-    diag_json_keys(d, m, &first);
-    fputc('}', m);
-    diag_text(d, m);
-    fclose(m);
+    char *buf = report_of(d);
     json_error_t err;
     json_t *root = json_loadb(buf, strlen(buf) - strlen(strstr(buf, "Diagnosis of")), 0, &err);
     CHECK_MSG(root, "%s", err.text);
@@ -542,14 +536,7 @@ static void check_caps(void) {
         diag_learn(d, &f);
     }
     diag_finalize(d);
-    buf = NULL;
-    m = open_memstream(&buf, &len);
-    first = 1;
-    fputc('{', m);
-    diag_json_keys(d, m, &first);
-    fputc('}', m);
-    fclose(m);
-    root = json_loads(buf, 0, &err);
+    root = keys_doc(d);
     json_t *c0 = json_array_get(json_object_get(root, "callers"), 0), *b;
     size_t i;
     long long sum = 0;
@@ -558,7 +545,6 @@ static void check_caps(void) {
     CHECK(json_array_size(json_object_get(c0, "timeline")) <= 256);
     CHECK(json_integer_value(json_object_get(c0, "bucket_s")) >= 1800);
     json_decref(root);
-    free(buf);
     diag_free(d);
 }
 
@@ -655,16 +641,7 @@ static void check_at_risk(void) {
     want_status(d, "12127431014", "at_risk", "calls in its busiest hour (published limits 80-100)");
 
     /* the invalid number stays in the per-number validity report */
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    int first = 1;
-    fputc('{', m);
-    diag_json_keys(d, m, &first);
-    fputc('}', m);
-    fclose(m);
-    json_error_t err;
-    json_t *root = json_loads(buf, 0, &err), *c;
+    json_t *root = keys_doc(d), *c;
     size_t i;
     int seen = 0;
     json_array_foreach(json_object_get(root, "callers"), i, c) {
@@ -675,8 +652,9 @@ static void check_at_risk(void) {
     }
     CHECK_INT(seen, 1);
     json_decref(root);
-    free(buf);
-    m = open_memstream(&buf, &len);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
     diag_text(d, m);
     fclose(m);
     CHECK_MSG(strstr(buf, "invalid caller IDs, not a risk alone: 12124111234 at " CAR " (N11 service code as NXX, 12 calls)"),
@@ -801,7 +779,6 @@ static void check_pack(const diag_facts *all, size_t n) {
 }
 
 
-static char *report_of(const diag *d);
 
 /* A context-free call (diag_context_free) gets the same verdict from its reduced facts, under
  * any context, as from all its facts under what the aggregates learnt; and the tally reads
@@ -850,18 +827,6 @@ static void check_reduce(const diag_facts *all, size_t n) {
 /* diag_learn_keep remembers each call's carrier and pair for phase 2: the verdicts and every
  * report must be the same as when phase 2 looks them up, also past the caps and with the
  * next-hop cache full (4200 next hops: calls sent to "(other)" are then found by name). */
-static char *report_of(const diag *d) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    int first = 1;
-    fputc('{', m);
-    diag_json_keys(d, m, &first);
-    fputc('}', m);
-    diag_text(d, m);
-    fclose(m);
-    return buf;
-}
 
 static void check_keep(void) {
     enum { N = 8800 };

@@ -229,20 +229,32 @@ static const int watched[] = {
 #undef AGG_CODE_LIST
 };
 
-static void json_carrier_timeline(const diag *d, const agg_carrier *c, FILE *out, int *first) {
+/* "bucket_s": the series' bucket width, then "timeline": [ -- its buckets follow. */
+static void json_timeline_open(const diag *d, const agg_series *s, FILE *out, int *first) {
     json_key(out, first, "bucket_s");
-    fprintf(out, "%" PRId64, (d->cfg.bucket << c->s.shift) / SX_SEC);
+    fprintf(out, "%" PRId64, (d->cfg.bucket << s->shift) / SX_SEC);
     json_key(out, first, "timeline");
     fputc('[', out);
+}
+
+/* Bucket i of a timeline, opened with what carrier and caller buckets share. */
+static void json_bucket_open(const diag *d, const agg_series *s, uint32_t i, int64_t k,
+                             uint32_t attempts, uint32_t answered, uint32_t blocked, FILE *out,
+                             int *f) {
+    fputs(i ? ",{" : "{", out);
+    json_key(out, f, "t");
+    json_time(out, bucket_time(d, s, k), 0);
+    json_u(out, f, "attempts", attempts);
+    json_u(out, f, "answered", answered);
+    json_u(out, f, "blocked", blocked);
+}
+
+static void json_carrier_timeline(const diag *d, const agg_carrier *c, FILE *out, int *first) {
+    json_timeline_open(d, &c->s, out, first);
     const agg_cbucket *b = c->s.b;
     for (uint32_t i = 0; i < c->s.n; i++) {
         int f = 1;
-        fputs(i ? ",{" : "{", out);
-        json_key(out, &f, "t");
-        json_time(out, bucket_time(d, &c->s, b[i].k), 0);
-        json_u(out, &f, "attempts", b[i].attempts);
-        json_u(out, &f, "answered", b[i].answered);
-        json_u(out, &f, "blocked", b[i].blocked);
+        json_bucket_open(d, &c->s, i, b[i].k, b[i].attempts, b[i].answered, b[i].blocked, out, &f);
         json_key(out, &f, "by_code");
         fputc('{', out);
         int g = 1;
@@ -300,19 +312,11 @@ static void json_carrier(const diag *d, const agg_carrier *c, FILE *out) {
 }
 
 static void json_caller_timeline(const diag *d, const agg_pair *p, FILE *out, int *first) {
-    json_key(out, first, "bucket_s");
-    fprintf(out, "%" PRId64, (d->cfg.bucket << p->s.shift) / SX_SEC);
-    json_key(out, first, "timeline");
-    fputc('[', out);
+    json_timeline_open(d, &p->s, out, first);
     const agg_pbucket *b = p->s.b;
     for (uint32_t i = 0; i < p->s.n; i++) {
         int f = 1;
-        fputs(i ? ",{" : "{", out);
-        json_key(out, &f, "t");
-        json_time(out, bucket_time(d, &p->s, b[i].k), 0);
-        json_u(out, &f, "attempts", b[i].attempts);
-        json_u(out, &f, "answered", b[i].answered);
-        json_u(out, &f, "blocked", b[i].blocked);
+        json_bucket_open(d, &p->s, i, b[i].k, b[i].attempts, b[i].answered, b[i].blocked, out, &f);
         json_u(out, &f, "short", b[i].short_calls);
         fputc('}', out);
     }

@@ -51,6 +51,7 @@ typedef struct jarena {
 } jarena;
 
 static _Thread_local jarena ja;
+static _Thread_local uint64_t ja_fallbacks; /* blocks that went to malloc inside a scope */
 static pthread_once_t ja_once = PTHREAD_ONCE_INIT;
 
 static int in_arena(const void *p) {
@@ -67,7 +68,7 @@ static int in_arena(const void *p) {
 
 static void *ja_malloc(size_t n) {
     size_t need = (n + JA_HDR + JA_ALIGN - 1) & ~(size_t)(JA_ALIGN - 1);
-    if (ja.depth > 0 && need > n && need <= JA_SIZE - ja.used) {
+    if (ja.depth > 0 && need >= n && need <= JA_SIZE - ja.used) { /* >= n: no wrap-around */
         unsigned char *p = ja.buf + ja.used + JA_HDR;
         ja.used += need;
 #ifdef JA_ASAN
@@ -78,8 +79,11 @@ static void *ja_malloc(size_t n) {
         JA_UNPOISON(p, n);
         return p;
     }
+    ja_fallbacks += ja.depth > 0;
     return malloc(n);
 }
+
+uint64_t stir_jarena_fallbacks(void) { return ja_fallbacks; }
 
 static void ja_free(void *p) {
     if (!in_arena(p)) {

@@ -10,6 +10,9 @@ void stir_jarena_begin(void);
 /* Installs the hooks (once per process); every parse calls it first. */
 void stir_jarena_install(void);
 void stir_jarena_end(void);
+/* Blocks this thread's scopes had to take from malloc (too big for what was left): a
+ * typical PASSporT takes none (test_stir checks it). */
+uint64_t stir_jarena_fallbacks(void);
 
 /* sjson.c internals. A number token of a JSON text: where, and whether it is an integer
  * (no fraction, no exponent: RFC 8259 §6). */

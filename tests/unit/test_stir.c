@@ -19,6 +19,7 @@
 #include "harness.h"
 #include "pki.h"
 #include "stir/stir.h"
+#include "stir/stir_int.h"
 
 #define DIR "build/test-stir"
 
@@ -317,6 +318,19 @@ static void run(stir_verifier *v, const char *value, sx_time sent, outcome *o) {
     stir_decode(sx_sv_make(value, strlen(value)), &P);
     stir_check(&P, CALLER, CALLEE, sent, &o->f);
     stir_verify(v, &P, sent, &o->r);
+}
+
+/* A typical PASSporT decodes inside the arena: not one of its cJSON blocks reaches malloc
+ * (a 64-byte cJSON node once did, through an off-by-one in the size check). */
+static void test_arena(void) {
+    char id[4096];
+    shaken("https://cr.example/good.pem", "A", CALLER, NOW, id, sizeof id);
+    for (int i = 0; i < 2; i++) { /* the second one meets the JOSE header cache */
+        uint64_t before = stir_jarena_fallbacks();
+        CHECK_INT(stir_decode(sx_sv_make(id, strlen(id)), &P), 0);
+        CHECK_MSG(stir_jarena_fallbacks() == before, "decode %d: %llu blocks from malloc", i,
+                  (unsigned long long)(stir_jarena_fallbacks() - before));
+    }
 }
 
 static void test_own(void) {
@@ -786,6 +800,7 @@ int main(void) {
     make_pki();
     test_expected();
     test_own();
+    test_arena();
     test_thread_state();
     test_cache_and_modes();
     test_syntax();

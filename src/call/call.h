@@ -46,6 +46,9 @@ typedef struct ct_config {
     size_t group_index;       /* recent call starts kept for grouping (16384) */
     const char *group_header; /* header naming another leg's Call-ID ("X-CID") */
     size_t max_messages;      /* message list entries kept per call (64) */
+    int keep_messages;        /* 1: records carry the message list (the ladder, --calls);
+                                 0: only counted (nmessages 0, messages_dropped still
+                                 counts those beyond max_messages), when nobody reads it */
     size_t arena_max;         /* bytes of strings kept per call (64 KiB) */
     const carriers *names;    /* --carriers: names the peers of each record's "path" when
                                  it is written; NULL: none. Not owned, must outlive the

@@ -253,6 +253,7 @@ int cmd_analyze(int argc, char **argv) {
     ct_config cc; /* --carriers names the hops of each record's "path" */
     ct_config_default(&cc);
     cc.names = names;
+    cc.keep_messages = ctx.calls_out || a.report_path; /* the only readers of the list */
     if (a.max_calls) cc.max_calls = (size_t)a.max_calls;
     if (a.max_duration_s) cc.max_duration = (sx_time)a.max_duration_s * SX_SEC;
     if (a.group_header) cc.group_header = a.group_header;

@@ -857,6 +857,28 @@ static void test_message_cap(void) {
     tc_done(&c);
 }
 
+/* Without a reader (analyze with neither --calls nor --report) the list is not kept, but what
+ * the summary counts is the same: the same messages beyond max_messages are dropped. */
+static void test_message_list_off(void) {
+    ct_config cfg;
+    ct_config_default(&cfg);
+    cfg.max_messages = 3;
+    cfg.keep_messages = 0;
+    tc c;
+    tc_init(&c, &cfg);
+    feed(&c, 0, EP_A, EP_B, INVITE("off", "1", "z9hG4bKo"));
+    for (int i = 1; i <= 5; i++)
+        feed(&c, MS(600 * i), EP_B, EP_A, RESP("180 Ringing", "off", "1", "INVITE", "z9hG4bKo", ";tag=x"));
+    ct_flush(c.ct);
+    CHECK_INT(c.n, 1);
+    CHECK_INT(c.recs[0].nmessages, 0);
+    CHECK_INT(c.recs[0].dropped, 3);
+    CHECK_INT(c.recs[0].resp_rtx, 4);
+    CHECK(ct_stats(c.ct)->messages_dropped == 3);
+    CHECK(strstr(c.recs[0].json, "\"messages\":[],\"messages_dropped\":3}"));
+    tc_done(&c);
+}
+
 /* Memory stays proportional to active calls: 1,000,000 short calls (200,000 under ASan), at
  * most 4 open at once, every call freed (LeakSanitizer checks at exit). */
 static void test_many_calls(void) {
@@ -925,6 +947,7 @@ int main(void) {
     test_json_full();
     test_json_escaping();
     test_message_cap();
+    test_message_list_off();
     test_many_calls();
     TH_END();
 }

@@ -96,6 +96,7 @@ typedef struct ct_call {
     ct_inode *ids, **ids_tail;
     unsigned nids;
     uint32_t nmsg_seen;            /* messages counted when the list is not kept */
+    uint8_t keep_msgs;             /* the list is kept (ct_config keep_messages, keep_call) */
     uint16_t prov[CT_MAX_PROV];
     uint32_t rsig[CT_RSIG];   /* hashes; a collision within one call is a 1 in 2^29 event */
     uint32_t rsig_t[CT_RSIG]; /* microseconds since start, modulo 2^32 (71 min): only
@@ -173,6 +174,7 @@ void ct_config_default(ct_config *c) {
     c->group_header = "X-CID";
     c->max_messages = 64;
     c->keep_messages = 1;
+    c->keep_call = NULL;
     c->arena_max = 64 * 1024;
     c->names = NULL;
 }
@@ -389,7 +391,7 @@ static int msg_dir(const call_record *r, const sx_msgmeta *mt) {
 }
 
 static void add_msg(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
-    if (!ct->cfg.keep_messages) {
+    if (!c->keep_msgs) {
         /* The list is ~40 % of a call's arena and a cache line written per message: without
          * a reader, only the count the summary gives (messages_dropped) is kept. */
         if (c->nmsg_seen < ct->cfg.max_messages) c->nmsg_seen++;
@@ -971,6 +973,7 @@ static ct_call *call_new(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *
     int ruri_ok = fill_callee(c, m, &ruri) == 0;
     path_start(c, mt, m, ruri_ok ? &ruri : NULL);
     group_call(ct, c, m);
+    c->keep_msgs = ct->cfg.keep_messages && (!ct->cfg.keep_call || ct->cfg.keep_call(ct->ud, r));
     return c;
 }
 

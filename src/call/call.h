@@ -31,6 +31,8 @@
 
 /* ---- Configuration ---- */
 
+struct call_record; /* below */
+
 typedef struct ct_config {
     size_t max_calls;         /* active calls kept; beyond, the oldest is evicted (200000) */
     sx_time timer_b;          /* no response to an INVITE: give up (RFC 3261 Timer B, 32 s) */
@@ -49,6 +51,9 @@ typedef struct ct_config {
     int keep_messages;        /* 1: records carry the message list (the ladder, --calls);
                                  0: only counted (nmessages 0, messages_dropped still
                                  counts those beyond max_messages), when nobody reads it */
+    int (*keep_call)(void *ud, const struct call_record *r); /* with keep_messages: asked once per
+                                 call when it starts (call_id and leg_group are set; ud is
+                                 ct_new's); 0: this call's list is only counted. NULL: all */
     size_t arena_max;         /* bytes of strings kept per call (64 KiB) */
     const carriers *names;    /* --carriers: names the peers of each record's "path" when
                                  it is written; NULL: none. Not owned, must outlive the

@@ -66,7 +66,8 @@ static int in_arena(const void *p) {
 #define JA_HDR 0
 #endif
 
-static void *ja_malloc(size_t n) {
+/* A block of the open scope, or NULL (no scope, or no room left). */
+static void *ja_take(size_t n) {
     size_t need = (n + JA_HDR + JA_ALIGN - 1) & ~(size_t)(JA_ALIGN - 1);
     if (ja.depth > 0 && need >= n && need <= JA_SIZE - ja.used) { /* >= n: no wrap-around */
         unsigned char *p = ja.buf + ja.used + JA_HDR;
@@ -79,8 +80,25 @@ static void *ja_malloc(size_t n) {
         JA_UNPOISON(p, n);
         return p;
     }
+    return NULL;
+}
+
+static void *ja_malloc(size_t n) {
+    void *p = ja_take(n);
+    if (p) return p;
     ja_fallbacks += ja.depth > 0;
     return malloc(n);
+}
+
+void *stir_jarena_alloc(size_t n) { return ja_take(n); }
+
+size_t stir_jarena_mark(void) { return ja.used; }
+
+void stir_jarena_release(size_t mark) {
+    if (ja.depth > 0 && mark <= ja.used) {
+        JA_POISON(ja.buf + mark, ja.used - mark);
+        ja.used = mark;
+    }
 }
 
 uint64_t stir_jarena_fallbacks(void) { return ja_fallbacks; }

@@ -13,6 +13,12 @@ void stir_jarena_end(void);
 /* Blocks this thread's scopes had to take from malloc (too big for what was left): a
  * typical PASSporT takes none (test_stir checks it). */
 uint64_t stir_jarena_fallbacks(void);
+/* A block of the open scope for a tree built without cJSON's parser (sjson.c), or NULL when
+ * no scope is open or the arena is full: never malloc, so such a tree lives in the arena
+ * alone. mark/release give back what a builder took before it gave up. */
+void *stir_jarena_alloc(size_t n);
+size_t stir_jarena_mark(void);
+void stir_jarena_release(size_t mark);
 
 /* sjson.c internals. A number token of a JSON text: where, and whether it is an integer
  * (no fraction, no exponent: RFC 8259 §6). */

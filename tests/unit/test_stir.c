@@ -790,12 +790,94 @@ static void test_json_strict(void) {
     }
 }
 
+/* The fast path (inside a decode's arena scope) builds the tree cJSON builds, and accepts
+ * nothing the general path (no scope) rejects: compared on hand-picked texts and on random
+ * mutations of PASSporT claims. */
+static int same_tree(const cJSON *a, const cJSON *b) {
+    for (; a && b; a = a->next, b = b->next) {
+        if (a->type != b->type || a->valueint != b->valueint ||
+            memcmp(&a->valuedouble, &b->valuedouble, sizeof a->valuedouble) != 0)
+            return 0;
+        if (!a->valuestring != !b->valuestring ||
+            (a->valuestring && strcmp(a->valuestring, b->valuestring) != 0))
+            return 0;
+        if (!a->string != !b->string || (a->string && strcmp(a->string, b->string) != 0))
+            return 0;
+        if (!a->child != !b->child || (a->child && !a->child->prev != !b->child->prev))
+            return 0;
+        if (!same_tree(a->child, b->child)) return 0;
+    }
+    return !a && !b;
+}
+
+static int fast_matches(const char *s, size_t n) {
+    struct cJSON *slow = stir_json_parse(s, n); /* no scope: cJSON's parse */
+    stir_jarena_begin();
+    struct cJSON *fast = stir_json_parse(s, n);
+    int ok = !slow == !fast && (!slow || same_tree(slow, fast));
+    stir_json_free(fast);
+    stir_jarena_end();
+    stir_json_free(slow);
+    return ok;
+}
+
+static void test_json_fast(void) {
+    static const char *const texts[] = {
+        "{}", "[]", " { } ", "[[]]", "{\"a\":{}}", "{\"\":\"\"}", "[-0]", "[0]", "[-1,2,34]",
+        "[999999999999999,-999999999999999]", "[1000000000000000]", "[2147483647,2147483648,-2147483648,-2147483649]",
+        "[true,false,null]", "[tru]", "[truex]", "[nul]", "[nullnull]", "[true null]", "{\"a\":true}x",
+        "{\"a\":1,\"a\":2}", "{\"a\" : [ 1 , \"x\" ] , \"b\":{\"c\":\"d\"}}\r\n\t ", "[1,]", "{,}",
+        "{\"a\":1,}", "{\"a\" 1}", "[1 2]", "[01]", "[-01]", "[1.5]", "[1e5]", "[1E5]", "[-]", "[1-2]",
+        "[\"\\n\"]", "[\"\\u00e9\"]", "[\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"]", "[\"\xc3\"]",
+        "[\"\xed\xa0\x80\"]", "[\"\x7f\"]", "[\"\x01\"]", "[1\0]", "[1]\0", "\xef\xbb\xbf[]", "{\"a\":1}}",
+        "\"s\"", "1", "null", "[\"unterminated", "{\"k\":", "{\"k\"", "[", "{", "\x0c[]",
+        "{\"attest\":\"A\",\"dest\":{\"tn\":[\"12155550131\"]},\"iat\":1709251200,"
+        "\"orig\":{\"tn\":\"12155550121\"},\"origid\":\"123e4567-e89b-12d3-a456-426655440000\"}",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        size_t n = strlen(texts[i]);
+        if (strcmp(texts[i], "[1\0]") == 0 || strcmp(texts[i], "[1]\0") == 0) n = 4;
+        CHECK_MSG(fast_matches(texts[i], n), "text %zu %s", i, texts[i]);
+    }
+    char deep[200];
+    for (int d = 30; d <= 40; d += 10) {
+        memset(deep, '[', (size_t)d);
+        memset(deep + d, ']', (size_t)d);
+        CHECK_MSG(fast_matches(deep, 2 * (size_t)d), "depth %d", d);
+    }
+    static const char base[] =
+        "{\"attest\":\"B\",\"dest\":{\"tn\":[\"12155550131\",\"1\"],\"uri\":[]},\"iat\":1709251200,"
+        "\"orig\":{\"tn\":\"12155550121\"},\"origid\":\"x\",\"rcd\":{\"nam\":\"\xc3\xa9\"},\"n\":null}";
+    static const char alpha[] = "{}[]\",:. \t-+0123456789eEtrufalsn\\u\x01\x80\xc3\xa9\xff";
+    char buf[sizeof base];
+    unsigned seed = 12345, bad = 0;
+    for (int it = 0; it < 20000; it++) {
+        memcpy(buf, base, sizeof base);
+        size_t n = sizeof base - 1;
+        for (int m = 0; m < 1 + it % 3; m++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = (seed >> 8) % n;
+            seed = seed * 1103515245u + 12345u;
+            int op = (seed >> 8) % 4;
+            if (op == 3 && n > 1) { /* delete */
+                memmove(buf + at, buf + at + 1, n - at - 1);
+                n--;
+            } else {
+                buf[at] = alpha[(seed >> 12) % (sizeof alpha - 1)];
+            }
+        }
+        bad += !fast_matches(buf, n);
+    }
+    CHECK_MSG(bad == 0, "%u mutated texts differ between the fast and general paths", bad);
+}
+
 int main(void) {
     mkdir("build", 0755);
     mkdir(DIR, 0755);
     NOW = time(NULL);
     srand(1);
     test_b64();
+    test_json_fast();
     test_rs_to_der();
     make_pki();
     test_expected();

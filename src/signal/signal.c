@@ -45,8 +45,9 @@ static void sig_segment(sx_sv raw, char *dst, size_t bufcap) {
     if (!raw.n) return;
     const char *semi = memchr(raw.p, ';', raw.n);
     size_t end = semi ? (size_t)(semi - raw.p) : raw.n;
-    size_t start = end;
-    while (start > 0 && raw.p[start - 1] != '.') start--; /* after the last '.' (or all) */
+    size_t start = 0; /* after the last '.' (or all): a token has two, memchr skips ahead */
+    for (const char *d; (d = memchr(raw.p + start, '.', end - start)) != NULL;)
+        start = (size_t)(d - raw.p) + 1;
     sx_sv s = sx_sv_trim(sx_sv_make(raw.p + start, end - start));
     sig_copy(dst, bufcap, s);
 }

@@ -45,14 +45,29 @@ static int param_info(stir_passport *p, sx_sv v) {
     return copy_sv(p->info, sizeof p->info, v.p, v.n);
 }
 
+/* The index of the first '"', '<', '>' or ';' at or after i, or n: most of an info URL is
+ * none of them. */
+static size_t next_special(const char *p, size_t i, size_t n) {
+    static const uint8_t special[256] = {['"'] = 1, ['<'] = 1, ['>'] = 1, [';'] = 1};
+#ifdef STIR_SSE2
+    for (; n - i >= 16; i += 16) {
+        __m128i w = stir_load16(p + i);
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(stir_eq16(w, '"'), stir_eq16(w, '<')),
+                         _mm_or_si128(stir_eq16(w, '>'), stir_eq16(w, ';'))));
+        if (m) return i + (size_t)__builtin_ctz(m);
+    }
+#endif
+    while (i < n && !special[(uint8_t)p[i]]) i++;
+    return i;
+}
+
 /* Length of the next parameter: up to a ';' outside <...> and "..." (an absoluteURI may
  * itself contain ';', RFC 3986 §3.3). */
 static size_t param_len(sx_sv s) {
-    static const uint8_t special[256] = {['"'] = 1, ['<'] = 1, ['>'] = 1, [';'] = 1};
     int in_angle = 0, in_quote = 0;
-    for (size_t i = 0; i < s.n; i++) {
+    for (size_t i = next_special(s.p, 0, s.n); i < s.n; i = next_special(s.p, i + 1, s.n)) {
         char c = s.p[i];
-        if (!special[(uint8_t)c]) continue; /* most of an info URL */
         if (c == '"' && !in_angle) in_quote = !in_quote;
         else if (c == '<' && !in_quote) in_angle = 1;
         else if (c == '>' && !in_quote) in_angle = 0;
@@ -354,13 +369,24 @@ static int header_cached(stir_passport *p, sx_sv seg) {
     return rc;
 }
 
-/* Copies s without white space (a folded or re-wrapped header), 8 bytes at a time while no
- * byte is below '!' (every LWS byte is). Returns the length; *folded set if any was removed. */
+/* Copies s without white space (a folded or re-wrapped header), 16 or 8 bytes at a time
+ * while no byte is below '!' (every LWS byte is). Returns the length; *folded set if any was
+ * removed. */
 static size_t strip_lws(const char *s, size_t n, char *out, int *folded) {
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
     size_t i = 0, o = 0;
     while (i < n) {
         uint64_t w;
+#ifdef STIR_SSE2
+        if (n - i >= 16) {
+            __m128i x = stir_load16(s + i);
+            if (!stir_below16(x, '!')) {
+                _mm_storeu_si128((__m128i *)(void *)(out + o), x);
+                i += 16, o += 16;
+                continue;
+            }
+        }
+#endif
         if (n - i >= 8 && (memcpy(&w, s + i, 8), ((w - ones * '!') & ~w & highs) == 0)) {
             memcpy(out + o, &w, 8);
             i += 8, o += 8;

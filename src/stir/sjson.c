@@ -209,7 +209,8 @@ static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r
  * an integer of more than 15 digits, a literal or a number not followed by a delimiter,
  * any syntax error, no arena scope or no room) makes it give up, and the text takes the
  * general path below, which alone judges what is malformed. So the fast path may only
- * accept texts the general path accepts, giving the same tree (test_stir compares both). */
+ * accept texts the general path accepts, giving the same tree (test_stir compares both),
+ * but for the root's cJSON_IsReference flag (see fast_parse). */
 
 #define FP_DEPTH 32 /* deeper texts take the general path */
 
@@ -233,6 +234,18 @@ static cJSON *fp_node(void) {
 static const uint8_t *fp_string(const uint8_t *p, const uint8_t *e, char **out) {
     const uint8_t *st = ++p;
     for (;;) {
+#ifdef STIR_SSE2
+        while (e - p >= 16) { /* plain: 0x20..0x7f but '"' and '\\' */
+            __m128i x = stir_load16((const char *)p);
+            unsigned m = stir_below16(x, 0x20) |
+                         (unsigned)_mm_movemask_epi8(_mm_or_si128(stir_eq16(x, '"'), stir_eq16(x, '\\')));
+            if (m) {
+                p += __builtin_ctz(m);
+                break;
+            }
+            p += 16;
+        }
+#endif
         while (p < e && str_class[*p] == SC_PLAIN) p++;
         if (p >= e) return NULL;
         if (*p == '"') break;
@@ -352,7 +365,12 @@ static cJSON *fast_parse(const char *s, size_t n) {
     if (p >= e || (*p != '{' && *p != '[')) return NULL;
     fp f = {e, 0};
     cJSON *root = fp_node();
-    if (root && (p = fp_value(&f, p, root)) != NULL && fp_ws(p, e) == e) return root;
+    if (root && (p = fp_value(&f, p, root)) != NULL && fp_ws(p, e) == e) {
+        /* The arena owns every block and frees them at once when the scope ends: marked a
+         * reference, the root is all cJSON_Delete visits (the type tests mask the flag). */
+        root->type |= cJSON_IsReference;
+        return root;
+    }
     stir_jarena_release(mark); /* nothing of it escaped: the blocks are only ours */
     return NULL;
 }

@@ -20,6 +20,20 @@ void *stir_jarena_alloc(size_t n);
 size_t stir_jarena_mark(void);
 void stir_jarena_release(size_t mark);
 
+/* ---- sixteen bytes per step (SSE2: every x86-64 CPU; byte loops elsewhere) ---- */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define STIR_SSE2 1
+static inline __m128i stir_load16(const char *p) {
+    return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+static inline __m128i stir_eq16(__m128i x, char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); }
+/* Bit i set when byte i is below c (0 < c < 0x80) or at least 0x80 (signed compare). */
+static inline unsigned stir_below16(__m128i x, char c) {
+    return (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x, _mm_set1_epi8(c)));
+}
+#endif
+
 /* sjson.c internals. A number token of a JSON text: where, and whether it is an integer
  * (no fraction, no exponent: RFC 8259 §6). */
 typedef struct sj_num {

@@ -6,6 +6,34 @@
 
 #include "sig_int.h"
 
+/* The response side holds ~4.4 KiB of text buffers that nearly every call leaves empty.
+ * Readers take them as C strings (and set_field() keeps the first value by testing [0]), so
+ * making each empty is enough; scalars and pointers are zeroed. Every field is listed: the
+ * size checks turn a new field into a build error until it is listed here too. */
+_Static_assert(sizeof(sig_stir_reason) == 780 && sizeof(sig_blocked) == 1304 &&
+                   sizeof(sig_jcard) == 2240 && sizeof(sig_implied) == 32 &&
+                   offsetof(sig_result, raw) - offsetof(sig_result, nreasons) == 4440,
+               "reset_response() lists every field of the response side");
+static void reset_response(sig_result *o) {
+    sig_stir_reason *st = &o->stir_reason;
+    st->present = 0;
+    st->text[0] = st->ppi[0] = '\0';
+    sig_blocked *b = &o->blocked;
+    b->present = b->profile_complete = 0;
+    b->version[0] = b->party[0] = b->url[0] = b->tel[0] = b->email[0] = b->id[0] = '\0';
+    b->location[0] = b->text[0] = '\0';
+    sig_jcard *j = &o->jcard;
+    j->present = j->decode_status = j->sig = j->pending = 0;
+    j->link[0] = j->alg[0] = j->typ[0] = j->x5u[0] = '\0';
+    j->name[0] = j->org[0] = j->url[0] = j->email[0] = j->tel[0] = j->sig_detail[0] = '\0';
+    j->source = NULL;
+    j->iat = 0;
+    j->raw_off = j->raw_len = 0;
+    memset(&o->implied, 0, sizeof o->implied);
+    o->verstat[0] = '\0';
+    o->verstat_class = NULL;
+}
+
 /* Clears what sig_analyze fills; the raw arena and the decode scratch are written before
  * they are read, so the ~56 KiB they take is not touched. Of the Identity and Reason slots
  * (~14 KiB) only those this call fills are cleared: readers stop at nidentity / nreasons. */
@@ -21,7 +49,9 @@ static void reset(sig_result *o, const call_record *r) {
     memset(o->ids, 0, nid * sizeof o->ids[0]);
     memset(&o->findings, 0, offsetof(sig_result, reasons) - offsetof(sig_result, findings));
     memset(o->reasons, 0, nrs * sizeof o->reasons[0]);
-    memset(&o->nreasons, 0, offsetof(sig_result, raw) - offsetof(sig_result, nreasons));
+    o->nreasons = 0;
+    reset_response(o);
+    o->sent_at = 0;
     o->raw_used = 0;
     o->signature = -1;
     o->stir_reason.identity = -1;

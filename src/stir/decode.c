@@ -112,20 +112,21 @@ static size_t str_len(const cJSON *v) { return strlen(v->valuestring); }
 /* Copies a string member. Returns 1 present, 0 absent, STIR_ETOOLONG. A non-string value is
  * kept as present and empty, so the checks report it (e.g. attest_invalid) rather than
  * the decoder rejecting the whole PASSporT. */
-static int get_str(const cJSON *obj, const char *key, char *dst, size_t cap) {
-    const cJSON *v = stir_json_get(obj, key);
+static int str_member(const cJSON *v, char *dst, size_t cap) {
     dst[0] = '\0';
     if (!v) return 0;
     if (!cJSON_IsString(v)) return 1;
     return copy_sv(dst, cap, v->valuestring, str_len(v)) ? STIR_ETOOLONG : 1;
 }
 
+static int get_str(const cJSON *obj, const char *key, char *dst, size_t cap) {
+    return str_member(stir_json_get(obj, key), dst, cap);
+}
+
 /* orig/dest/div should be objects; old libstirshaken wrote them as JSON strings holding the
  * object text. Returns the object (*owned set when it was parsed here and must be freed), or
  * NULL (absent or not an object). */
-static const cJSON *get_obj(stir_passport *p, const cJSON *claims, const char *key, int *bad,
-                            cJSON **owned) {
-    const cJSON *v = stir_json_get(claims, key);
+static const cJSON *get_obj(stir_passport *p, const cJSON *v, int *bad, cJSON **owned) {
     *owned = NULL;
     if (!v) return NULL;
     if (cJSON_IsObject(v)) return v;
@@ -185,11 +186,11 @@ static void decode_iat(stir_passport *p, const cJSON *c, const cJSON *v) {
 }
 
 /* orig {"tn":..} or {"uri":..}; div likewise (RFC 8946 §3). */
-static int decode_party(stir_passport *p, const cJSON *claims, const char *key, char *tn,
-                        char *uri, unsigned tn_bit, unsigned uri_bit) {
+static int decode_party(stir_passport *p, const cJSON *member, char *tn, char *uri,
+                        unsigned tn_bit, unsigned uri_bit) {
     int bad = 0;
     cJSON *owned;
-    const cJSON *o = get_obj(p, claims, key, &bad, &owned);
+    const cJSON *o = get_obj(p, member, &bad, &owned);
     if (bad) return STIR_ECLAIMTYPE;
     if (!o) return 0;
     int rc = get_str(o, "tn", tn, STIR_MAX_TN);
@@ -219,10 +220,10 @@ static int copy_list(stir_passport *p, const cJSON *v, char *dst, size_t cap, in
     return 0;
 }
 
-static int decode_dest(stir_passport *p, const cJSON *claims) {
+static int decode_dest(stir_passport *p, const cJSON *member) {
     int bad = 0;
     cJSON *owned;
-    const cJSON *o = get_obj(p, claims, "dest", &bad, &owned);
+    const cJSON *o = get_obj(p, member, &bad, &owned);
     if (bad) return STIR_ECLAIMTYPE;
     if (!o) return 0;
     p->present |= STIR_P_DEST;
@@ -247,36 +248,66 @@ static int decode_dest(stir_passport *p, const cJSON *claims) {
 }
 
 /* RFC 9795: "rcd" object (nam = display name) and "crn" call reason. */
-static int decode_rcd(stir_passport *p, const cJSON *claims) {
-    const cJSON *rcd = stir_json_get(claims, "rcd");
+static int decode_rcd(stir_passport *p, const cJSON *rcd, const cJSON *crn) {
     if (rcd) {
         p->present |= STIR_P_RCD;
         if (cJSON_IsObject(rcd) && get_str(rcd, "nam", p->rcd_nam, sizeof p->rcd_nam) < 0)
             return STIR_ETOOLONG;
     }
-    int rc = get_str(claims, "crn", p->crn, sizeof p->crn);
+    int rc = str_member(crn, p->crn, sizeof p->crn);
     if (rc > 0) p->present |= STIR_P_CRN;
     return rc < 0 ? rc : 0;
 }
 
+/* The claims this decoder reads, found in one walk over the members (the last of a repeated
+ * key wins, as with stir_json_get) instead of one walk per claim. */
+typedef struct claim_refs {
+    const cJSON *attest, *origid, *iat, *orig, *div, *dest, *rcd, *crn;
+} claim_refs;
+
+static void find_claims(const cJSON *c, claim_refs *k) {
+    memset(k, 0, sizeof *k);
+    for (const cJSON *m = c->child; m; m = m->next) {
+        const char *s = m->string;
+        if (!s) continue;
+        switch (s[0]) {
+        case 'a': if (!strcmp(s, "attest")) k->attest = m; break;
+        case 'c': if (!strcmp(s, "crn")) k->crn = m; break;
+        case 'd':
+            if (!strcmp(s, "dest")) k->dest = m;
+            else if (!strcmp(s, "div")) k->div = m;
+            break;
+        case 'i': if (!strcmp(s, "iat")) k->iat = m; break;
+        case 'o':
+            if (!strcmp(s, "orig")) k->orig = m;
+            else if (!strcmp(s, "origid")) k->origid = m;
+            break;
+        case 'r': if (!strcmp(s, "rcd")) k->rcd = m; break;
+        default: break;
+        }
+    }
+}
+
 static int decode_claims(stir_passport *p, const cJSON *c) {
-    int rc = get_str(c, "attest", p->attest, sizeof p->attest);
+    claim_refs k;
+    find_claims(c, &k);
+    int rc = str_member(k.attest, p->attest, sizeof p->attest);
     if (rc < 0) return rc;
     if (rc) p->present |= STIR_P_ATTEST;
-    rc = get_str(c, "origid", p->origid, sizeof p->origid);
+    rc = str_member(k.origid, p->origid, sizeof p->origid);
     if (rc < 0) return rc;
     if (rc) p->present |= STIR_P_ORIGID;
-    decode_iat(p, c, stir_json_get(c, "iat"));
-    rc = decode_party(p, c, "orig", p->orig_tn, p->orig_uri, STIR_P_ORIG_TN, STIR_P_ORIG_URI);
+    decode_iat(p, c, k.iat);
+    rc = decode_party(p, k.orig, p->orig_tn, p->orig_uri, STIR_P_ORIG_TN, STIR_P_ORIG_URI);
     if (rc) return rc;
-    if (stir_json_get(c, "div")) {
+    if (k.div) {
         p->present |= STIR_P_DIV;
-        rc = decode_party(p, c, "div", p->div_tn, p->div_uri, 0, 0);
+        rc = decode_party(p, k.div, p->div_tn, p->div_uri, 0, 0);
         if (rc) return rc;
     }
-    rc = decode_dest(p, c);
+    rc = decode_dest(p, k.dest);
     if (rc) return rc;
-    return decode_rcd(p, c);
+    return decode_rcd(p, k.rcd, k.crn);
 }
 
 /* Decodes one base64 segment into dst (NUL-terminated for JSON text) and parses it as a JSON

@@ -797,7 +797,7 @@ static void test_json_strict(void) {
     CHECK(stir_json_parse("[1,\0 2]", 7) == NULL);
     /* iat beyond 1e15: an integer is kept exactly, a real is invalid (RFC 7519 §2). */
     static const char big_int[] = "{\"iat\":2000000000000001}", big_real[] = "{\"iat\":2e15}";
-    char id[512], h[128], c[128];
+    char id[1024], h[128], c[512];
     const char *hdr = "{\"alg\":\"ES256\",\"typ\":\"passport\",\"x5u\":\"https://a/b.pem\"}";
     for (int k = 0; k < 2; k++) {
         const char *claims = k ? big_real : big_int;
@@ -808,6 +808,19 @@ static void test_json_strict(void) {
         CHECK(stir_has(&P.decoded, STIR_F_iat_invalid) == k);
         if (!k) CHECK(P.iat == 2000000000000001LL);
     }
+    /* A repeated claim: the last one counts, as for every key (one walk finds them all). */
+    static const char dup_claims[] =
+        "{\"attest\":\"A\",\"orig\":{\"tn\":\"1\"},\"iat\":5,\"crn\":\"x\",\"attest\":\"C\","
+        "\"dest\":{\"tn\":[\"3\"]},\"orig\":{\"tn\":\"2\"},\"iat\":7,\"crn\":\"y\",\"div\":{\"tn\":\"4\"}}";
+    b64url(hdr, h);
+    b64url(dup_claims, c);
+    snprintf(id, sizeof id, "%s.%s.c2ln", h, c);
+    CHECK_INT(stir_decode(sx_sv_make(id, strlen(id)), &P), 0);
+    CHECK_STR(P.attest, "C");
+    CHECK_STR(P.orig_tn, "2");
+    CHECK_STR(P.crn, "y");
+    CHECK_STR(P.div_tn, "4");
+    CHECK(P.iat == 7 && P.n_dest_tn == 1 && (P.present & STIR_P_DIV));
 }
 
 /* The fast path (inside a decode's arena scope) builds the tree cJSON builds, and accepts

@@ -348,9 +348,7 @@ static void merge_pb(void *into, const void *from) {
     const agg_pbucket *b = from;
     if (b->first && (!a->first || b->first < a->first)) a->first = b->first;
     a->attempts += b->attempts, a->answered += b->answered, a->short_calls += b->short_calls;
-    a->blocked += b->blocked, a->talk_s += b->talk_s;
-    for (int i = 0; i < AGG_CL__COUNT; i++) a->cls[i] = (uint16_t)(a->cls[i] + b->cls[i]);
-    for (int i = 0; i < 4; i++) a->attest[i] = (uint16_t)(a->attest[i] + b->attest[i]);
+    a->blocked += b->blocked;
 }
 
 static void merge_cb(void *into, const void *from) {
@@ -509,12 +507,10 @@ static void learn_pair(diag *d, agg_pair *p, const diag_facts *f, int cls, const
     p->attempts++, p->answered += answered, p->short_calls += is_short, p->blocked += blocked;
     if (f->talk_ms > 0) p->talk_ms += (uint64_t)f->talk_ms;
     p->neighbor += tn->neighbor != 0;
-    p->signed_calls += f->has_identity != 0;
     if (tn->invalid) {
         p->invalid++;
-        keep_first(p->invalid_reason, sizeof p->invalid_reason, tn->reason ? tn->reason : "");
+        if (!p->invalid_reason && tn->reason && tn->reason[0]) p->invalid_reason = tn->reason;
     }
-    p->cls[cls]++;
     p->attest[attest_idx(f->has_identity ? f->attest : 0)]++;
     if (rep >= 0) p->rep[rep]++;
     if (f->callee[0]) hll_add(p->hll, f->callee);
@@ -524,9 +520,6 @@ static void learn_pair(diag *d, agg_pair *p, const diag_facts *f, int cls, const
         if (!b->first || f->start < b->first) b->first = f->start;
         b->attempts++, b->answered += (uint32_t)answered, b->short_calls += (uint32_t)is_short;
         b->blocked += (uint32_t)blocked;
-        if (f->talk_ms > 0) b->talk_s += (uint32_t)(f->talk_ms / 1000);
-        b->cls[cls]++;
-        b->attest[attest_idx(f->has_identity ? f->attest : 0)]++;
     }
     agg_run_step(p, f, rep, answered || cls == AGG_CL_CALLEE);
 }
@@ -596,13 +589,32 @@ static long known_pair(const diag *d, const diag_facts *f, long ci) {
     return find_pair(d, caller_key(f), (uint32_t)ci);
 }
 
+/* Appends a pair's reason to d->rtext (most pairs are clean and have none); 0, or -1 when
+ * out of memory (the pair then shows no reason). */
+static int keep_reason(diag *d, agg_pair *p, const char *reason) {
+    size_t n = strlen(reason) + 1;
+    if (d->rlen + n > UINT32_MAX) return -1;
+    if (d->rlen + n > d->rcap) {
+        size_t nc = d->rcap ? d->rcap * 2 : 4096;
+        while (nc < d->rlen + n) nc *= 2;
+        char *t = realloc(d->rtext, nc);
+        if (!t) return -1;
+        d->rtext = t, d->rcap = nc;
+    }
+    memcpy(d->rtext + d->rlen, reason, n);
+    p->reason_at = (uint32_t)d->rlen;
+    d->rlen += n;
+    return 0;
+}
+
 void diag_finalize(diag *d) {
     if (!d || d->finalized) return;
     d->finalized = 1;
     d->cnt.flagged = d->cnt.at_risk = 0;
+    char reason[DIAG_REASON];
     for (size_t i = 0; i < d->npairs; i++) {
-        agg_onset_finalize(d, &d->pairs[i]);
-        d->pairs[i].has_reason = d->pairs[i].reason[0] != '\0';
+        agg_onset_finalize(d, &d->pairs[i], reason);
+        d->pairs[i].has_reason = reason[0] && keep_reason(d, &d->pairs[i], reason) == 0;
         d->cnt.flagged += d->pairs[i].status == DIAG_ST_FLAGGED;
         d->cnt.at_risk += d->pairs[i].status == DIAG_ST_AT_RISK;
     }
@@ -639,7 +651,7 @@ void diag_context_of(const diag *d, const diag_facts *f, diag_context *ctx) {
     if (pi < 0) return;
     const agg_pair *p = &d->pairs[pi];
     ctx->pair_at_risk = p->status == DIAG_ST_AT_RISK;
-    ctx->pair_reason = p->has_reason ? p->reason : NULL;
+    ctx->pair_reason = p->has_reason ? agg_pair_reason(d, p) : NULL;
     if (p->status == DIAG_ST_FLAGGED && f->start >= p->since) {
         ctx->pair_flagged = 1;
         ctx->pair_since = p->since;
@@ -689,12 +701,13 @@ void diag_free(diag *d) {
         free(d->car[i].s.b);
         free(d->car[i].grid);
     }
-    for (size_t i = 0; i < d->npairs; i++) free(d->pairs[i].s.b);
+    for (size_t i = 0; i < d->npairs; i++) free(d->pairs[i].s.b), free(d->pairs[i].ep);
     free(d->car);
     free(d->car_idx);
     free(d->addr);
     free(d->pairs);
     free(d->pair_idx);
+    free(d->rtext);
     free(d);
 }
 
@@ -710,7 +723,7 @@ int diag_pair_get(const diag *d, const char *caller, const char *carrier, diag_p
     out->attempts = p->attempts, out->answered = p->answered;
     out->blocked = p->blocked, out->short_calls = p->short_calls;
     out->peak_per_hour = p->peak_h, out->mean_per_hour = p->mean_h;
-    snprintf(out->reason, sizeof out->reason, "%s", p->reason);
+    snprintf(out->reason, sizeof out->reason, "%s", agg_pair_reason(d, p));
     return 0;
 }
 

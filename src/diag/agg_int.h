@@ -43,9 +43,7 @@ enum agg_rep { AGG_R_608, AGG_R_603PLUS, AGG_R_603FAST, AGG_R_607, AGG_R_403A, A
 typedef struct agg_pbucket {
     int64_t k;                  /* start / (bucket << shift) */
     sx_time first;              /* first call start in it */
-    uint32_t attempts, answered, short_calls, blocked, talk_s;
-    uint16_t cls[AGG_CL__COUNT];
-    uint16_t attest[4];         /* A, B, C, none */
+    uint32_t attempts, answered, short_calls, blocked; /* what the timeline and onset read */
 } agg_pbucket;
 
 typedef struct agg_cbucket {
@@ -79,31 +77,33 @@ typedef struct agg_run {
 } agg_run;
 
 typedef struct agg_pair {
-    /* Ordered by who reads it (8000 pairs are ~8 MB: every call misses the cache on its
-     * pair): what a lookup and phase 2's context read, in the first cache line; what phase 1
-     * updates per call, contiguous after it; phase 2's tally; then what only diag_finalize
-     * and the reports read. */
+    /* Ordered by who reads it (8000 pairs touched at random: every call misses the cache on
+     * its pair): what a lookup and phase 2's context read, in the first cache line; what
+     * phase 1 updates per call, contiguous after it; phase 2's tally; then what only
+     * diag_finalize and the reports read. Only counters something reads are kept, and the
+     * texts live outside (a 320-byte reason per pair made the table ~1 KB a pair, ~8 MB for
+     * 8000 pairs, when most pairs are clean and have none). */
     char caller[AGG_KEY];
     uint32_t carrier;
     uint8_t status;             /* diag_finalize: enum diag_status */
     uint8_t nep;
-    uint8_t has_reason;         /* diag_finalize: reason[0] != 0 */
+    uint8_t has_reason;         /* diag_finalize: a reason at reason_at (agg_pair_reason) */
     sx_time since;
     /* phase 1 */
     sx_time first, last;
-    uint64_t attempts, answered, short_calls, blocked, talk_ms, neighbor, invalid, signed_calls;
-    uint64_t cls[AGG_CL__COUNT], attest[4], rep[AGG_R__COUNT];
+    uint64_t attempts, answered, short_calls, blocked, talk_ms, neighbor, invalid;
+    uint64_t attest[4], rep[AGG_R__COUNT];
     uint8_t hll[AGG_HLL];
     agg_series s;               /* of agg_pbucket */
     agg_run run;
     /* phase 2 */
     uint32_t cause[DIAG_C__COUNT];
     /* cold */
-    char invalid_reason[64];
-    agg_episode ep[AGG_EPISODES];
+    uint32_t reason_at;         /* diag_finalize: offset of the reason in d->rtext */
+    const char *invalid_reason; /* the first diag_tn_check reason (static), NULL if none */
+    agg_episode *ep;            /* AGG_EPISODES, allocated with the first episode (rare) */
     /* diag_finalize */
     double peak_h, mean_h;
-    char reason[DIAG_REASON];
 } agg_pair;
 
 /* Concurrency estimate: a ring of 500 ms slots over a 68-minute window, +1 at a call's start
@@ -186,7 +186,18 @@ struct diag {
     uint64_t cause[DIAG_C__COUNT];
     agg_rulecount rules[DIAG_C__COUNT][4];
     char example[DIAG_C__COUNT][64];
+    /* diag_finalize: the pairs' reasons, NUL-terminated one after the other */
+    char *rtext;
+    size_t rlen, rcap;
 };
+
+/* A pair's reason after diag_finalize ("" when it has none). */
+static inline const char *agg_pair_reason(const diag *d, const agg_pair *p) {
+    return p->has_reason ? d->rtext + p->reason_at : "";
+}
+static inline const char *agg_invalid_reason(const agg_pair *p) {
+    return p->invalid_reason ? p->invalid_reason : "";
+}
 
 /* agg.c */
 int agg_class_of(const diag_facts *f);
@@ -199,7 +210,8 @@ const char *agg_hhmm(sx_time t, char *buf, size_t n);
 
 /* onset.c */
 void agg_run_step(agg_pair *p, const diag_facts *f, int rep, int good);
-void agg_onset_finalize(diag *d, agg_pair *p);
+/* reason: DIAG_REASON bytes, gets the pair's reason ("" when none) */
+void agg_onset_finalize(diag *d, agg_pair *p, char *reason);
 void agg_grid_add(agg_carrier *c, const diag_facts *f);
 void agg_policy_finalize(agg_carrier *c);
 

@@ -51,7 +51,10 @@
 
 static void run_close(agg_pair *p) {
     agg_run *r = &p->run;
-    if (r->active && r->refused >= AGG_MIN_REFUSED && r->refused * 2 >= r->refused + r->good) {
+    /* few pairs ever have an episode: their room is allocated with the first (none when
+     * out of memory) */
+    if (r->active && r->refused >= AGG_MIN_REFUSED && r->refused * 2 >= r->refused + r->good &&
+        (p->ep || (p->ep = calloc(AGG_EPISODES, sizeof *p->ep)))) {
         if (p->nep == AGG_EPISODES) { /* keep the latest ones */
             memmove(&p->ep[0], &p->ep[1], (AGG_EPISODES - 1) * sizeof p->ep[0]);
             p->nep--;
@@ -187,7 +190,7 @@ static size_t pattern(const agg_pair *p, char *out, size_t n, size_t at) {
     if (p->attempts >= RISK_MIX_CALLS && low * 2 > p->attempts)
         at = cat(out, n, at, "low attestation: %" PRIu64 " of %" PRIu64 " calls B, C or unsigned", low, p->attempts);
     if (p->invalid)
-        at = cat(out, n, at, "invalid number%s%s", p->invalid_reason[0] ? ": " : "", p->invalid_reason);
+        at = cat(out, n, at, "invalid number%s%s", p->invalid_reason ? ": " : "", agg_invalid_reason(p));
     double callees = agg_hll_estimate(p->hll);
     if (callees >= RISK_CALLEES) at = cat(out, n, at, "~%.0f distinct callees", callees);
     return at;
@@ -200,23 +203,23 @@ static const char *first_party(const diag *d, const agg_pair *p, int rep) {
     return NULL;
 }
 
-void agg_onset_finalize(diag *d, agg_pair *p) {
+void agg_onset_finalize(diag *d, agg_pair *p, char *reason) {
     char hm[8], vel[128];
     agg_run *r = &p->run;
-    size_t at = 0, n = sizeof p->reason;
-    p->reason[0] = '\0';
+    size_t at = 0, n = DIAG_REASON;
+    reason[0] = '\0';
     if (r->active && r->refused >= AGG_MIN_REFUSED && r->refused * 2 >= r->refused + r->good) {
         p->status = DIAG_ST_FLAGGED;
         p->since = r->since;
         int top = top_rep(r->rep);
         const char *party = first_party(d, p, top);
-        at = cat(p->reason, n, at, "%s from %s on (%" PRIu32 " of %" PRIu32 " calls refused%s%s)",
+        at = cat(reason, n, at, "%s from %s on (%" PRIu32 " of %" PRIu32 " calls refused%s%s)",
                  rep_what[top], agg_hhmm(r->since, hm, sizeof hm), r->refused, r->refused + r->good,
                  party ? ", by " : "", party ? party : "");
         double before = rate_before(d, p, r->since);
-        if (velocity(d, p, r->since, vel, sizeof vel)) at = cat(p->reason, n, at, "%s", vel);
-        else if (before > 0) at = cat(p->reason, n, at, "ran at ~%.0f calls/hour before the block", before);
-        pattern(p, p->reason, n, at);
+        if (velocity(d, p, r->since, vel, sizeof vel)) at = cat(reason, n, at, "%s", vel);
+        else if (before > 0) at = cat(reason, n, at, "ran at ~%.0f calls/hour before the block", before);
+        pattern(p, reason, n, at);
         return;
     }
     run_close(p);
@@ -227,21 +230,21 @@ void agg_onset_finalize(diag *d, agg_pair *p) {
     if (p->nep) {
         const agg_episode *e = &p->ep[p->nep - 1];
         char hm2[8];
-        at = cat(p->reason, n, at, "was blocked from %s to %s (%" PRIu32 " of %" PRIu32 " refused), then got through",
+        at = cat(reason, n, at, "was blocked from %s to %s (%" PRIu32 " of %" PRIu32 " refused), then got through",
                  agg_hhmm(e->since, hm, sizeof hm), agg_hhmm(e->until, hm2, sizeof hm2), e->refused, e->calls);
     } else if (reps) {
-        at = cat(p->reason, n, at, "%" PRIu64 " %s refusal%s without a sustained block", reps,
+        at = cat(reason, n, at, "%" PRIu64 " %s refusal%s without a sustained block", reps,
                  rep_what[top_rep(p->rep)],
                  reps > 1 ? "s" : "");
     }
     int hot = hour >= RISK_PEAK_H;
-    if (vel_up) at = cat(p->reason, n, at, "%s", vel);
-    else if (hot) at = cat(p->reason, n, at, "%.0f calls in its busiest hour (published limits 80-100)", hour);
-    pattern(p, p->reason, n, at);
+    if (vel_up) at = cat(reason, n, at, "%s", vel);
+    else if (hot) at = cat(reason, n, at, "%.0f calls in its busiest hour (published limits 80-100)", hour);
+    pattern(p, reason, n, at);
     int named = p->rep[AGG_R_608] || p->rep[AGG_R_603PLUS];
     int risky = p->nep || named || reps >= RISK_INFERRED || vel_up || hot || short_evident(p);
     p->status = risky ? DIAG_ST_AT_RISK : DIAG_ST_CLEAN;
-    if (!risky) p->reason[0] = '\0';
+    if (!risky) reason[0] = '\0';
 }
 
 /* Turns a policy on with its sentence (vsnprintf: a long entity name is cut, never spills). */

@@ -101,7 +101,7 @@ static void text_invalid(const diag *d, const pair_ord *o, FILE *out) {
         if (p->status != DIAG_ST_CLEAN || !p->invalid) continue;
         if (n++ < 5)
             fprintf(out, "%s %s at %s (%s, %" PRIu64 " calls)", n == 1 ? "  invalid caller IDs, not a risk alone:" : ",",
-                    p->caller, carrier_name(d, p), p->invalid_reason[0] ? p->invalid_reason : "invalid", p->invalid);
+                    p->caller, carrier_name(d, p), p->invalid_reason ? p->invalid_reason : "invalid", p->invalid);
     }
     if (n > 5) fprintf(out, " and %zu more", n - 5);
     if (n) fputc('\n', out);
@@ -124,7 +124,7 @@ static void text_callers(const diag *d, FILE *out) {
         fprintf(out, "  %-8s %s at %s%s: %" PRIu64 " calls, answered %" PRIu64 ", blocked %" PRIu64 "\n",
                 p->status == DIAG_ST_FLAGGED ? "FLAGGED" : "AT RISK", p->caller, carrier_name(d, p), since,
                 p->attempts, p->answered, p->blocked);
-        if (p->reason[0]) fprintf(out, "           why: %s\n", p->reason);
+        if (p->has_reason) fprintf(out, "           why: %s\n", agg_pair_reason(d, p));
         shown++;
     }
     size_t risky = (size_t)(d->cnt.flagged + d->cnt.at_risk);
@@ -332,7 +332,7 @@ static void json_caller(const diag *d, const agg_pair *p, FILE *out) {
     json_key(out, &f, "since");
     if (p->status == DIAG_ST_FLAGGED) json_time(out, p->since, 3);
     else fputs("null", out);
-    json_s(out, &f, "reason", p->reason);
+    json_s(out, &f, "reason", agg_pair_reason(d, p));
     json_key(out, &f, "first");
     json_time(out, p->first, 3);
     json_key(out, &f, "last");
@@ -357,7 +357,7 @@ static void json_caller(const diag *d, const agg_pair *p, FILE *out) {
     json_u(out, &f, "neighbor_calls", p->neighbor);
     json_key(out, &f, "invalid_caller_id");
     fputs(p->invalid ? "true" : "false", out);
-    if (p->invalid) json_s(out, &f, "invalid_reason", p->invalid_reason);
+    if (p->invalid) json_s(out, &f, "invalid_reason", agg_invalid_reason(p));
     json_caller_timeline(d, p, out, &f);
     fputc('}', out);
 }
@@ -451,7 +451,7 @@ int diag_csv_callers(const diag *d, const char *path) {
                 p->attest[0], p->attest[1], p->attest[2], p->attest[3], p->peak_h, p->mean_h,
                 agg_hll_estimate(p->hll), p->neighbor, p->invalid ? 1 : 0,
                 top >= 0 ? diag_cause_name(top) : "");
-        csv_str(out, p->reason);
+        csv_str(out, agg_pair_reason(d, p));
         fputc('\n', out);
     }
     free(o);

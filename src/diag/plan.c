@@ -125,7 +125,7 @@ static void evidence(const diag *d, const plan_row *row, agg_plan_item *it) {
         for (size_t i = 0; i < d->npairs && at < n; i++)
             if (d->pairs[i].status == DIAG_ST_FLAGGED && d->pairs[i].cause[row->cause]) {
                 at += (size_t)snprintf(it->evidence + at, n - at, "%s at %s: %s; ", d->pairs[i].caller,
-                                       d->car[d->pairs[i].carrier].name, d->pairs[i].reason);
+                                       d->car[d->pairs[i].carrier].name, agg_pair_reason(d, &d->pairs[i]));
                 break;
             }
     const agg_rulecount *rc = d->rules[row->cause];

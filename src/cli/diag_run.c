@@ -16,7 +16,7 @@
 /* A call between its record (diag_run_call) and its signals (diag_run_result). */
 typedef struct pending {
     diag_facts f;
-    uint64_t hint;     /* diag_prefetch_index's, for diag_prefetch */
+    diag_hint hint;    /* diag_prefetch_index's, for diag_prefetch and diag_learn_hinted */
 } pending;
 
 struct diag_run {
@@ -38,6 +38,7 @@ struct diag_run {
     /* the last call's facts: learnt and spilled when the next call's arrive (or at the end),
      * so that diag_prefetch had the work in between to load its pair (same order) */
     diag_facts pend;
+    diag_hint pend_hint;
     int has_pend;
     diag_run_verdict_fn on_verdict; /* --report's example picker, or NULL */
     void *on_verdict_ud;
@@ -132,11 +133,12 @@ static void spill_flush(diag_run *r) {
     r->blen = 0;
 }
 
-/* Appends one fact: its length as a varint (< 2^14: DIAG_SPILL_MAX), then its encoding. */
-static void spill_fact(diag_run *r, const diag_facts *f) {
+/* Appends one fact: its length as a varint (< 2^14: DIAG_SPILL_MAX), then its encoding
+ * (reduced: as diag_facts_reduce(f, keep_call_id) would leave it). */
+static void spill_fact(diag_run *r, const diag_facts *f, int reduced, int keep_call_id) {
     if (r->blen + DIAG_SPILL_MAX + 2 > SPILL_BUF) spill_flush(r);
     unsigned char *p = r->buf + r->blen;
-    size_t n = diag_spill_put(r->codec, f, p + 1);
+    size_t n = reduced ? diag_spill_put_reduced(r->codec, f, keep_call_id, p + 1) : diag_spill_put(r->codec, f, p + 1);
     if (n < 0x80) {
         p[0] = (unsigned char)n;
         r->blen += 1 + n;
@@ -149,17 +151,18 @@ static void spill_fact(diag_run *r, const diag_facts *f) {
 }
 
 /* Phase 1 for one call, in call order: the aggregates learn it, then it is spilled. */
-static void learn_spill(diag_run *r, diag_facts *f) {
-    diag_learn_keep(r->d, f);
+static void learn_spill(diag_run *r, diag_facts *f, diag_hint h) {
+    diag_learn_hinted(r->d, f, h);
     /* Nobody reads this call's evidence (no --calls, no --report) and its verdict needs no
      * other call: phase 2 needs only the few facts diag_tally reads (diag_facts_reduce). */
+    int reduced = 0, keep_call_id = 0;
     if (!r->records && !r->on_verdict && f->car1 && f->pair1 && diag_context_free(f)) {
         diag_verdict v;
         diag_decide_ctx_opt(f, NULL, 1, &v);
-        diag_facts_reduce(f, !r->example[v.cause]);
+        reduced = 1, keep_call_id = !r->example[v.cause];
         r->example[v.cause] = 1;
     }
-    spill_fact(r, f);
+    spill_fact(r, f, reduced, keep_call_id);
 }
 
 void diag_run_result(void *ud, const sig_result *res) {
@@ -171,8 +174,9 @@ void diag_run_result(void *ud, const sig_result *res) {
     diag_facts *f = &p->f;
     diag_facts_add_signals(res, f);
     diag_prefetch(r->d, p->hint);
-    if (r->has_pend) learn_spill(r, &r->pend);
+    if (r->has_pend) learn_spill(r, &r->pend, r->pend_hint);
     r->pend = *f;
+    r->pend_hint = p->hint;
     r->has_pend = 1;
 }
 
@@ -226,7 +230,7 @@ static void write_record(const char *line, size_t n, const diag_verdict *v, FILE
 }
 
 int diag_run_finish(diag_run *r, FILE *calls_out, char *err, size_t errlen) {
-    if (r->has_pend) learn_spill(r, &r->pend);
+    if (r->has_pend) learn_spill(r, &r->pend, r->pend_hint);
     r->has_pend = 0;
     diag_finalize(r->d);
     spill_flush(r);

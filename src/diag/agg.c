@@ -235,9 +235,8 @@ static long carrier_intern(diag *d, const diag_facts *f) {
     return add_carrier(d, name);
 }
 
-static long find_pair(const diag *d, const char *caller, uint32_t carrier) {
+static long find_pair_h(const diag *d, const char *caller, uint32_t carrier, uint64_t hv) {
     if (!d->pair_slots) return -1;
-    uint64_t hv = pair_hash_key(caller, carrier);
     for (size_t h = (size_t)hv & (d->pair_slots - 1); d->pair_idx[h]; h = (h + 1) & (d->pair_slots - 1)) {
         if (!slot_tag(d->pair_idx[h], hv)) continue;
         const agg_pair *p = &d->pairs[SLOT_IDX(d->pair_idx[h])];
@@ -246,8 +245,13 @@ static long find_pair(const diag *d, const char *caller, uint32_t carrier) {
     return -1;
 }
 
-static agg_pair *pair_of(diag *d, const char *caller, uint32_t carrier) {
-    long i = find_pair(d, caller, carrier);
+static long find_pair(const diag *d, const char *caller, uint32_t carrier) {
+    return find_pair_h(d, caller, carrier, pair_hash_key(caller, carrier));
+}
+
+/* hv: pair_hash_key(caller, carrier) */
+static agg_pair *pair_of(diag *d, const char *caller, uint32_t carrier, uint64_t hv) {
+    long i = find_pair_h(d, caller, carrier, hv);
     if (i >= 0) return &d->pairs[i];
     if (d->npairs >= d->cfg.max_pairs) return NULL;
     if (d->npairs == d->cappairs) {
@@ -263,10 +267,10 @@ static agg_pair *pair_of(diag *d, const char *caller, uint32_t carrier) {
     memset(p, 0, sizeof *p);
     copy_key(p->caller, sizeof p->caller, caller);
     p->carrier = carrier;
-    uint64_t hv = pair_hash(d, (uint32_t)d->npairs);
-    size_t h = (size_t)hv & (d->pair_slots - 1);
+    uint64_t kv = pair_hash(d, (uint32_t)d->npairs); /* of the key as kept (cut) */
+    size_t h = (size_t)kv & (d->pair_slots - 1);
     while (d->pair_idx[h]) h = (h + 1) & (d->pair_slots - 1);
-    d->pair_idx[h] = slot_of(hv, d->npairs++);
+    d->pair_idx[h] = slot_of(kv, d->npairs++);
     d->cnt.pairs = d->npairs;
     return p;
 }
@@ -527,21 +531,24 @@ static void learn_pair(diag *d, agg_pair *p, const diag_facts *f, int cls, const
 /* Learns f; *car1 and *pair1 get 1 + the indices phase 2 would find again for f, or 0 when
  * phase 2 must look them up itself: a call sent to "(other)" by the carrier overflow is
  * found again only through the address cache, which may have been full. */
-static void learn(diag *d, const diag_facts *f, uint32_t *car1, uint32_t *pair1) {
+static void learn(diag *d, const diag_facts *f, const diag_hint *hint, uint32_t *car1, uint32_t *pair1) {
     *car1 = *pair1 = 0;
     if (!d || d->finalized) return;
     d->cnt.learnt++;
     if (!d->t0 || f->start < d->t0) d->t0 = f->start;
     if (f->start > d->t1) d->t1 = f->start;
     uint64_t overflow = d->cnt.carrier_overflow;
-    long ci = carrier_of(d, f);
+    /* the hint's carrier came from the address cache, as carrier_of's would */
+    long ci = hint && hint->car1 && hint->car1 <= d->ncar ? (long)hint->car1 - 1 : carrier_of(d, f);
     if (ci < 0) return; /* out of memory: counted as learnt, nothing else */
     int exact = d->cnt.carrier_overflow == overflow;
     diag_tn_check tn;
     diag_tn_check_caller(f->caller, f->caller_raw, f->callee, &tn);
     int cls = agg_class_of(f);
     learn_carrier(d, &d->car[ci], f, cls, &tn);
-    agg_pair *p = pair_of(d, caller_key(f), (uint32_t)ci);
+    const char *key = caller_key(f);
+    uint64_t hv = hint && hint->hash && (long)hint->car1 - 1 == ci ? hint->hash : pair_hash_key(key, (uint32_t)ci);
+    agg_pair *p = pair_of(d, key, (uint32_t)ci, hv);
     if (!p) {
         d->cnt.pair_overflow++;
         return;
@@ -552,21 +559,26 @@ static void learn(diag *d, const diag_facts *f, uint32_t *car1, uint32_t *pair1)
 
 void diag_learn(diag *d, const diag_facts *f) {
     uint32_t c, p;
-    learn(d, f, &c, &p);
+    learn(d, f, NULL, &c, &p);
 }
 
-void diag_learn_keep(diag *d, diag_facts *f) { learn(d, f, &f->car1, &f->pair1); }
+void diag_learn_keep(diag *d, diag_facts *f) { learn(d, f, NULL, &f->car1, &f->pair1); }
 
-uint64_t diag_prefetch_index(const diag *d, const diag_facts *f) {
-    if (!d || d->finalized || !d->pair_slots) return 0;
+void diag_learn_hinted(diag *d, diag_facts *f, diag_hint hint) { learn(d, f, &hint, &f->car1, &f->pair1); }
+
+diag_hint diag_prefetch_index(const diag *d, const diag_facts *f) {
+    diag_hint h = {0, 0};
+    if (!d || d->finalized) return h;
     long ci = addr_cached(d, &f->next_hop); /* a carrier seen before: no formatting here */
-    if (ci < 0) return 0;
-    uint64_t hv = pair_hash_key(caller_key(f), (uint32_t)ci);
-    __builtin_prefetch(&d->pair_idx[(size_t)hv & (d->pair_slots - 1)], 0, 3);
-    return hv;
+    if (ci < 0) return h;
+    h.car1 = (uint32_t)ci + 1;
+    h.hash = pair_hash_key(caller_key(f), (uint32_t)ci);
+    if (d->pair_slots) __builtin_prefetch(&d->pair_idx[(size_t)h.hash & (d->pair_slots - 1)], 0, 3);
+    return h;
 }
 
-void diag_prefetch(const diag *d, uint64_t hv) {
+void diag_prefetch(const diag *d, diag_hint hint) {
+    uint64_t hv = hint.hash;
     if (!hv || !d || d->finalized || !d->pair_slots) return;
     for (size_t h = (size_t)hv & (d->pair_slots - 1); d->pair_idx[h]; h = (h + 1) & (d->pair_slots - 1)) {
         if (!slot_tag(d->pair_idx[h], hv)) continue; /* the tag alone: no pair is touched */

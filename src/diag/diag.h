@@ -282,8 +282,15 @@ void diag_learn_keep(diag *d, diag_facts *f);
  * caller), diag_prefetch_index starts loading the pair's index slot; some work later,
  * diag_prefetch, with the hint it returned, finds the pair there and starts loading its
  * counters; some work later again, diag_learn finds them in the cache. */
-uint64_t diag_prefetch_index(const diag *d, const diag_facts *f); /* a hint, 0 = none */
-void diag_prefetch(const diag *d, uint64_t hint);
+typedef struct diag_hint {
+    uint64_t hash;  /* the pair's hash, 0 = none */
+    uint32_t car1;  /* 1 + the carrier's index, 0 = none */
+} diag_hint;
+diag_hint diag_prefetch_index(const diag *d, const diag_facts *f);
+void diag_prefetch(const diag *d, diag_hint hint);
+/* diag_learn_keep, given what diag_prefetch_index returned for f on the same d: the carrier
+ * and the pair's hash it found are not looked up again (carriers are never removed). */
+void diag_learn_hinted(diag *d, diag_facts *f, diag_hint hint);
 void diag_finalize(diag *d);                            /* between the phases */
 void diag_decide(const diag *d, const diag_facts *f, diag_verdict *v); /* phase 2 */
 void diag_decide_opt(const diag *d, const diag_facts *f, int quiet, diag_verdict *v);
@@ -367,6 +374,8 @@ void diag_spill_rewind(diag_spill *s);       /* forget what was seen: read from 
 void diag_spill_free(diag_spill *s);
 /* Encodes f into out (>= DIAG_SPILL_MAX bytes); returns the length. */
 size_t diag_spill_put(diag_spill *s, const diag_facts *f, unsigned char *out);
+/* The same bytes as diag_spill_put of f after diag_facts_reduce(f, keep_call_id), f unchanged. */
+size_t diag_spill_put_reduced(diag_spill *s, const diag_facts *f, int keep_call_id, unsigned char *out);
 /* Decodes exactly len bytes into f: 0, or -1 when they are not one encoded fact. */
 int diag_spill_get(diag_spill *s, const unsigned char *in, size_t len, diag_facts *f);
 

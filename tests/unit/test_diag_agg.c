@@ -798,26 +798,37 @@ static void check_reduce(const diag_facts *all, size_t n) {
     for (size_t i = 0; i < n; i++) diag_learn_keep(full, &a[i]);
     for (size_t i = 0; i < n; i++) diag_learn(red, &a[i]);
     diag_finalize(full), diag_finalize(red);
-    size_t free_calls = 0, bad = 0;
+    size_t free_calls = 0, bad = 0, bad_bytes = 0;
     int seen[DIAG_C__COUNT] = {0};
+    /* diag_spill_put_reduced writes what diag_spill_put writes of the reduced copy */
+    diag_spill *s1 = diag_spill_new(), *s2 = diag_spill_new();
+    unsigned char b1[DIAG_SPILL_MAX], b2[DIAG_SPILL_MAX];
     for (size_t i = 0; i < n; i++) {
         diag_verdict v1, v2, v3;
         diag_decide_opt(full, &a[i], 1, &v1);
         diag_tally(full, &a[i], &v1);
         diag_facts f = a[i];
+        size_t n1, n2;
         if (diag_context_free(&f) && f.car1 && f.pair1) {
             free_calls++;
             diag_decide_ctx_opt(&f, &busy, 1, &v3);
             diag_facts_reduce(&f, !seen[v1.cause]);
+            n2 = diag_spill_put_reduced(s2, &a[i], !seen[v1.cause], b2);
             seen[v1.cause] = 1;
             bad += !same_verdict(&v1, &v3);
+        } else {
+            n2 = diag_spill_put(s2, &f, b2);
         }
+        n1 = diag_spill_put(s1, &f, b1);
+        bad_bytes += n1 != n2 || memcmp(b1, b2, n1);
         diag_decide_opt(red, &f, 1, &v2);
         diag_tally(red, &f, &v2);
         bad += !same_verdict(&v1, &v2);
     }
     CHECK_INT(bad, 0);
+    CHECK_INT(bad_bytes, 0);
     CHECK(free_calls > 50);
+    diag_spill_free(s1), diag_spill_free(s2);
     char *r1 = report_of(full), *r2 = report_of(red);
     CHECK(!strcmp(r1, r2));
     free(r1), free(r2), free(a);
@@ -834,9 +845,10 @@ static void check_keep(void) {
     diag_config_default(&cfg);
     cfg.max_pairs = 300;
     cfg.max_carriers = 3;
-    diag *plain = diag_new(&cfg), *kept = diag_new(&cfg);
-    diag_facts *a = calloc(N, sizeof *a), *b = calloc(N, sizeof *b);
-    int remembered = 0, looked_up = 0;
+    diag *plain = diag_new(&cfg), *kept = diag_new(&cfg), *hinted = diag_new(&cfg);
+    diag_facts *a = calloc(N, sizeof *a), *b = calloc(N, sizeof *b), *c = calloc(N, sizeof *c);
+    int remembered = 0, looked_up = 0, hint_differ = 0, hints = 0;
+    diag_hint prev_hint = {0, 0};
     for (int i = 0; i < N; i++) {
         char caller[16], hop[16];
         snprintf(caller, sizeof caller, "1212555%04d", i % 400);
@@ -846,12 +858,23 @@ static void check_keep(void) {
         b[i] = a[i];
         diag_learn(plain, &a[i]);
         diag_learn_keep(kept, &b[i]);
+        /* as in analyze: a call's hint is taken before the call ahead of it is learnt */
+        c[i] = a[i];
+        diag_hint hn = diag_prefetch_index(hinted, &c[i]);
+        if (i) diag_learn_hinted(hinted, &c[i - 1], prev_hint);
+        prev_hint = hn;
+        hints += hn.car1 != 0;
         remembered += b[i].car1 != 0;
         looked_up += b[i].car1 == 0;
     }
+    diag_learn_hinted(hinted, &c[N - 1], prev_hint);
+    for (int i = 0; i < N; i++) hint_differ += c[i].car1 != b[i].car1 || c[i].pair1 != b[i].pair1;
+    CHECK_INT(hint_differ, 0);
+    CHECK(hints > N / 2);
     CHECK(remembered > 0 && looked_up > 0);
     diag_finalize(plain);
     diag_finalize(kept);
+    diag_finalize(hinted);
     int differ = 0;
     for (int i = 0; i < N; i++) {
         diag_verdict va, vb;
@@ -875,12 +898,22 @@ static void check_keep(void) {
     char *ra = report_of(plain), *rb = report_of(kept);
     CHECK(strstr(ra, "(other)"));
     CHECK_MSG(!strcmp(ra, rb), "reports differ (%zu vs %zu bytes)", strlen(ra), strlen(rb));
+    for (int i = 0; i < N; i++) { /* phase 2 as in kept */
+        diag_verdict v;
+        diag_decide(hinted, &c[i], &v);
+        diag_tally(hinted, &c[i], &v);
+    }
+    char *rc = report_of(hinted);
+    CHECK_MSG(!strcmp(rc, rb), "hinted report differs (%zu vs %zu bytes)", strlen(rc), strlen(rb));
     free(ra);
     free(rb);
+    free(rc);
     free(a);
     free(b);
+    free(c);
     diag_free(plain);
     diag_free(kept);
+    diag_free(hinted);
 }
 int main(void) {
     diag_config cfg;

@@ -513,6 +513,40 @@ static void test_facts_from(void) {
 }
 
 /* docs/diagnosis.md lists every rule of the table (people review the table there). */
+/* reason_line is put together by hand: it must read as the snprintf it replaced, with long
+ * protocols and texts cut, a NUL inside a view, no cause, no text. */
+static void test_reason_line(void) {
+    static const char nul_text[] = "abc\0def";
+    char longp[200], longt[200];
+    memset(longp, 'P', sizeof longp), memset(longt, 'T', sizeof longt);
+    const call_reason rc[] = {
+        {.protocol = SX_SV_LIT("Q.850"), .cause = 21, .text = SX_SV_LIT("Call rejected")},
+        {.protocol = SX_SV_LIT("SIP"), .cause = -1},
+        {.protocol = SX_SV_LIT("SIP"), .cause = 2147483647, .text = SX_SV_LIT("x")},
+        {.protocol = SX_SV_LIT("STIR"), .cause = 0, .text = {nul_text, sizeof nul_text - 1}},
+        {.protocol = {longp, 50}, .cause = 603, .text = {longt, 70}},
+        {.protocol = {longp, 90}, .cause = 12345, .text = {longt, 10}},
+        {.protocol = {longp, 200}, .cause = -1, .text = {longt, 200}},
+        {.protocol = SX_SV_NULL, .cause = 5, .text = SX_SV_NULL},
+    };
+    for (size_t i = 0; i < sizeof rc / sizeof *rc; i++) {
+        call_record r;
+        memset(&r, 0, sizeof r);
+        r.reasons = &rc[i], r.nreasons = 1;
+        diag_facts f;
+        diag_facts_from(&r, NULL, 1, &f);
+        const call_reason *x = &rc[i];
+        char want[sizeof f.reason_line], cause[24] = "";
+        if (x->cause >= 0) snprintf(cause, sizeof cause, ";cause=%d", x->cause);
+        int tn = x->text.n > 60 ? 60 : (int)x->text.n;
+        if (x->text.n)
+            snprintf(want, sizeof want, "%.*s%s;text=\"%.*s\"", SX_SV_FMT(x->protocol), cause, tn, x->text.p);
+        else
+            snprintf(want, sizeof want, "%.*s%s", SX_SV_FMT(x->protocol), cause);
+        CHECK_STR(f.reason_line, want);
+    }
+}
+
 static void test_doc_lists_rules(void) {
     FILE *fp = fopen("docs/diagnosis.md", "r");
     CHECK_MSG(fp != NULL, "docs/diagnosis.md missing (run from the repo root)");
@@ -543,6 +577,7 @@ int main(void) {
     test_verdict_json();
     test_bounded();
     test_facts_from();
+    test_reason_line();
     test_doc_lists_rules();
     TH_END();
 }

@@ -528,6 +528,21 @@ static void learn_pair(diag *d, agg_pair *p, const diag_facts *f, int cls, const
     agg_run_step(p, f, rep, answered || cls == AGG_CL_CALLEE);
 }
 
+/* What learning reads of the caller ID check (invalid, its reason, neighbor), the validity
+ * once per pair (agg_pair.tn; p may be NULL): the check cost ~200 instructions a call. */
+static void tn_check(agg_pair *p, const diag_facts *f, diag_tn_check *tn) {
+    uint8_t kind = (uint8_t)(AGG_TN_KNOWN | (f->caller[0] ? AGG_TN_E164 : 0));
+    if (p && (p->tn & (AGG_TN_KNOWN | AGG_TN_E164)) == kind) {
+        tn->tn_class = -1; /* learning does not read it */
+        tn->invalid = (p->tn & AGG_TN_INVALID) != 0;
+        tn->reason = tn->invalid ? p->invalid_reason : ""; /* the first call's, the same */
+        tn->neighbor = f->caller[0] ? diag_tn_neighbor(f->caller, f->callee) : 0;
+        return;
+    }
+    diag_tn_check_caller(f->caller, f->caller_raw, f->callee, tn);
+    if (p && !p->tn) p->tn = (uint8_t)(kind | (tn->invalid ? AGG_TN_INVALID : 0));
+}
+
 /* Learns f; *car1 and *pair1 get 1 + the indices phase 2 would find again for f, or 0 when
  * phase 2 must look them up itself: a call sent to "(other)" by the carrier overflow is
  * found again only through the address cache, which may have been full. */
@@ -542,13 +557,13 @@ static void learn(diag *d, const diag_facts *f, const diag_hint *hint, uint32_t 
     long ci = hint && hint->car1 && hint->car1 <= d->ncar ? (long)hint->car1 - 1 : carrier_of(d, f);
     if (ci < 0) return; /* out of memory: counted as learnt, nothing else */
     int exact = d->cnt.carrier_overflow == overflow;
-    diag_tn_check tn;
-    diag_tn_check_caller(f->caller, f->caller_raw, f->callee, &tn);
-    int cls = agg_class_of(f);
-    learn_carrier(d, &d->car[ci], f, cls, &tn);
     const char *key = caller_key(f);
     uint64_t hv = hint && hint->hash && (long)hint->car1 - 1 == ci ? hint->hash : pair_hash_key(key, (uint32_t)ci);
     agg_pair *p = pair_of(d, key, (uint32_t)ci, hv);
+    diag_tn_check tn;
+    tn_check(p, f, &tn);
+    int cls = agg_class_of(f);
+    learn_carrier(d, &d->car[ci], f, cls, &tn);
     if (!p) {
         d->cnt.pair_overflow++;
         return;

@@ -37,6 +37,11 @@ enum agg_class {
 #define AGG_CODES(X) X(403) X(404) X(408) X(480) X(486) X(487) X(488) X(503) X(603) X(607) X(608)
 enum { AGG_NCODES = 12 };       /* 11 watched codes + other failures */
 
+/* agg_pair.tn: the caller ID's validity (diag_tn_check_caller, less the neighbor test that
+ * reads the callee) depends only on the pair's key, given whether the key came from the
+ * canonical caller or from the user part as written. */
+enum { AGG_TN_KNOWN = 1, AGG_TN_E164 = 2, AGG_TN_INVALID = 4 };
+
 /* Kinds of reputation refusal, for the "why". */
 enum agg_rep { AGG_R_608, AGG_R_603PLUS, AGG_R_603FAST, AGG_R_607, AGG_R_403A, AGG_R__COUNT };
 
@@ -88,6 +93,7 @@ typedef struct agg_pair {
     uint8_t status;             /* diag_finalize: enum diag_status */
     uint8_t nep;
     uint8_t has_reason;         /* diag_finalize: a reason at reason_at (agg_pair_reason) */
+    uint8_t tn;                 /* the caller ID check, once per pair: AGG_TN_* bits, 0 = not yet */
     sx_time since;
     /* phase 1 */
     sx_time first, last;

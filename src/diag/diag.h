@@ -206,6 +206,9 @@ typedef struct diag_tn_check {
 void diag_tn_check_caller(const char *e164, const char *raw, const char *callee_e164,
                           diag_tn_check *out);
 const char *diag_tn_class_name(int c);
+/* diag_tn_check_caller's neighbor alone: a NANP caller (canonical digits) and callee share
+ * their NPA-NXX. */
+int diag_tn_neighbor(const char *e164, const char *callee_e164);
 
 /* ---- Context from other calls (implemented by agg.c, read by the rules) ----
  * What the aggregates learnt in phase 1 that a single call cannot show. All zero/NULL means

@@ -99,6 +99,14 @@ static int check_nanp(const char *e, size_t n, diag_tn_check *o) {
     return check_nxx(e + 4, e + 7, o);
 }
 
+/* Neighbor spoofing: same NPA-NXX as the callee (reference §4; TNS flags it). */
+int diag_tn_neighbor(const char *e164, const char *callee) {
+    if (!e164 || !callee || e164[0] != '1' || callee[0] != '1') return 0;
+    for (int i = 0; i < 11; i++) /* 11 digits, and a callee of 11 characters */
+        if (!is_digit(e164[i]) || !callee[i]) return 0;
+    return !e164[11] && !callee[11] && !memcmp(e164, callee, 7);
+}
+
 static int check(const char *e164, const char *raw, const char *callee, diag_tn_check *o) {
     set(o, DIAG_TN_GEOGRAPHIC, 0, "");
     o->neighbor = 0;
@@ -115,10 +123,7 @@ static int check(const char *e164, const char *raw, const char *callee, diag_tn_
     if (e164[0] == '0') return set(o, DIAG_TN_INVALID, 1, "no country code starts with 0");
     if (e164[0] == '1') {
         check_nanp(e164, n, o);
-        /* Neighbor spoofing: same NPA-NXX as the callee (reference §4; TNS flags it). */
-        if (n == 11 && callee && strlen(callee) == 11 && callee[0] == '1' &&
-            !strncmp(e164, callee, 7))
-            o->neighbor = 1;
+        o->neighbor = diag_tn_neighbor(e164, callee);
         return 0;
     }
     if (n < 8) return set(o, DIAG_TN_INVALID, 1, "fewer than 8 digits for an international number");

@@ -114,6 +114,19 @@ static void test_neighbor(void) {
     CHECK_INT(t.neighbor, 0);
     t = chk("442079460000", "", "442079461111"); /* neighbor spoofing is a NANP notion here */
     CHECK_INT(t.neighbor, 0);
+    /* diag_tn_neighbor alone (the aggregates check validity once per pair) agrees */
+    static const char *const tns[] = {"12125551234", "12125559876", "12125561234", "", "1212555123",
+                                      "121255512345", "1212555x234", "02125551234", "442079460000",
+                                      "11115551234", "1212555", "12125550000"};
+    size_t n = sizeof tns / sizeof *tns, differ = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            diag_tn_check c;
+            diag_tn_check_caller(tns[i], "", tns[j], &c);
+            differ += c.neighbor != diag_tn_neighbor(tns[i], tns[j]);
+        }
+    CHECK_INT(differ, 0);
+    CHECK_INT(diag_tn_neighbor("12125551234", "12125551111"), 1);
 }
 
 int main(void) {

@@ -30,16 +30,15 @@ struct diag_run {
     char *rbuf;        /* its stdio buffer (glibc ignores a size without a buffer) */
     uint64_t seq, spilled, spill_errors;
     /* facts whose record half is known and whose signal half is pending, in call order
-     * (the signal stage holds at most its ring of calls) */
+     * (the signal stage holds at most its ring of calls); when has_pend, the one at qhead is
+     * the last call whose signals came: it is learnt and spilled when the next call's
+     * arrive (or at the end), so that diag_prefetch had the work in between to load its
+     * pair (same order) */
     pending *q;
     size_t qhead, qlen, qcap;
+    int has_pend;
     int oom;
     uint8_t example[DIAG_C__COUNT]; /* a reduced fact of this cause kept its Call-ID */
-    /* the last call's facts: learnt and spilled when the next call's arrive (or at the end),
-     * so that diag_prefetch had the work in between to load its pair (same order) */
-    diag_facts pend;
-    diag_hint pend_hint;
-    int has_pend;
     diag_run_verdict_fn on_verdict; /* --report's example picker, or NULL */
     void *on_verdict_ud;
 };
@@ -165,18 +164,23 @@ static void learn_spill(diag_run *r, diag_facts *f, diag_hint h) {
     spill_fact(r, f, reduced, keep_call_id);
 }
 
-void diag_run_result(void *ud, const sig_result *res) {
-    diag_run *r = ud;
-    if (!r->qlen) return; /* a call the queue could not hold (out of memory): already counted */
-    pending *p = &r->q[r->qhead];
+/* Learns and spills the call at the queue's head (has_pend), and drops it. */
+static void learn_pending(diag_run *r) {
+    pending *h = &r->q[r->qhead];
+    learn_spill(r, &h->f, h->hint);
     r->qhead = (r->qhead + 1) % r->qcap;
     r->qlen--;
-    diag_facts *f = &p->f;
-    diag_facts_add_signals(res, f);
+    r->has_pend = 0;
+}
+
+void diag_run_result(void *ud, const sig_result *res) {
+    diag_run *r = ud;
+    /* a call the queue could not hold (out of memory): already counted */
+    if (r->qlen == (size_t)r->has_pend) return;
+    pending *p = &r->q[(r->qhead + (size_t)r->has_pend) % r->qcap];
+    diag_facts_add_signals(res, &p->f);
     diag_prefetch(r->d, p->hint);
-    if (r->has_pend) learn_spill(r, &r->pend, r->pend_hint);
-    r->pend = *f;
-    r->pend_hint = p->hint;
+    if (r->has_pend) learn_pending(r); /* p stays where it is: now at the head */
     r->has_pend = 1;
 }
 
@@ -230,8 +234,7 @@ static void write_record(const char *line, size_t n, const diag_verdict *v, FILE
 }
 
 int diag_run_finish(diag_run *r, FILE *calls_out, char *err, size_t errlen) {
-    if (r->has_pend) learn_spill(r, &r->pend, r->pend_hint);
-    r->has_pend = 0;
+    if (r->has_pend) learn_pending(r);
     diag_finalize(r->d);
     spill_flush(r);
     diag_spill_rewind(r->codec);

@@ -45,7 +45,7 @@ static void put_str(char *out, size_t bufsz, size_t *at, const char *p, size_t n
     n = p ? strnlen(p, n) : 0;
     size_t room = bufsz - 1 - *at;
     if (n > room) n = room;
-    memcpy(out + *at, p, n);
+    if (n) memcpy(out + *at, p, n); /* p may be NULL when n is 0 */
     *at += n;
 }
 

@@ -160,6 +160,8 @@ static void learn_spill(diag_run *r, diag_facts *f, diag_hint h) {
         diag_decide_ctx_opt(f, NULL, 1, &v);
         reduced = 1, keep_call_id = !r->example[v.cause];
         r->example[v.cause] = 1;
+    } else if (!r->records && !r->on_verdict) {
+        diag_facts_quiet(f); /* the rest of what the rules and the tallies read */
     }
     spill_fact(r, f, reduced, keep_call_id);
 }

@@ -166,6 +166,10 @@ void diag_facts_reduce(diag_facts *f, int keep_call_id) {
     *f = r;
 }
 
+void diag_facts_quiet(diag_facts *f) {
+    f->phrase[0] = f->reason_line[0] = f->caller_src[0] = f->server[0] = '\0';
+}
+
 void diag_facts_from(const call_record *r, const sig_result *s, uint64_t seq, diag_facts *f) {
     memset(f, 0, sizeof *f);
     f->seq = seq;

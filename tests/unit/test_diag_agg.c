@@ -781,8 +781,9 @@ static void check_pack(const diag_facts *all, size_t n) {
 
 
 /* A context-free call (diag_context_free) gets the same verdict from its reduced facts, under
- * any context, as from all its facts under what the aggregates learnt; and the tally reads
- * nothing diag_facts_reduce drops (same reports). */
+ * any context, as from all its facts under what the aggregates learnt; another gets the same
+ * quiet verdict without what diag_facts_quiet drops; and the tally reads nothing either
+ * drops (same reports). */
 static int same_verdict(const diag_verdict *a, const diag_verdict *b) {
     return a->cause == b->cause && a->blocked_by == b->blocked_by && a->confidence == b->confidence &&
            a->rule == b->rule && a->remediation == b->remediation;
@@ -795,10 +796,15 @@ static void check_reduce(const diag_facts *all, size_t n) {
     diag *full = diag_new(NULL), *red = diag_new(NULL);
     diag_facts *a = malloc(n * sizeof *a);
     memcpy(a, all, n * sizeof *a);
+    for (size_t i = 0; i < n; i++) { /* evidence-only text, which diag_facts_quiet drops */
+        if (!a[i].phrase[0]) snprintf(a[i].phrase, sizeof a[i].phrase, "Phrase %zu", i % 7);
+        if (i % 3) snprintf(a[i].reason_line, sizeof a[i].reason_line, "Q.850;cause=%zu", i % 5);
+        snprintf(a[i].caller_src, sizeof a[i].caller_src, "%s", i % 2 ? "pai" : "from");
+    }
     for (size_t i = 0; i < n; i++) diag_learn_keep(full, &a[i]);
     for (size_t i = 0; i < n; i++) diag_learn(red, &a[i]);
     diag_finalize(full), diag_finalize(red);
-    size_t free_calls = 0, bad = 0, bad_bytes = 0;
+    size_t free_calls = 0, bad = 0, bad_bytes = 0, quieted = 0;
     int seen[DIAG_C__COUNT] = {0};
     /* diag_spill_put_reduced writes what diag_spill_put writes of the reduced copy */
     diag_spill *s1 = diag_spill_new(), *s2 = diag_spill_new();
@@ -817,6 +823,8 @@ static void check_reduce(const diag_facts *all, size_t n) {
             seen[v1.cause] = 1;
             bad += !same_verdict(&v1, &v3);
         } else {
+            quieted += f.phrase[0] || f.reason_line[0] || f.caller_src[0];
+            diag_facts_quiet(&f); /* and the rest needs no evidence-only text */
             n2 = diag_spill_put(s2, &f, b2);
         }
         n1 = diag_spill_put(s1, &f, b1);
@@ -827,6 +835,7 @@ static void check_reduce(const diag_facts *all, size_t n) {
     }
     CHECK_INT(bad, 0);
     CHECK_INT(bad_bytes, 0);
+    CHECK(quieted > 50);
     CHECK(free_calls > 50);
     diag_spill_free(s1), diag_spill_free(s2);
     char *r1 = report_of(full), *r2 = report_of(red);

@@ -157,8 +157,9 @@ void diag_facts_add_signals(const sig_result *s, diag_facts *f);
 int diag_context_free(const diag_facts *f);
 void diag_facts_reduce(diag_facts *f, int keep_call_id);
 /* Blanks what only the evidence text reads (the reason phrase, the Reason line, where the
- * caller came from; the Server, which nothing reads): once learnt, a call whose evidence
- * nobody reads is spilled without them (quiet verdicts and the tallies are the same). */
+ * caller came from, the PASSporT's TNs, the blocking party and its redress; the Server,
+ * which nothing reads): once learnt, a call whose evidence nobody reads is spilled without
+ * them (quiet verdicts and the tallies are the same). */
 void diag_facts_quiet(diag_facts *f);
 
 /* ---- Verdict ---- */

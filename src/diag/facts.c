@@ -168,6 +168,7 @@ void diag_facts_reduce(diag_facts *f, int keep_call_id) {
 
 void diag_facts_quiet(diag_facts *f) {
     f->phrase[0] = f->reason_line[0] = f->caller_src[0] = f->server[0] = '\0';
+    f->orig_tn[0] = f->dest_tn[0] = f->blocked_by_party[0] = f->redress[0] = '\0';
 }
 
 void diag_facts_from(const call_record *r, const sig_result *s, uint64_t seq, diag_facts *f) {

@@ -800,6 +800,10 @@ static void check_reduce(const diag_facts *all, size_t n) {
         if (!a[i].phrase[0]) snprintf(a[i].phrase, sizeof a[i].phrase, "Phrase %zu", i % 7);
         if (i % 3) snprintf(a[i].reason_line, sizeof a[i].reason_line, "Q.850;cause=%zu", i % 5);
         snprintf(a[i].caller_src, sizeof a[i].caller_src, "%s", i % 2 ? "pai" : "from");
+        if (i % 4 == 1) snprintf(a[i].orig_tn, sizeof a[i].orig_tn, "1999555%04zu", i % 10000);
+        if (i % 4 == 2) snprintf(a[i].dest_tn, sizeof a[i].dest_tn, "%s", a[i].callee);
+        if (i % 5 == 3 && !a[i].blocked_by_party[0]) snprintf(a[i].blocked_by_party, sizeof a[i].blocked_by_party, "Engine %zu", i % 3);
+        if (i % 5 == 4 && !a[i].redress[0]) snprintf(a[i].redress, sizeof a[i].redress, "https://r%zu.example", i % 3);
     }
     for (size_t i = 0; i < n; i++) diag_learn_keep(full, &a[i]);
     for (size_t i = 0; i < n; i++) diag_learn(red, &a[i]);

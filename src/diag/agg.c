@@ -181,9 +181,10 @@ static long add_carrier(diag *d, const char *name) {
 
 /* The address cache: the carrier of a next hop, found without formatting the address. */
 static size_t addr_home(const sx_addr *a) {
-    uint64_t h = 0xcbf29ce484222325ULL ^ a->family;
-    for (int i = 0; i < 16; i++) h = (h ^ a->a[i]) * 0x100000001b3ULL;
-    return (size_t)mix(h) & (AGG_ADDR_SLOTS - 1);
+    uint64_t w0, w1; /* two words, not 16 bytes one by one: this runs for every call */
+    memcpy(&w0, a->a, 8);
+    memcpy(&w1, a->a + 8, 8);
+    return (size_t)mix(w0 ^ mix(w1 ^ a->family)) & (AGG_ADDR_SLOTS - 1);
 }
 
 static long addr_cached(const diag *d, const sx_addr *a) {

@@ -101,10 +101,12 @@ static int check_nanp(const char *e, size_t n, diag_tn_check *o) {
 
 /* Neighbor spoofing: same NPA-NXX as the callee (reference §4; TNS flags it). */
 int diag_tn_neighbor(const char *e164, const char *callee) {
-    if (!e164 || !callee || e164[0] != '1' || callee[0] != '1') return 0;
-    for (int i = 0; i < 11; i++) /* 11 digits, and a callee of 11 characters */
+    if (!e164 || !callee || e164[0] != '1') return 0;
+    for (int i = 0; i < 7; i++) /* the NPA-NXX first: most calls differ there */
+        if (e164[i] != callee[i] || !is_digit(e164[i])) return 0;
+    for (int i = 7; i < 11; i++) /* 11 digits, and a callee of 11 characters */
         if (!is_digit(e164[i]) || !callee[i]) return 0;
-    return !e164[11] && !callee[11] && !memcmp(e164, callee, 7);
+    return !e164[11] && !callee[11];
 }
 
 static int check(const char *e164, const char *raw, const char *callee, diag_tn_check *o) {

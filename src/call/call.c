@@ -135,6 +135,7 @@ struct call_tracker {
     uint32_t *hpos; /* heap index of each call, by slab id (slab.nblk * CT_SLAB_N entries) */
     ct_tomb *tomb_head, *tomb_tail;
     size_t ntomb;
+    ct_tomb *tomb_free; /* spare tombstones, linked by fnext */
     ct_group group;
     ct_chunk_cache chunks; /* arena chunks of ended calls, for the next ones */
     size_t ar_avg;  /* arena bytes recent calls used (moving average): sizes the next
@@ -342,19 +343,30 @@ static void tomb_remove_head(call_tracker *ct) {
     if (!ct->tomb_head) ct->tomb_tail = NULL;
     ht_remove(&ct->tombs, &t->hn);
     ct->ntomb--;
-    free(t);
+    t->fnext = ct->tomb_free;
+    ct->tomb_free = t;
+}
+
+/* Every ended call leaves a tombstone for linger (32 s): reused last-freed first rather than
+ * a malloc and a free per call. The spare ones number at most the peak of live ones. */
+static ct_tomb *tomb_alloc(call_tracker *ct) {
+    ct_tomb *t = ct->tomb_free;
+    if (!t) return malloc(sizeof *t);
+    ct->tomb_free = t->fnext;
+    return t;
 }
 
 static void tomb_add(call_tracker *ct, uint64_t h, uint32_t cseq, sx_time expiry) {
     if (ct->ntomb >= ct->cfg.max_calls) tomb_remove_head(ct);
-    ct_tomb *t = malloc(sizeof *t);
+    ct_tomb *t = tomb_alloc(ct);
     if (!t) return;
     t->hn.h = h;
     t->cseq = cseq;
     t->expiry = expiry;
     t->fnext = NULL;
     if (ht_insert(&ct->tombs, &t->hn) != 0) {
-        free(t);
+        t->fnext = ct->tomb_free;
+        ct->tomb_free = t;
         return;
     }
     if (ct->tomb_tail) ct->tomb_tail->fnext = t;
@@ -1358,6 +1370,7 @@ void ct_free(call_tracker *ct) {
         ar_free(&c->ar);
     }
     while (ct->tomb_head) tomb_remove_head(ct);
+    for (ct_tomb *t; (t = ct->tomb_free);) ct->tomb_free = t->fnext, free(t);
     ar_cache_free(&ct->chunks);
     for (size_t i = 0; i < ct->slab.nblk; i++) munmap(ct->slab.blk[i], CT_SLAB_BYTES);
     free(ct->slab.blk);

@@ -111,6 +111,11 @@ int sip_uri_check(sx_sv text, const char *lo);
  * sip_next_value() (so the split is not done twice). */
 int sip_naddr_elem(sx_sv elem, sip_naddr *na);
 int sip_via_elem(sx_sv elem, sip_via *v);
+/* The same on a whole trimmed value, 0 only when the value is surely one list element read
+ * by the common shapes (then the views equal those of its first element); -1 otherwise, and
+ * the caller splits the list the general way. Saves the comma scan of the split. */
+int sip_naddr_whole(sx_sv value, sip_naddr *na);
+int sip_via_whole(sx_sv value, sip_via *v);
 
 /* sip_hdr_lookup() for a name already known to be all token characters (the parser's case):
  * token characters fold to lower case with |0x20 without colliding with a name's letters or

@@ -291,15 +291,21 @@ static int plain_params(const char *p, const char *e, const char *lo, sx_sv *par
     return 1;
 }
 
-static int trailing_params(const char *p, const char *e, const char *lo, sx_sv *params, int k,
-                           const pname names[], sx_sv vals[], int seen[]) {
-    if (plain_params(p, e, lo, params, k, names, vals, seen)) return 0;
+/* trailing_params() past its plain attempt: LWS, quoted or <> values, odd shapes. */
+static int general_params(const char *p, const char *e, sx_sv *params, int k,
+                          const pname names[], sx_sv vals[], int seen[]) {
     p = sip_skip_lws(p, e);
     *params = sx_sv_make(e, 0);
     if (p == e) return 0;
     if (*p != ';') return -1;
     *params = sip_trim(span(p + 1, e));
     return params_scan(*params, k, names, NULL, vals, seen, 0) == 0 ? 0 : -1;
+}
+
+static int trailing_params(const char *p, const char *e, const char *lo, sx_sv *params, int k,
+                           const pname names[], sx_sv vals[], int seen[]) {
+    if (plain_params(p, e, lo, params, k, names, vals, seen)) return 0;
+    return general_params(p, e, params, k, names, vals, seen);
 }
 
 /* ---- URIs (RFC 3261 §19.1, RFC 3966) ---- */
@@ -618,7 +624,11 @@ static const char *angle_addr(const char *lt, const char *e, const char *p, sip_
 
 int sip_parse_naddr(sx_sv value, sip_naddr *na) { return sip_naddr_elem(first_elem(value), na); }
 
-int sip_naddr_elem(sx_sv v, sip_naddr *na) {
+/* sip_naddr_elem(); *whole is set when the element was read as <URI> with nothing after it
+ * or plain ";name[=value]" parameters: then no comma outside a quoted string or <> can be in
+ * it (display names are tokens or quoted, URIs hold no quote or angle bracket, plain values
+ * stop at ','), so it is all one list element (sip_naddr_whole). */
+static int naddr_elem(sx_sv v, sip_naddr *na, int *whole) {
     memset(na, 0, sizeof *na);
     const char *p = v.p, *e = v.p + v.n, *rest;
     if (v.n == 0) return -1;
@@ -644,17 +654,33 @@ int sip_naddr_elem(sx_sv v, sip_naddr *na) {
      * value runs to the end without LWS, CTL, quote or delimiter (RFC 3261 §19.3 tags). */
     if (rest == e) {
         na->params = sx_sv_make(e, 0);
+        *whole = lt != NULL;
         return 0;
     }
     if (e - rest >= 5 && *rest == ';' && sip_ieq_word(sip_load4(rest + 1), sip_load4("tag=")) &&
         skip_pvalue(rest + 5, e, p) == e) {
         na->params = span(rest + 1, e);
         na->tag = span(rest + 5, e);
+        *whole = lt != NULL;
         return 0;
     }
     static const pname names[] = {{3, {"tag"}}};
     int seen[1] = {0};
-    return trailing_params(rest, e, p, &na->params, 1, names, &na->tag, seen);
+    if (plain_params(rest, e, p, &na->params, 1, names, &na->tag, seen)) {
+        *whole = lt != NULL;
+        return 0;
+    }
+    return general_params(rest, e, &na->params, 1, names, &na->tag, seen);
+}
+
+int sip_naddr_elem(sx_sv v, sip_naddr *na) {
+    int whole = 0;
+    return naddr_elem(v, na, &whole);
+}
+
+int sip_naddr_whole(sx_sv v, sip_naddr *na) {
+    int whole = 0;
+    return (naddr_elem(v, na, &whole) == 0 && whole) ? 0 : -1;
 }
 
 /* ---- Via (RFC 3261 §20.42) ---- */
@@ -732,7 +758,10 @@ static int via_plain_params(const char *p, const char *e, const char *lo, sip_vi
 
 int sip_parse_via(sx_sv value, sip_via *v) { return sip_via_elem(first_elem(value), v); }
 
-int sip_via_elem(sx_sv t, sip_via *v) {
+/* sip_via_elem(); *whole is set when the parameters were plain: then no ',' is anywhere in
+ * the element (sent-protocol and sent-by are tokens, a host and digits; plain values stop at
+ * ','), so it is all one list element (sip_via_whole). */
+static int via_elem(sx_sv t, sip_via *v, int *whole) {
     *v = (sip_via){0}; /* stores, not a rep stos the size of the struct */
     const char *e = t.p + t.n, *p = sent_protocol(t.p, e, v);
     if (!p) return -1;
@@ -744,7 +773,7 @@ int sip_via_elem(sx_sv t, sip_via *v) {
         q = sip_skip_lws(q + 1, e);
         if (parse_port(&q, e, &v->port) != 0) return -1;
     }
-    if (via_plain_params(q, e, t.p, v)) return 0;
+    if (via_plain_params(q, e, t.p, v)) return *whole = 1, 0;
     static const pname names[] = {{6, {"branch"}}, {8, {"received"}}, {5, {"rport"}}};
     sx_sv vals[3] = {SX_SV_NULL, SX_SV_NULL, SX_SV_NULL};
     int seen[3] = {0, 0, 0};
@@ -754,6 +783,16 @@ int sip_via_elem(sx_sv t, sip_via *v) {
     v->rport = vals[2];
     v->has_rport = seen[2];
     return 0;
+}
+
+int sip_via_elem(sx_sv t, sip_via *v) {
+    int whole = 0;
+    return via_elem(t, v, &whole);
+}
+
+int sip_via_whole(sx_sv t, sip_via *v) {
+    int whole = 0;
+    return (via_elem(t, v, &whole) == 0 && whole) ? 0 : -1;
 }
 
 /* ---- Reason (RFC 3326 §2, RFC 8606 location) ---- */

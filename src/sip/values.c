@@ -33,13 +33,11 @@ static inline unsigned pend16(const char *p) {
 }
 /* Bits of the bytes that are no hostname character (alphanumeric - . _). */
 static inline unsigned nonhost16(const char *p) {
-    __m128i x = load16(p), l = _mm_or_si128(x, _mm_set1_epi8(0x20)); /* letters to lower case */
-    __m128i alpha = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(l, _mm_set1_epi8('a')), l),
-                                  _mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8('z')), l));
-    __m128i digit = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8('0')), x),
-                                  _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8('9')), x));
-    __m128i ok = _mm_or_si128(_mm_or_si128(alpha, digit), eq16(x, '-'));
-    ok = _mm_or_si128(ok, _mm_or_si128(eq16(x, '.'), eq16(x, '_')));
+    __m128i x = load16(p);
+    __m128i alpha = sip_range16(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 25);
+    /* - . / 0-9 are one range: drop the '/' from it */
+    __m128i dd = _mm_andnot_si128(eq16(x, '/'), sip_range16(x, '-', '9' - '-'));
+    __m128i ok = _mm_or_si128(_mm_or_si128(alpha, dd), eq16(x, '_'));
     return (unsigned)_mm_movemask_epi8(ok) ^ 0xffffu;
 }
 /* Bits of the quotes and backslashes: what a quoted-string scan stops at. */
@@ -322,8 +320,22 @@ static const char *scheme_end(const char *p, const char *e) {
 }
 
 /* port = 1*DIGIT, at most 65535 (leading zeros allowed); one pass over the digits. */
-static int parse_port(const char **pp, const char *e, int *port) {
+static inline __attribute__((always_inline)) int parse_port(const char **pp, const char *e,
+                                                            int *port) {
     const char *p = *pp, *d = p;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (e - p >= 4) { /* four digits and no fifth ("5060", "5061"): one word, no loop */
+        uint32_t w = (uint32_t)sip_load4(p);
+        if (((w & 0xf0f0f0f0u) | (((w + 0x06060606u) & 0xf0f0f0f0u) >> 4)) == 0x33333333u &&
+            (e - p == 4 || !sip_is(p[4], SIP_CC_DIGIT))) {
+            w -= 0x30303030u; /* the digits' values, the first in the low byte */
+            *port = (int)((w & 0xff) * 1000 + ((w >> 8) & 0xff) * 100 + ((w >> 16) & 0xff) * 10 +
+                          (w >> 24));
+            *pp = p + 4;
+            return 0;
+        }
+    }
+#endif
     unsigned x = 0;
     for (; d < e && sip_is(*d, SIP_CC_DIGIT); d++) {
         x = x * 10 + (unsigned)(*d - '0');
@@ -339,7 +351,9 @@ static int is_hex(char c) {
     return sip_is(c, SIP_CC_DIGIT) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-static const char *skip_hostname(const char *q, const char *e, const char *lo) {
+static inline __attribute__((always_inline)) const char *skip_hostname(const char *q,
+                                                                       const char *e,
+                                                                       const char *lo) {
     SIP_SCAN16(q, e, lo, nonhost16);
     while (q < e && sip_is(*q, SIP_CC_HOST)) q++;
     return q;

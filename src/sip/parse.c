@@ -162,7 +162,8 @@ static const char *value_end(const char *nl, const char *e, unsigned flags, sip_
         if (nl[-1] != '\r') m->warn |= SIP_W_BARE_LF; /* nl[-1] is the ':' at worst */
         const char *next = nl + 1;
         if (next == e && (flags & SIP_P_STREAM)) return *rc = SIP_EINCOMPLETE, NULL;
-        if (next == e || (*next != ' ' && *next != '\t')) return nl;
+        if (next == e || (unsigned char)*next > ' ' || (*next != ' ' && *next != '\t'))
+            return nl; /* the next line is a header (above SP) or the blank line */
         m->warn |= SIP_W_FOLDED;
         if (!(nl = memchr(next, '\n', (size_t)(e - next)))) return *rc = SIP_EINCOMPLETE, NULL;
     }
@@ -257,7 +258,7 @@ static inline sx_sv trim_value(const char *v0, const char *nl) {
     return sip_trim(sx_sv_make(v0, (size_t)(nl - v0)));
 }
 
-/* Scans one header line starting at p (not SP/HTAB/CR/LF). On success stores the header and
+/* Scans one header line starting at p (a token character). On success stores the header and
  * returns the start of the next line. The line's LF is found first so that the name scan
  * needs no bounds check: the LF is no token character. */
 static const char *parse_header(const char *p, const char *e, unsigned flags, sip_msg *m,
@@ -286,9 +287,11 @@ static const char *parse_header(const char *p, const char *e, unsigned flags, si
         if (!(nl = find_lf(p, e))) return *rc = cut_header(p, e), NULL;
         n1 = skip_name(p, e);
     }
-    const char *c = n1;
-    while (*c == ' ' || *c == '\t') c++; /* HCOLON = *(SP/HTAB) ":" SWS */
-    if (n1 == p || *c != ':') return *rc = SIP_EHEADER, NULL;
+    const char *c = n1; /* n1 > p: the line starts with a token character */
+    if (*c != ':') { /* HCOLON = *(SP/HTAB) ":" SWS; the colon nearly always ends the name */
+        while (*c == ' ' || *c == '\t') c++;
+        if (*c != ':') return *rc = SIP_EHEADER, NULL;
+    }
     const char *v0 = c + 1;
     if (!(nl = value_end(nl, e, flags, m, rc))) return NULL;
     if (m->nhdrs >= SIP_MAX_HDRS) return *rc = SIP_ETOOMANY, NULL;
@@ -323,7 +326,9 @@ static const char *parse_headers(const char *p, const char *e, unsigned flags, s
                 if (p[1] == '\n') return p + 2;
                 return *rc = SIP_EHEADER, NULL;
             }
-            if (*p == ' ' || *p == '\t') return *rc = SIP_EHEADER, NULL; /* fold, no header */
+            /* A fold with no header before it, or no name: parse_header() would refuse the
+             * line the same way, LF or not. */
+            return *rc = SIP_EHEADER, NULL;
         }
         if (!(p = parse_header(p, e, flags, m, rc))) return NULL;
     }

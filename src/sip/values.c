@@ -257,9 +257,10 @@ static int plain_shape(const char *p, const char *e) {
 /* One plain ";name[=value]" step from the ';' at *q: sets *name and *val, moves *q to the
  * next ';' or to e. Returns 0 where the shape is not plain (the caller walks the general
  * way). */
-static inline int plain_param_next(const char **q, const char *e, const char *lo, sx_sv *name,
-                                   sx_sv *val) {
-    const char *n0 = *q + 1, *n1 = skip_token_in(n0, e, lo), *v1 = n1;
+static inline __attribute__((always_inline)) int
+plain_param_at(const char **q, const char *n1, const char *e, const char *lo, sx_sv *name,
+               sx_sv *val) {
+    const char *n0 = *q + 1, *v1 = n1;
     if (n1 == n0) return 0;
     *val = sx_sv_make(n1, 0);
     if (n1 < e && *n1 == '=') {
@@ -271,6 +272,10 @@ static inline int plain_param_next(const char **q, const char *e, const char *lo
     *name = span(n0, n1);
     *q = v1;
     return 1;
+}
+static inline int plain_param_next(const char **q, const char *e, const char *lo, sx_sv *name,
+                                   sx_sv *val) {
+    return plain_param_at(q, skip_token_in(*q + 1, e, lo), e, lo, name, val);
 }
 
 static int plain_params(const char *p, const char *e, const char *lo, sx_sv *params, int k,
@@ -732,6 +737,19 @@ static const char *sent_protocol(const char *p, const char *e, sip_via *v) {
     return t1;
 }
 
+/* skip_token_in() for a Via parameter name at n0: "branch=" and a last or ';'-ended "rport"
+ * (nearly every Via's names) are told by their bytes; a token character cannot follow
+ * either there, so the run of token characters ends where the walk would end it. */
+static inline const char *via_name_end(const char *n0, const char *e, const char *lo) {
+    if (e - n0 >= 7 && sip_ieq_word(sip_load4(n0), sip_load4("bran")) &&
+        sip_ieq_word(sip_load4(n0 + 3), sip_load4("nch=")))
+        return n0 + 6;
+    if (e - n0 >= 5 && sip_ieq_word(sip_load4(n0), sip_load4("rpor")) &&
+        sip_ieq_word(sip_load4(n0 + 1), sip_load4("port")) && (e - n0 == 5 || n0[5] == ';'))
+        return n0 + 5;
+    return skip_token_in(n0, e, lo);
+}
+
 /* plain_params() for Via's three names (branch, received, rport), with the names compared
  * by length and two overlapping words instead of the generic which_name(): every message has
  * a Via, and ";branch=z9hG4bK...;rport" is nearly always its whole list. Returns 1 with the
@@ -741,7 +759,7 @@ static int via_plain_params(const char *p, const char *e, const char *lo, sip_vi
     sx_sv branch = SX_SV_NULL, received = SX_SV_NULL, rport = SX_SV_NULL, name, val;
     int has_rport = 0;
     for (const char *q = p; q < e;) { /* q at a ';' */
-        if (!plain_param_next(&q, e, lo, &name, &val)) return 0;
+        if (!plain_param_at(&q, via_name_end(q + 1, e, lo), e, lo, &name, &val)) return 0;
         const char *n0 = name.p;
         switch (name.n) { /* the first of each name counts, as in params_scan() */
         case 6:

@@ -18,13 +18,13 @@
  * Eight bytes per step while no byte is below 0x20 or DEL; the byte loop decides the rest
  * (a word flagged only for an HTAB is fine). */
 #if defined(SIP_SSE2)
-/* Bits of the CTL bytes of the sixteen at p: below SP but HTAB, and DEL. */
-static inline unsigned ctl16(const char *p) {
-    __m128i x = sip_load16(p);
+/* Bits of the CTL bytes of x: below SP but HTAB, and DEL. */
+static inline unsigned ctl16x(__m128i x) {
     __m128i lo = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);
     lo = _mm_andnot_si128(sip_eq16(x, '\t'), lo);
     return (unsigned)_mm_movemask_epi8(_mm_or_si128(lo, sip_eq16(x, 0x7f)));
 }
+static inline unsigned ctl16(const char *p) { return ctl16x(sip_load16(p)); }
 #endif
 
 static int has_ctl(const char *p, size_t n) {
@@ -109,8 +109,9 @@ static int parse_status_line(sx_sv line, sip_msg *m) {
     return 0;
 }
 
-static int parse_start_line(sx_sv line, sip_msg *m) {
-    if (has_ctl(line.p, line.n)) return SIP_EBINARY;
+/* ctl: whether the line holds a CTL, or -1 if not known yet. */
+static int parse_start_line(sx_sv line, int ctl, sip_msg *m) {
+    if (ctl < 0 ? has_ctl(line.p, line.n) : ctl) return SIP_EBINARY;
     m->start_line = line;
     if (line.n >= 4 && sip_ieq_word(sip_load4(line.p), sip_load4("sip/")))
         return parse_status_line(line, m);
@@ -261,8 +262,8 @@ static inline sx_sv trim_value(const char *v0, const char *nl) {
 /* Scans one header line starting at p (a token character). On success stores the header and
  * returns the start of the next line. The line's LF is found first so that the name scan
  * needs no bounds check: the LF is no token character. */
-static const char *parse_header(const char *p, const char *e, unsigned flags, sip_msg *m,
-                                int *rc) {
+static inline __attribute__((always_inline)) const char *
+parse_header(const char *p, const char *e, unsigned flags, sip_msg *m, int *rc) {
     const char *nl, *n1;
     int id = -1; /* -1: hdr_id() below decides */
 #if defined(SIP_SSE2)
@@ -445,6 +446,31 @@ static int check_message(sip_msg *m) {
 
 /* ---- the entry point ---- */
 
+#if defined(SIP_SSE2)
+/* The LF ending the start line at p, found in whole sixteen-byte blocks, with *ctl set to
+ * has_ctl() of the line before it (without its CR): the blocks are loaded once for both.
+ * NULL when no LF is in the blocks before the last sixteen bytes (the caller then looks the
+ * plain way). */
+static const char *start_lf(const char *p, const char *e, int *ctl) {
+    unsigned any = 0, prev = 0; /* CTLs of the blocks before the last one; of the last one */
+    for (const char *q = p; e - q >= 16; q += 16) {
+        __m128i x = sip_load16(q);
+        unsigned lf = (unsigned)_mm_movemask_epi8(sip_eq16(x, '\n')), c = ctl16x(x);
+        if (lf) {
+            unsigned k = (unsigned)__builtin_ctz(lf);
+            c &= (1u << k) - 1; /* the bytes before the LF */
+            if (k > 0 && q[k - 1] == '\r') c &= ~(1u << (k - 1)); /* the line's CR is no CTL */
+            else if (k == 0 && q > p && q[-1] == '\r') prev &= 0x7fffu;
+            *ctl = (any | prev | c) != 0;
+            return q + k;
+        }
+        any |= prev;
+        prev = c;
+    }
+    return NULL;
+}
+#endif
+
 static void msg_reset(sip_msg *m) {
     m->is_request = 0;
     m->method = m->ruri = m->reason = m->start_line = SX_SV_NULL;
@@ -485,7 +511,12 @@ int sip_parse(const char *buf, size_t len, unsigned flags, sip_msg *m) {
     const char *p = buf, *e = buf + len;
     /* RFC 3261 §7.5: CRLFs before the start line are ignored (keep-alives on streams). */
     while (p < e && (*p == '\r' || *p == '\n')) p++;
-    const char *nl = p < e ? find_lf(p, e) : NULL;
+    int ctl = -1;
+    const char *nl = NULL;
+#if defined(SIP_SSE2)
+    if (p < e) nl = start_lf(p, e, &ctl);
+#endif
+    if (!nl && p < e) nl = find_lf(p, e);
     if (!nl) { /* binary junk is refused at once; a partial line (maybe up to its CR) waits */
         size_t k = (size_t)(e - p);
         if (k && p[k - 1] == '\r') k--;
@@ -495,7 +526,7 @@ int sip_parse(const char *buf, size_t len, unsigned flags, sip_msg *m) {
     if (le > p && le[-1] == '\r') le--;
     else m->warn |= SIP_W_BARE_LF;
     if (le == p) return SIP_ESTARTLINE;
-    int rc = parse_start_line(sx_sv_make(p, (size_t)(le - p)), m);
+    int rc = parse_start_line(sx_sv_make(p, (size_t)(le - p)), ctl, m);
     if (rc) return rc;
     const char *body = parse_headers(nl + 1, e, flags, m, &rc);
     if (!body) return rc;

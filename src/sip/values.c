@@ -136,7 +136,8 @@ static int has_lws(sx_sv v) {
 
 /* The end of an unquoted parameter value at q: LWS, CTL, ; , " < > end it. A branch= value
  * is some 30 bytes. */
-static const char *skip_pvalue(const char *q, const char *e, const char *lo) {
+static inline __attribute__((always_inline)) const char *skip_pvalue(const char *q, const char *e,
+                                                                     const char *lo) {
     SIP_SCAN16(q, e, lo, pend16);
     while (q < e && !sip_is(*q, SIP_CC_PEND)) q++;
     return q;

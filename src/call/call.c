@@ -196,7 +196,11 @@ static int msg_naddr(const sip_msg *m, int id, sip_naddr *na) {
     return v.p ? sip_parse_naddr(v, na) : -1;
 }
 
+/* Several per message (ct_message, on_invite, responses, BYE): the tag sip_parse kept is
+ * read in place, without copying the whole name-addr. */
 static sx_sv hdr_tag(const sip_msg *m, int id) {
+    if (m->has_addr && (id == SIP_H_FROM || id == SIP_H_TO))
+        return id == SIP_H_FROM ? m->from.tag : m->to.tag;
     sip_naddr na;
     if (msg_naddr(m, id, &na) != 0) return SX_SV_NULL;
     return na.tag;

@@ -139,6 +139,7 @@ struct call_tracker {
     size_t ntomb;
     ct_tomb *tomb_free; /* spare tombstones, linked by fnext */
     ct_group group;
+    int group_hdr; /* sip header id of cfg.group_header (SIP_H_OTHER: looked up by name) */
     ct_chunk_cache chunks; /* arena chunks of ended calls, for the next ones */
     size_t ar_avg;  /* arena bytes recent calls used (moving average): sizes the next
                        call's first chunk so most calls take one malloc and waste little */
@@ -766,8 +767,9 @@ static void group_call(call_tracker *ct, ct_call *c, const sip_msg *m) {
     q.caller = c->r.caller.e164;
     q.callee = c->r.callee.e164;
     query_session_id(m, &q);
-    const char *hn = ct->cfg.group_header;
-    sx_sv x = sip_hdr_by_name(m, hn); /* X-CID maps to SIP_H_X_CID, any other by name */
+    /* X-CID maps to SIP_H_X_CID (resolved once, in ct_new), any other by name. */
+    sx_sv x = ct->group_hdr != SIP_H_OTHER ? sip_hdr_first(m, ct->group_hdr)
+                                           : sip_hdr_by_name(m, ct->cfg.group_header);
     if (x.p) q.xcid = sx_sv_trim(x);
     sx_sv pcv = sip_hdr_first(m, SIP_H_P_CHARGING_VECTOR), iv;
     if (pcv.p && sip_param(pcv, "icid-value", &iv)) q.icid = unquote(iv);
@@ -1356,6 +1358,7 @@ call_tracker *ct_new(const ct_config *cfg, sx_tally *tally, ct_emit_fn emit, voi
     if (c->arena_max < 1024) c->arena_max = 1024;
     if (c->group_index == 0) c->group_index = 1;
     if (!c->group_header || !*c->group_header) c->group_header = "X-CID";
+    ct->group_hdr = sip_hdr_lookup(c->group_header, strlen(c->group_header));
     ct->tally = tally;
     ct->emit = emit;
     ct->ud = ud;

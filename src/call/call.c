@@ -483,14 +483,23 @@ static void note_identity(ct_call *c, const sip_msg *m) {
 
 static void note_verstat(ct_call *c, const sip_msg *m) {
     if (c->r.verstat.p) return;
-    sip_vit it = {0};
-    sx_sv v;
     sip_naddr na;
-    /* The URI is a view into the value: a value without "verstat=" needs no parsing. */
-    while (sip_next_value(m, SIP_H_PAI, &it, &v)) {
-        if (!find_verstat(v).p || sip_parse_naddr(v, &na) != 0) continue;
-        sx_sv vs = find_verstat(na.uri);
-        if (vs.p) { c->r.verstat = ar_sv(&c->ar, vs); return; }
+    sx_sv v;
+    /* The URI is a view into the value: a value without "verstat=" needs no parsing. An
+     * element is a part of its header line, so a line without a match has no element with
+     * one: splitting the list into elements (a scan for commas and quotes) is done only for
+     * a line that has one. */
+    int idx = -1;
+    sx_sv line;
+    while (sip_next_hdr(m, SIP_H_PAI, &idx, &line)) {
+        if (!find_verstat(line).p) continue;
+        sip_vit it = {0};
+        while (sip_next_value(m, SIP_H_PAI, &it, &v)) {
+            if (!find_verstat(v).p || sip_parse_naddr(v, &na) != 0) continue;
+            sx_sv vs = find_verstat(na.uri);
+            if (vs.p) { c->r.verstat = ar_sv(&c->ar, vs); return; }
+        }
+        break; /* every element of every line was tried */
     }
     v = sip_hdr_first(m, SIP_H_FROM);
     if (!v.p) return;

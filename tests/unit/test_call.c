@@ -755,6 +755,27 @@ static void test_path_names(void) {
     carriers_free(names);
 }
 
+/* verstat of the first P-Asserted-Identity element whose URI carries one, across list
+ * elements and header lines; one in a display name or a header parameter does not count. */
+static void test_verstat_pai_list(void) {
+    tc c;
+    tc_init(&c, NULL);
+    feed(&c, 0, EP_A, EP_B,
+         INVITE("vs1", "1", "z9hG4bKv1")
+         "P-Asserted-Identity: \"verstat=Fake\" <sip:+13125550111@example.com>;verstat=No\n"
+         "P-Asserted-Identity: <sip:alice@example.com>, <tel:+13125550111;verstat=TN-Validation-Failed>\n"
+         "P-Asserted-Identity: <tel:+13125550111;verstat=TN-Validation-Passed>\n");
+    feed(&c, MS(100), EP_B, EP_A, RESP("486 Busy Here", "vs1", "1", "INVITE", "z9hG4bKv1", ";tag=t"));
+    feed(&c, MS(200), EP_A, EP_B,
+         INVITE("vs2", "1", "z9hG4bKv2")
+         "P-Asserted-Identity: \"verstat=Fake\" <sip:+13125550111@example.com>\n");
+    feed(&c, MS(300), EP_B, EP_A, RESP("486 Busy Here", "vs2", "1", "INVITE", "z9hG4bKv2", ";tag=t"));
+    CHECK_INT(c.n, 2);
+    CHECK(c.n == 2 && strstr(c.recs[0].json, "\"verstat\":\"TN-Validation-Failed\","));
+    CHECK(c.n == 2 && strstr(c.recs[1].json, "\"verstat\":null,"));
+    tc_done(&c);
+}
+
 /* A full record with every section filled, compared as text (reviewed by eye). */
 static void test_json_full(void) {
     tc c;
@@ -944,6 +965,7 @@ int main(void) {
     test_path_record_route();
     test_path_ruri();
     test_path_names();
+    test_verstat_pai_list();
     test_json_full();
     test_json_escaping();
     test_message_cap();

@@ -775,6 +775,7 @@ static void group_call(call_tracker *ct, ct_call *c, const sip_msg *m) {
     q.start = c->r.start;
     q.caller = c->r.caller.e164;
     q.callee = c->r.callee.e164;
+    q.call_id_h = c->hn.h; /* ct_hash(0, m->call_id, 0), as key_hash(CG_CALLID) */
     query_session_id(m, &q);
     /* X-CID maps to SIP_H_X_CID (resolved once, in ct_new), any other by name. */
     sx_sv x = ct->group_hdr != SIP_H_OTHER ? sip_hdr_first(m, ct->group_hdr)
@@ -784,6 +785,7 @@ static void group_call(call_tracker *ct, ct_call *c, const sip_msg *m) {
     if (pcv.p && sip_param(pcv, "icid-value", &iv)) q.icid = unquote(iv);
     if (pcv.p && sip_param(pcv, "related-icid", &iv)) q.related_icid = unquote(iv);
 
+    cg_query_hash(&q);
     cg_entry *e;
     c->r.leg_match = cg_lookup(&ct->group, &q, ct->cfg.group_id_window, ct->cfg.group_window, &e);
     if (e) {

@@ -93,10 +93,12 @@ static void index_remove(ct_group *g, uint64_t h, uint32_t ref) {
     g->nslot--;
 }
 
+/* Call-ID keys use the call table's hash (kind 0), so a new call's own key costs no hash:
+ * the index compares kinds anyway (find). */
 static uint64_t key_hash(int kind, sx_sv v) {
     /* uuids and icids are compared case-insensitively; Call-IDs byte for byte
      * (RFC 3261 §20.8). */
-    return ct_hash(kind, v, kind != CG_CALLID);
+    return kind == CG_CALLID ? ct_hash(0, v, 0) : ct_hash(kind, v, 1);
 }
 
 static uint64_t pair_hash(const char *caller, const char *callee) {
@@ -131,14 +133,30 @@ static cg_entry *find_sv(ct_group *g, int kind, sx_sv v, const cg_query *q, sx_t
     return find(g, kind, key_hash(kind, v), q, window);
 }
 
+/* find() by a key hashed in cg_query_hash (h: 0 when absent). */
+static cg_entry *find_h(ct_group *g, int kind, uint64_t h, const cg_query *q, sx_time window) {
+    return h ? find(g, kind, h, q, window) : NULL;
+}
+
+/* 0 marks an absent key in cg_query, so a present key hashing to 0 goes by 1: add and
+ * lookup both take the value from here. */
+static uint64_t present(uint64_t h) { return h ? h : 1; }
+
+void cg_query_hash(cg_query *q) {
+    q->h_sid_local = q->sid_local.n ? present(key_hash(CG_SID, q->sid_local)) : 0;
+    q->h_sid_remote = q->sid_remote.n ? present(key_hash(CG_SID, q->sid_remote)) : 0;
+    q->h_icid = q->icid.n ? present(key_hash(CG_ICID, q->icid)) : 0;
+    q->h_pair = q->caller[0] && q->callee[0] ? present(pair_hash(q->caller, q->callee)) : 0;
+}
+
 const char *cg_lookup(ct_group *g, const cg_query *q, sx_time id_window, sx_time heur_window,
                       cg_entry **match) {
     cg_entry *e;
     *match = NULL;
     /* Strongest first (call-blocking.md §1.5). Each uuid of the new leg may equal either
      * uuid of the older one: the remote uuid is null until the far end answers. */
-    if ((e = find_sv(g, CG_SID, q->sid_local, q, id_window)) ||
-        (e = find_sv(g, CG_SID, q->sid_remote, q, id_window))) {
+    if ((e = find_h(g, CG_SID, q->h_sid_local, q, id_window)) ||
+        (e = find_h(g, CG_SID, q->h_sid_remote, q, id_window))) {
         *match = e;
         return "session-id";
     }
@@ -146,13 +164,12 @@ const char *cg_lookup(ct_group *g, const cg_query *q, sx_time id_window, sx_time
         *match = e;
         return "x-cid";
     }
-    if ((e = find_sv(g, CG_ICID, q->icid, q, id_window)) ||
+    if ((e = find_h(g, CG_ICID, q->h_icid, q, id_window)) ||
         (e = find_sv(g, CG_ICID, q->related_icid, q, id_window))) {
         *match = e;
         return "icid";
     }
-    if (q->caller[0] && q->callee[0] &&
-        (e = find(g, CG_PAIR, pair_hash(q->caller, q->callee), q, heur_window))) {
+    if ((e = find_h(g, CG_PAIR, q->h_pair, q, heur_window))) {
         *match = e;
         return "heuristic";
     }
@@ -190,12 +207,11 @@ cg_entry *cg_add(ct_group *g, const cg_query *q, sx_sv group, cg_entry **owner,
     e->glen = (uint8_t)(group.n < CG_GROUP_MAX ? group.n : CG_GROUP_MAX);
     if (e->glen) memcpy(e->group, group.p, e->glen);
     e->group[e->glen] = 0;
-    add_key(g, e, 0, CG_CALLID, key_hash(CG_CALLID, q->call_id));
-    if (q->sid_local.n) add_key(g, e, 1, CG_SID, key_hash(CG_SID, q->sid_local));
-    if (q->sid_remote.n) add_key(g, e, 2, CG_SID, key_hash(CG_SID, q->sid_remote));
-    if (q->icid.n) add_key(g, e, 3, CG_ICID, key_hash(CG_ICID, q->icid));
-    if (q->caller[0] && q->callee[0])
-        add_key(g, e, 4, CG_PAIR, pair_hash(q->caller, q->callee));
+    add_key(g, e, 0, CG_CALLID, q->call_id_h);
+    if (q->h_sid_local) add_key(g, e, 1, CG_SID, q->h_sid_local);
+    if (q->h_sid_remote) add_key(g, e, 2, CG_SID, q->h_sid_remote);
+    if (q->h_icid) add_key(g, e, 3, CG_ICID, q->h_icid);
+    if (q->h_pair) add_key(g, e, 4, CG_PAIR, q->h_pair);
     return e;
 }
 

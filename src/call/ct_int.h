@@ -181,7 +181,14 @@ typedef struct cg_query {
     sx_sv icid, related_icid;    /* RFC 7315 §4.6 */
     const char *caller, *callee; /* canonical E.164, "" if none */
     sx_time start;
+    uint64_t call_id_h;          /* ct_hash(0, call_id, 0): the call table's hash, reused */
+    /* Filled by cg_query_hash(): the keys both cg_lookup and cg_add use, hashed once (0 when
+     * the key is absent). */
+    uint64_t h_sid_local, h_sid_remote, h_icid, h_pair;
 } cg_query;
+
+/* Hashes q's keys that cg_lookup and cg_add share; call before either. */
+void cg_query_hash(cg_query *q);
 
 int cg_init(ct_group *g, size_t cap);
 void cg_free(ct_group *g);

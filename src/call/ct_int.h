@@ -19,6 +19,7 @@
 typedef struct ct_chunk {
     struct ct_chunk *next;
     size_t cap, used; /* used: of a chunk behind the head only (the arena has the head's) */
+    size_t cls;       /* storage: cls * AR_CLASS bytes, >= cap; 0: exactly cap, not cached */
     _Alignas(AR_ALIGN) unsigned char data[];
 } ct_chunk;
 
@@ -28,13 +29,16 @@ enum { AR_FIRST_MIN = 512, AR_FIRST_MAX = 16384 };
  * arena then lands on memory just written (still cached) instead of what glibc hands back
  * (its unsorted bin is first-in first-out, and coalescing reads the neighbours' headers:
  * malloc and free were ~5 % of CPU time on calls-100k). A chunk's storage is its cap
- * rounded up to AR_CLASS, and a chunk is reused only for the same rounded size, so reuse
- * changes no arena's accounting. The oldest is freed when a newer one needs its place, so
- * sizes no longer asked for (the first chunk follows ar_avg) do not stay. */
-enum { AR_CLASS = 64, AR_CACHE_N = 64 };
+ * rounded up to AR_CLASS (its class); a request takes the newest chunk of the smallest class
+ * that holds it, at most an eighth larger: the first chunk follows ar_avg, which moves by a
+ * class or two from call to call, so exact classes matched one request in five. The chunk's
+ * cap stays what was asked for, so reuse changes no arena's accounting. The oldest is freed
+ * when a newer one needs its place, so sizes no longer asked for do not stay. Cached chunks
+ * are linked through their (unused) data: by age, and per class. */
+enum { AR_CLASS = 64, AR_CACHE_N = 64, AR_NCLASS = AR_FIRST_MAX / AR_CLASS + 1 };
 typedef struct ct_chunk_cache {
-    ct_chunk *c[AR_CACHE_N]; /* oldest first */
-    uint16_t cls[AR_CACHE_N];
+    ct_chunk *cls_new[AR_NCLASS]; /* newest chunk of each class */
+    ct_chunk *oldest, *newest;
     unsigned n;
 } ct_chunk_cache;
 void ar_cache_free(ct_chunk_cache *cc);

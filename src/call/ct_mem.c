@@ -10,38 +10,69 @@ static size_t chunk_class(size_t n) {
     return n <= AR_FIRST_MAX ? (n + AR_CLASS - 1) / AR_CLASS : 0;
 }
 
+/* A cached chunk's links, in its data (every class holds at least AR_CLASS bytes). */
+typedef struct ar_link { ct_chunk *older, *newer, *cls_older, *cls_newer; } ar_link;
+_Static_assert(sizeof(ar_link) <= AR_CLASS, "a cached chunk holds its links");
+static ar_link *link_of(ct_chunk *c) { return (ar_link *)(void *)c->data; }
+
+static void cache_unlink(ct_chunk_cache *cc, ct_chunk *c) {
+    ar_link *l = link_of(c);
+    if (l->older) link_of(l->older)->newer = l->newer;
+    else cc->oldest = l->newer;
+    if (l->newer) link_of(l->newer)->older = l->older;
+    else cc->newest = l->older;
+    if (l->cls_older) link_of(l->cls_older)->cls_newer = l->cls_newer;
+    if (l->cls_newer) link_of(l->cls_newer)->cls_older = l->cls_older;
+    else cc->cls_new[c->cls] = l->cls_older;
+    cc->n--;
+}
+
 static ct_chunk *chunk_get(ct_chunk_cache *cc, size_t n) {
     size_t k = chunk_class(n);
-    if (!k) return malloc(sizeof(ct_chunk) + n);
-    for (unsigned i = cc ? cc->n : 0; i-- > 0;) {
-        if (cc->cls[i] != k) continue;
-        ct_chunk *c = cc->c[i];
-        cc->n--;
-        memmove(cc->c + i, cc->c + i + 1, (cc->n - i) * sizeof cc->c[0]);
-        memmove(cc->cls + i, cc->cls + i + 1, (cc->n - i) * sizeof cc->cls[0]);
+    if (!k) {
+        ct_chunk *c = malloc(sizeof(ct_chunk) + n);
+        if (c) c->cls = 0;
         return c;
     }
-    return malloc(sizeof(ct_chunk) + k * AR_CLASS);
+    size_t top = k + k / 8 < AR_NCLASS - 1 ? k + k / 8 : AR_NCLASS - 1;
+    for (size_t j = k; cc && cc->n && j <= top; j++) {
+        ct_chunk *c = cc->cls_new[j];
+        if (!c) continue;
+        cache_unlink(cc, c);
+        return c;
+    }
+    ct_chunk *c = malloc(sizeof(ct_chunk) + k * AR_CLASS);
+    if (c) c->cls = k;
+    return c;
 }
 
 static void chunk_put(ct_chunk_cache *cc, ct_chunk *c) {
-    size_t k = chunk_class(c->cap);
-    if (!k || !cc) {
+    if (!c->cls || !cc) {
         free(c);
         return;
     }
     if (cc->n == AR_CACHE_N) {
-        free(cc->c[0]);
-        cc->n--;
-        memmove(cc->c, cc->c + 1, cc->n * sizeof cc->c[0]);
-        memmove(cc->cls, cc->cls + 1, cc->n * sizeof cc->cls[0]);
+        ct_chunk *old = cc->oldest;
+        cache_unlink(cc, old);
+        free(old);
     }
-    cc->c[cc->n] = c;
-    cc->cls[cc->n++] = (uint16_t)k;
+    ar_link *l = link_of(c);
+    l->older = cc->newest, l->newer = NULL;
+    if (cc->newest) link_of(cc->newest)->newer = c;
+    else cc->oldest = c;
+    cc->newest = c;
+    l->cls_older = cc->cls_new[c->cls], l->cls_newer = NULL;
+    if (l->cls_older) link_of(l->cls_older)->cls_newer = c;
+    cc->cls_new[c->cls] = c;
+    cc->n++;
 }
 
 void ar_cache_free(ct_chunk_cache *cc) {
-    while (cc->n) free(cc->c[--cc->n]);
+    while (cc->oldest) {
+        ct_chunk *c = cc->oldest;
+        cache_unlink(cc, c);
+        free(c);
+    }
 }
 
 /* First chunk: a->first; the first overflow: a quarter of it (most calls that overflow do so

@@ -106,7 +106,6 @@ typedef struct ct_call {
     unsigned nrsig;
     unsigned invite_rr;            /* Record-Route entries of the first INVITE */
     uint64_t sig_contact, sig_rr_first, sig_rr_last; /* keep_value_host() */
-    uint64_t sig_from_plain;       /* hash of a From value known to hold no verstat (0: none) */
 } ct_call;
 
 /* Arena allocations are AR_ALIGN-aligned (ct_int.h): enough for all of these. */
@@ -501,14 +500,12 @@ static void note_verstat(ct_call *c, const sip_msg *m) {
         }
         break; /* every element of every line was tried */
     }
-    v = sip_hdr_first(m, SIP_H_FROM);
-    if (!v.p) return;
-    /* Every response repeats the INVITE's From (RFC 3261 §8.2.6.2): scan it once. */
-    uint64_t h = ct_hash(0, v, 0) | 1;
-    if (h == c->sig_from_plain) return;
-    if (!find_verstat(v).p) {
-        c->sig_from_plain = h;
-        return;
+    /* Only the URI counts, and sip_parse kept the From's parsed (has_addr): its URI alone is
+     * scanned, a few bytes without '=' in the usual case. Without it, the value is scanned
+     * before it is parsed. */
+    if (!m->has_addr) {
+        v = sip_hdr_first(m, SIP_H_FROM);
+        if (!v.p || !find_verstat(v).p) return;
     }
     if (msg_naddr(m, SIP_H_FROM, &na) == 0) {
         sx_sv vs = find_verstat(na.uri);

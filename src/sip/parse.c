@@ -263,7 +263,7 @@ static inline sx_sv trim_value(const char *v0, const char *nl) {
  * returns the start of the next line. The line's LF is found first so that the name scan
  * needs no bounds check: the LF is no token character. */
 static inline __attribute__((always_inline)) const char *
-parse_header(const char *p, const char *e, unsigned flags, sip_msg *m, int *rc) {
+parse_header(const char *p, const char *e, unsigned flags, sip_msg *m, unsigned *count, int *rc) {
     const char *nl, *n1;
     int id = -1; /* -1: hdr_id() below decides */
 #if defined(SIP_SSE2)
@@ -295,26 +295,30 @@ parse_header(const char *p, const char *e, unsigned flags, sip_msg *m, int *rc) 
     }
     const char *v0 = c + 1;
     if (!(nl = value_end(nl, e, flags, m, rc))) return NULL;
-    if (m->nhdrs >= SIP_MAX_HDRS) return *rc = SIP_ETOOMANY, NULL;
-    sip_hdr *h = &m->hdrs[m->nhdrs];
-    h->name = sx_sv_make(p, (size_t)(n1 - p));
-    h->value = trim_value(v0, nl);
-    h->id = (uint8_t)(id >= 0 ? id : hdr_id(p, h->name.n, e));
-    if (m->first[h->id] < 0) m->first[h->id] = (int16_t)m->nhdrs;
-    m->nhdrs++;
-    if ((*rc = note_header(h->id, h->value, m)) != 0) return NULL;
+    unsigned n = *count;
+    if (n >= SIP_MAX_HDRS) return *rc = SIP_ETOOMANY, NULL;
+    sip_hdr *h = &m->hdrs[n];
+    size_t nlen = (size_t)(n1 - p);
+    sx_sv v = trim_value(v0, nl);
+    if (id < 0) id = hdr_id(p, nlen, e);
+    h->name = sx_sv_make(p, nlen);
+    h->value = v;
+    h->id = (uint8_t)id;
+    if (m->first[id] < 0) m->first[id] = (int16_t)n;
+    *count = n + 1;
+    if ((*rc = note_header(id, v, m)) != 0) return NULL;
     return nl + 1;
 }
 
 /* Parses the header block starting at p; returns the first byte of the body or NULL. */
-static const char *parse_headers(const char *p, const char *e, unsigned flags, sip_msg *m,
-                                 int *rc) {
+static const char *parse_headers_n(const char *p, const char *e, unsigned flags, sip_msg *m,
+                                   unsigned *count, int *rc) {
     for (;;) {
         if (p == e || !sip_is(*p, SIP_CC_TOKEN)) { /* a header name skips these five tests */
             if (p == e) {
                 /* A datagram that stops right after a complete header line lacks only the
                  * blank line: read it as an empty body rather than lose the message. */
-                if ((flags & SIP_P_STREAM) || m->nhdrs == 0) return *rc = SIP_EINCOMPLETE, NULL;
+                if ((flags & SIP_P_STREAM) || *count == 0) return *rc = SIP_EINCOMPLETE, NULL;
                 m->warn |= SIP_W_NO_EOH;
                 return p;
             }
@@ -331,8 +335,18 @@ static const char *parse_headers(const char *p, const char *e, unsigned flags, s
              * line the same way, LF or not. */
             return *rc = SIP_EHEADER, NULL;
         }
-        if (!(p = parse_header(p, e, flags, m, rc))) return NULL;
+        if (!(p = parse_header(p, e, flags, m, count, rc))) return NULL;
     }
+}
+
+/* The count of headers stays in a local while the block is scanned: m->first[] is int16_t
+ * like m->nhdrs, so each store to it would force a reload of a count kept in *m. */
+static const char *parse_headers(const char *p, const char *e, unsigned flags, sip_msg *m,
+                                 int *rc) {
+    unsigned count = 0; /* msg_reset() emptied the list */
+    const char *r = parse_headers_n(p, e, flags, m, &count, rc);
+    m->nhdrs = (uint16_t)count;
+    return r;
 }
 
 /* ---- checks after the scan ---- */

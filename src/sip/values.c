@@ -512,7 +512,9 @@ static int urix_and_at(const char *r, const char *e, const char *lo, const char 
     return 0;
 }
 
-static int hier_check(const char *r, const char *e, const char *lo, const char *at, int quest);
+static inline __attribute__((always_inline)) int hier_check(const char *r, const char *e,
+                                                        const char *lo, const char *at,
+                                                        int quest);
 
 int sip_uri_check(sx_sv text, const char *lo) {
     sx_sv t = sip_trim(text);
@@ -534,7 +536,9 @@ int sip_uri_check(sx_sv text, const char *lo) {
 /* The steps of parse_sip_hier() on [r, e), the text after "sip:" (no URIX byte in it), keeping
  * no views: at is its first '@' or NULL, quest 0 if it surely holds no '?'. Returns
  * sip_uri_check()'s verdict. Reads stay within [lo, e). */
-static int hier_check(const char *r, const char *e, const char *lo, const char *at, int quest) {
+static inline __attribute__((always_inline)) int hier_check(const char *r, const char *e,
+                                                        const char *lo, const char *at,
+                                                        int quest) {
     const char *h = r;
     if (at) {
         if (at == r || *r == ':') return -1; /* empty user */

@@ -709,7 +709,12 @@ void diag_tally(diag *d, const diag_facts *f, const diag_verdict *v) {
     d->cnt.tallied++;
     d->cause[v->cause]++;
     count_rule(d->rules[v->cause], v->rule);
-    if (!d->example[v->cause][0]) snprintf(d->example[v->cause], sizeof d->example[0], "%s", f->call_id);
+    /* The example of a cause is its earliest call (by seq): answered calls are tallied in
+     * phase 1, the others in phase 2, each in call order. */
+    if (f->call_id[0] && (!d->example[v->cause][0] || f->seq < d->example_seq[v->cause])) {
+        snprintf(d->example[v->cause], sizeof d->example[0], "%s", f->call_id);
+        d->example_seq[v->cause] = f->seq;
+    }
     long ci = known_carrier(d, f);
     if (ci < 0) ci = find_carrier(d, AGG_OTHER);
     if (ci < 0) return;

@@ -192,6 +192,7 @@ struct diag {
     uint64_t cause[DIAG_C__COUNT];
     agg_rulecount rules[DIAG_C__COUNT][4];
     char example[DIAG_C__COUNT][64];
+    uint64_t example_seq[DIAG_C__COUNT]; /* the example's seq: the earliest wins */
     /* diag_finalize: the pairs' reasons, NUL-terminated one after the other */
     char *rtext;
     size_t rlen, rcap;

@@ -16,8 +16,8 @@
  *
  * Memory: aggregates are sized by carriers x caller IDs x time buckets (all capped; overflow
  * is counted and reported), never by calls. Facts are plain data (no pointers); on disk
- * they are encoded field by field (spill.c), ~70 bytes instead of 648 (a few for a
- * context-free call, diag_facts_reduce).
+ * they are encoded field by field (spill.c), ~70 bytes instead of 648; a context-free call
+ * whose evidence nobody reads is tallied in phase 1 and not spilled (cli/diag_run.c).
  */
 #ifndef SX_DIAG_H
 #define SX_DIAG_H
@@ -149,13 +149,9 @@ void diag_facts_from(const call_record *r, const sig_result *s, uint64_t seq, di
 void diag_facts_add_signals(const sig_result *s, diag_facts *f);
 
 /* A call whose verdict cannot depend on other calls (rules.c: the rule that decides it reads no
- * context; an answered call) needs, in phase 2 without evidence (no --calls, no --report),
- * only what diag_facts_reduce keeps, when its car1 and pair1 are set: seq, start, car1,
- * pair1, final_code and, when keep_call_id, the Call-ID (diag_tally's example of its cause:
- * the caller keeps it for the first such call of each cause). The rest is blanked, so that
- * the spill is a few bytes for most calls. */
+ * context; an answered call): diag_decide_ctx_opt with no context gives its verdict, so
+ * without evidence readers it is tallied as it is learnt (cli/diag_run.c). */
 int diag_context_free(const diag_facts *f);
-void diag_facts_reduce(diag_facts *f, int keep_call_id);
 /* Blanks what only the evidence text reads (the reason phrase, the Reason line, where the
  * caller came from, the PASSporT's TNs, the blocking party and its redress; the Server,
  * which nothing reads): once learnt, a call whose evidence nobody reads is spilled without
@@ -382,8 +378,6 @@ void diag_spill_rewind(diag_spill *s);       /* forget what was seen: read from 
 void diag_spill_free(diag_spill *s);
 /* Encodes f into out (>= DIAG_SPILL_MAX bytes); returns the length. */
 size_t diag_spill_put(diag_spill *s, const diag_facts *f, unsigned char *out);
-/* The same bytes as diag_spill_put of f after diag_facts_reduce(f, keep_call_id), f unchanged. */
-size_t diag_spill_put_reduced(diag_spill *s, const diag_facts *f, int keep_call_id, unsigned char *out);
 /* Decodes exactly len bytes into f: 0, or -1 when they are not one encoded fact. */
 int diag_spill_get(diag_spill *s, const unsigned char *in, size_t len, diag_facts *f);
 

@@ -146,26 +146,6 @@ void diag_facts_add_signals(const sig_result *s, diag_facts *f) {
     facts_signals(s, f);
 }
 
-/* All absent: zeros, and -1 / INT64_MIN where diag.h says so. */
-static void facts_blank(diag_facts *f) {
-    memset(f, 0, sizeof *f);
-    f->q850 = f->sip_cause = f->stir_cause = -1;
-    f->final_ms = f->first_18x_ms = f->answer_ms = f->talk_ms = -1;
-    f->signature = -1;
-    f->iat_age_s = INT64_MIN;
-    f->implied_stir = -1;
-}
-
-void diag_facts_reduce(diag_facts *f, int keep_call_id) {
-    diag_facts r;
-    facts_blank(&r);
-    r.seq = f->seq, r.car1 = f->car1, r.pair1 = f->pair1;
-    r.start = f->start;
-    r.final_code = f->final_code;
-    if (keep_call_id) memcpy(r.call_id, f->call_id, sizeof r.call_id);
-    *f = r;
-}
-
 void diag_facts_quiet(diag_facts *f) {
     f->phrase[0] = f->reason_line[0] = f->caller_src[0] = f->server[0] = '\0';
     f->orig_tn[0] = f->dest_tn[0] = f->blocked_by_party[0] = f->redress[0] = '\0';

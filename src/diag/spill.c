@@ -300,16 +300,6 @@ static unsigned char *put_head(diag_spill *s, const diag_facts *f, uint64_t m, u
 /* A reduced fact's other fields have their defaults: only the final code can be present.
  * Encoding it from f directly spares building the reduced copy (648 bytes) and testing
  * every field of it, for most calls of a run without --calls or --report. */
-size_t diag_spill_put_reduced(diag_spill *s, const diag_facts *f, int keep_call_id, unsigned char *out) {
-    uint64_t m = (uint64_t)(f->seq != s->seq) << P_SEQ | (uint64_t)(keep_call_id && f->call_id[0]) << P_CALL_ID |
-                 (uint64_t)(f->final_code != 0) << P_CODE;
-    unsigned char *o = put_head(s, f, m, out);
-    if (HAS(P_CODE)) o = put_uv(o, f->final_code);
-    s->seq = f->seq + 1;
-    s->start = f->start;
-    return (size_t)(o - out);
-}
-
 size_t diag_spill_put(diag_spill *s, const diag_facts *f, unsigned char *out) {
     uint64_t m = mask_of(f, s);
     unsigned char *o = put_head(s, f, m, out);

@@ -860,20 +860,29 @@ static void test_json_escaping(void) {
     free(txt);
 }
 
-/* Messages beyond max_messages are counted, not kept. */
-static void test_message_cap(void) {
+/* One call of six messages through a tracker keeping at most three of them (keep: the
+ * list is kept at all, ct_config.keep_messages). */
+static void capped_call(tc *c, int keep) {
     ct_config cfg;
     ct_config_default(&cfg);
     cfg.max_messages = 3;
-    tc c;
-    tc_init(&c, &cfg);
-    feed(&c, 0, EP_A, EP_B, INVITE("cap", "1", "z9hG4bKc"));
+    cfg.keep_messages = keep;
+    tc_init(c, &cfg);
+    feed(c, 0, EP_A, EP_B, INVITE("cap", "1", "z9hG4bKc"));
     for (int i = 1; i <= 5; i++)
-        feed(&c, MS(600 * i), EP_B, EP_A, RESP("180 Ringing", "cap", "1", "INVITE", "z9hG4bKc", ";tag=x"));
-    ct_flush(c.ct);
+        feed(c, MS(600 * i), EP_B, EP_A, RESP("180 Ringing", "cap", "1", "INVITE", "z9hG4bKc", ";tag=x"));
+    ct_flush(c->ct);
+    CHECK_INT(c->n, 1);
+    CHECK_INT(c->recs[0].dropped, 3);
+    CHECK_INT(c->recs[0].resp_rtx, 4);
+    CHECK(ct_stats(c->ct)->messages_dropped == 3);
+}
+
+/* Messages beyond max_messages are counted, not kept. */
+static void test_message_cap(void) {
+    tc c;
+    capped_call(&c, 1);
     CHECK_INT(c.recs[0].nmessages, 3);
-    CHECK_INT(c.recs[0].dropped, 3);
-    CHECK_INT(c.recs[0].resp_rtx, 4);
     CHECK(strstr(c.recs[0].json, "\"messages_dropped\":3}"));
     tc_done(&c);
 }
@@ -881,21 +890,9 @@ static void test_message_cap(void) {
 /* Without a reader (analyze with neither --calls nor --report) the list is not kept, but what
  * the summary counts is the same: the same messages beyond max_messages are dropped. */
 static void test_message_list_off(void) {
-    ct_config cfg;
-    ct_config_default(&cfg);
-    cfg.max_messages = 3;
-    cfg.keep_messages = 0;
     tc c;
-    tc_init(&c, &cfg);
-    feed(&c, 0, EP_A, EP_B, INVITE("off", "1", "z9hG4bKo"));
-    for (int i = 1; i <= 5; i++)
-        feed(&c, MS(600 * i), EP_B, EP_A, RESP("180 Ringing", "off", "1", "INVITE", "z9hG4bKo", ";tag=x"));
-    ct_flush(c.ct);
-    CHECK_INT(c.n, 1);
+    capped_call(&c, 0);
     CHECK_INT(c.recs[0].nmessages, 0);
-    CHECK_INT(c.recs[0].dropped, 3);
-    CHECK_INT(c.recs[0].resp_rtx, 4);
-    CHECK(ct_stats(c.ct)->messages_dropped == 3);
     CHECK(strstr(c.recs[0].json, "\"messages\":[],\"messages_dropped\":3}"));
     tc_done(&c);
 }

@@ -768,7 +768,6 @@ static void query_session_id(const sip_msg *m, cg_query *q) {
 static void group_call(call_tracker *ct, ct_call *c, const sip_msg *m) {
     cg_query q;
     memset(&q, 0, sizeof q);
-    q.call_id = m->call_id;
     q.start = c->r.start;
     q.caller = c->r.caller.e164;
     q.callee = c->r.callee.e164;

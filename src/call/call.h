@@ -50,7 +50,9 @@ typedef struct ct_config {
     size_t max_messages;      /* message list entries kept per call (64) */
     int keep_messages;        /* 1: records carry the message list (the ladder, --calls);
                                  0: only counted (nmessages 0, messages_dropped still
-                                 counts those beyond max_messages), when nobody reads it */
+                                 counts those beyond max_messages), when nobody reads it.
+                                 Without the list a call of many messages also reaches
+                                 arena_max later: "truncated" can differ between the two */
     int (*keep_call)(void *ud, const struct call_record *r); /* with keep_messages: asked once per
                                  call when it starts (call_id and leg_group are set; ud is
                                  ct_new's); 0: this call's list is only counted. NULL: all */

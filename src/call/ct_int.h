@@ -179,13 +179,12 @@ typedef struct ct_group {
 
 /* What a new call offers for grouping (views into the message). */
 typedef struct cg_query {
-    sx_sv call_id;
     sx_sv sid_local, sid_remote; /* RFC 7989 uuids, null uuid already removed */
     sx_sv xcid;                  /* value of the configured header */
     sx_sv icid, related_icid;    /* RFC 7315 §4.6 */
     const char *caller, *callee; /* canonical E.164, "" if none */
     sx_time start;
-    uint64_t call_id_h;          /* ct_hash(0, call_id, 0): the call table's hash, reused */
+    uint64_t call_id_h;          /* ct_hash(0, Call-ID, 0): the call table's hash, reused */
     /* Filled by cg_query_hash(): the keys both cg_lookup and cg_add use, hashed once (0 when
      * the key is absent). */
     uint64_t h_sid_local, h_sid_remote, h_icid, h_pair;

@@ -38,7 +38,6 @@ struct diag_run {
     size_t qhead, qlen, qcap;
     int has_pend;
     int oom;
-    uint64_t tallied;  /* answered calls tallied in phase 1, not spilled */
     diag_run_verdict_fn on_verdict; /* --report's example picker, or NULL */
     void *on_verdict_ud;
 };
@@ -160,7 +159,6 @@ static void learn_spill(diag_run *r, diag_facts *f, diag_hint h) {
         diag_verdict v;
         diag_decide_ctx_opt(f, NULL, 1, &v);
         diag_tally(r->d, f, &v);
-        r->tallied++;
         return;
     }
     if (!r->records && !r->on_verdict) diag_facts_quiet(f); /* what the rules and tallies read */

@@ -14,7 +14,7 @@
  * Memory: the aggregates (bounded, src/diag/agg_int.h), the facts of the calls the
  * signal stage still holds, a 64 KiB spill buffer and the codec's dictionary (< 300 KB).
  * Disk: the spilled facts (648 bytes per call in memory, ~70 encoded: src/diag/spill.c; an
- * answered call's are first reduced to a few bytes when nobody reads its evidence) and, with
+ * answered call is tallied in phase 1 and not spilled when nobody reads its evidence) and, with
  * --calls, the records; both are unlinked as soon as they are created. */
 #ifndef SX_CLI_DIAG_RUN_H
 #define SX_CLI_DIAG_RUN_H

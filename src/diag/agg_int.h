@@ -55,7 +55,7 @@ typedef struct agg_cbucket {
     int64_t k;
     uint32_t attempts, answered, blocked;
     uint32_t codes[AGG_NCODES];
-    uint32_t cause[DIAG_C__COUNT]; /* phase 2 (diag_tally) */
+    uint32_t cause[DIAG_C__COUNT]; /* diag_tally (phase 2; phase 1 for answered calls) */
 } agg_cbucket;
 
 /* Sparse buckets: sorted by k; when full, the width doubles and neighbours merge. */
@@ -102,7 +102,7 @@ typedef struct agg_pair {
     uint8_t hll[AGG_HLL];
     agg_series s;               /* of agg_pbucket */
     agg_run run;
-    /* phase 2 */
+    /* diag_tally */
     uint32_t cause[DIAG_C__COUNT];
     /* cold */
     uint32_t reason_at;         /* diag_finalize: offset of the reason in d->rtext */
@@ -188,7 +188,7 @@ struct diag {
     diag_counts cnt;
     sx_time t0, t1;             /* first and last call start */
     int finalized;
-    /* phase 2: per cause, the rules that decided and an example call */
+    /* diag_tally: per cause, the rules that decided and an example call */
     uint64_t cause[DIAG_C__COUNT];
     agg_rulecount rules[DIAG_C__COUNT][4];
     char example[DIAG_C__COUNT][64];

@@ -8,7 +8,9 @@
  * independently of the order the input files were given in (they are merged by time):
  *
  *   phase 1, as calls end:  diag_facts_from(record, signals) -> diag_learn(d, facts)
- *                           and the caller spills the facts (diag_spill_put) to a temp file;
+ *                           and the caller spills the facts (diag_spill_put) to a temp file
+ *                           (a context-free call without evidence readers is decided and
+ *                           tallied here instead: diag_context_free);
  *   between:                diag_finalize(d): carrier policies, onsets, thresholds;
  *   phase 2, per spilled:   diag_decide(d, facts, &verdict) -> diag_tally(d, facts, &verdict)
  *                           (and the verdict is added to the call's NDJSON record);
@@ -91,7 +93,7 @@ const char *diag_cause_desc(int c);
 
 typedef struct diag_facts {
     uint64_t seq;              /* order the call was emitted in phase 1 */
-    /* set by diag_learn_keep: 1 + the call's carrier and pair index in its diag, 0 = look
+    /* set by diag_learn_keep / diag_learn_hinted: 1 + the call's carrier and pair index in its diag, 0 = look
      * them up (never learnt, or the carrier overflowed); pairs and carriers are never
      * removed, so phase 2 finds them without hashing */
     uint32_t car1, pair1;
@@ -298,7 +300,8 @@ void diag_learn_hinted(diag *d, diag_facts *f, diag_hint hint);
 void diag_finalize(diag *d);                            /* between the phases */
 void diag_decide(const diag *d, const diag_facts *f, diag_verdict *v); /* phase 2 */
 void diag_decide_opt(const diag *d, const diag_facts *f, int quiet, diag_verdict *v);
-void diag_tally(diag *d, const diag_facts *f, const diag_verdict *v);  /* phase 2 */
+void diag_tally(diag *d, const diag_facts *f, const diag_verdict *v);  /* phase 2, or phase 1 for a
+                                                                          context-free call */
 void diag_free(diag *d);
 
 /* ---- Reports ---- */

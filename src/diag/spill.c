@@ -286,23 +286,14 @@ static uint64_t mask_of(const diag_facts *f, const diag_spill *s) {
     return m;
 }
 
-/* What every fact starts with: the mask, seq, car1, pair1, start, the Call-ID. */
-static unsigned char *put_head(diag_spill *s, const diag_facts *f, uint64_t m, unsigned char *o) {
-    o = put_uv(o, m);
+size_t diag_spill_put(diag_spill *s, const diag_facts *f, unsigned char *out) {
+    uint64_t m = mask_of(f, s);
+    unsigned char *o = put_uv(out, m);
     if (HAS(P_SEQ)) o = put_sv(o, (int64_t)(f->seq - s->seq));
     o = put_uv(o, f->car1);
     o = put_uv(o, f->pair1);
     o = put_sv(o, (int64_t)((uint64_t)f->start - (uint64_t)s->start));
     if (HAS(P_CALL_ID)) o = put_callid(s, o, f->call_id);
-    return o;
-}
-
-/* A reduced fact's other fields have their defaults: only the final code can be present.
- * Encoding it from f directly spares building the reduced copy (648 bytes) and testing
- * every field of it, for most calls of a run without --calls or --report. */
-size_t diag_spill_put(diag_spill *s, const diag_facts *f, unsigned char *out) {
-    uint64_t m = mask_of(f, s);
-    unsigned char *o = put_head(s, f, m, out);
     if (HAS(P_CALLER)) o = put_text(s, o, f->caller, AS_DIGITS_OR_TEXT);
     if (HAS(P_RAW)) o = put_text(s, o, f->caller_raw, AS_DIGITS_OR_DICT);
     if (HAS(P_CALLEE)) o = put_text(s, o, f->callee, AS_DIGITS_OR_TEXT);

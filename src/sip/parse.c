@@ -170,8 +170,8 @@ static const char *value_end(const char *nl, const char *e, unsigned flags, sip_
     }
 }
 
-/* The first LF in [p, e), or NULL. Header lines are some 40 bytes: an inline sixteen-byte
- * scan beats a call to memchr. */
+/* The first LF in [p, e), or NULL. Header lines are some 40 bytes: an inline scan (32 bytes a
+ * step while they last, then 16) beats a call to memchr. */
 static inline __attribute__((always_inline)) const char *find_lf(const char *p,
                                                                  const char *e) {
 #if defined(SIP_SSE2)

@@ -50,6 +50,11 @@ ifeq ($(SAN)$(PGO),01)
              -Wno-missing-profile
   PROF_DEP := $(PROF_STAMP)
 endif
+# Switching PGO on or off recompiles: the objects depend on a file naming the setting.
+ifeq ($(SAN),0)
+  PGO_FLAG := $(BUILD)/.pgo-$(PGO)
+  PROF_DEP += $(PGO_FLAG)
+endif
 
 CFLAGS  += $(CSTD) $(WARN) $(OPT) -Isrc $(PKG_CFLAGS) -MMD -MP
 LDLIBS  += $(PKG_LIBS) -lm -pthread
@@ -100,6 +105,13 @@ $(PGO_BUILD)/%.o: %.c
 
 $(PGO_BUILD)/sipdx: $(patsubst %.c,$(PGO_BUILD)/%.o,$(ALL_SRCS))
 	$(CC) $(OPT) $(PROF_GEN) -o $@ $^ $(LDLIBS)
+
+ifeq ($(SAN),0)
+$(PGO_FLAG):
+	@mkdir -p $(@D)
+	@rm -f $(BUILD)/.pgo-*
+	@touch $@
+endif
 
 build/bench/gen: bench/gen.c
 	@mkdir -p $(@D)

@@ -30,13 +30,13 @@ struct diag_run {
     char *rbuf;        /* its stdio buffer (glibc ignores a size without a buffer) */
     uint64_t seq, spilled, spill_errors;
     /* facts whose record half is known and whose signal half is pending, in call order
-     * (the signal stage holds at most its ring of calls); when has_pend, the one at qhead is
-     * the last call whose signals came: it is learnt and spilled when the next call's
-     * arrive (or at the end), so that diag_prefetch had the work in between to load its
-     * pair (same order) */
+     * (the signal stage holds at most its ring of calls); the first npend (0..2) at qhead
+     * already have their signals: a call is learnt and spilled when the second call after
+     * it gets its signals (or at the end), so that diag_prefetch and then
+     * diag_prefetch_bucket had the work of a call each to load its pair (same order) */
     pending *q;
     size_t qhead, qlen, qcap;
-    int has_pend;
+    size_t npend;
     int oom;
     diag_run_verdict_fn on_verdict; /* --report's example picker, or NULL */
     void *on_verdict_ud;
@@ -165,24 +165,25 @@ static void learn_spill(diag_run *r, diag_facts *f, diag_hint h) {
     spill_fact(r, f);
 }
 
-/* Learns and spills the call at the queue's head (has_pend), and drops it. */
+/* Learns and spills the call at the queue's head (one of the npend), and drops it. */
 static void learn_pending(diag_run *r) {
     pending *h = &r->q[r->qhead];
     learn_spill(r, &h->f, h->hint);
     r->qhead = (r->qhead + 1) % r->qcap;
     r->qlen--;
-    r->has_pend = 0;
+    r->npend--;
 }
 
 void diag_run_result(void *ud, const sig_result *res) {
     diag_run *r = ud;
     /* a call the queue could not hold (out of memory): already counted */
-    if (r->qlen == (size_t)r->has_pend) return;
-    pending *p = &r->q[(r->qhead + (size_t)r->has_pend) % r->qcap];
+    if (r->qlen == r->npend) return;
+    pending *p = &r->q[(r->qhead + r->npend) % r->qcap];
     diag_facts_add_signals(res, &p->f);
     diag_prefetch(r->d, p->hint);
-    if (r->has_pend) learn_pending(r); /* p stays where it is: now at the head */
-    r->has_pend = 1;
+    if (r->npend) diag_prefetch_bucket(r->d, r->q[(r->qhead + r->npend - 1) % r->qcap].hint);
+    if (r->npend == 2) learn_pending(r); /* p stays where it is */
+    r->npend++;
 }
 
 /* ---- phase 2 ---- */
@@ -235,7 +236,7 @@ static void write_record(const char *line, size_t n, const diag_verdict *v, FILE
 }
 
 int diag_run_finish(diag_run *r, FILE *calls_out, char *err, size_t errlen) {
-    if (r->has_pend) learn_pending(r);
+    while (r->npend) learn_pending(r);
     diag_finalize(r->d);
     spill_flush(r);
     diag_spill_rewind(r->codec);

@@ -604,6 +604,17 @@ void diag_prefetch(const diag *d, diag_hint hint) {
     }
 }
 
+void diag_prefetch_bucket(const diag *d, diag_hint hint) {
+    uint64_t hv = hint.hash;
+    if (!hv || !d || d->finalized || !d->pair_slots) return;
+    for (size_t h = (size_t)hv & (d->pair_slots - 1); d->pair_idx[h]; h = (h + 1) & (d->pair_slots - 1)) {
+        if (!slot_tag(d->pair_idx[h], hv)) continue;
+        const agg_series *s = &d->pairs[SLOT_IDX(d->pair_idx[h])].s;
+        if (s->n) __builtin_prefetch(BK(s, sizeof(agg_pbucket), s->n - 1), 1, 3);
+        return;
+    }
+}
+
 /* Phase 2: the call's carrier (as carrier_find) and pair (as find_pair under that carrier)
  * from what diag_learn_keep remembered, else looked up. */
 static long known_carrier(const diag *d, const diag_facts *f) {

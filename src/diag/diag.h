@@ -287,13 +287,17 @@ void diag_learn_keep(diag *d, diag_facts *f);
  * waited on cache misses for its pair. As soon as f's record half is known (next hop,
  * caller), diag_prefetch_index starts loading the pair's index slot; some work later,
  * diag_prefetch, with the hint it returned, finds the pair there and starts loading its
- * counters; some work later again, diag_learn finds them in the cache. */
+ * counters; some work later, diag_prefetch_bucket its latest time bucket; some work later
+ * again, diag_learn finds them in the cache. */
 typedef struct diag_hint {
     uint64_t hash;  /* the pair's hash, 0 = none */
     uint32_t car1;  /* 1 + the carrier's index, 0 = none */
 } diag_hint;
 diag_hint diag_prefetch_index(const diag *d, const diag_facts *f);
 void diag_prefetch(const diag *d, diag_hint hint);
+/* Once diag_prefetch's lines came: starts loading the pair's latest time bucket, which
+ * lives outside the pair (its array grows), so learning would miss the cache on it. */
+void diag_prefetch_bucket(const diag *d, diag_hint hint);
 /* diag_learn_keep, given what diag_prefetch_index returned for f on the same d: the carrier
  * and the pair's hash it found are not looked up again (carriers are never removed). */
 void diag_learn_hinted(diag *d, diag_facts *f, diag_hint hint);

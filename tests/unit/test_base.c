@@ -1,7 +1,45 @@
-/* test_base.c -- string views, addresses, the tally identity. */
+/* test_base.c -- string views, addresses, the tally identity, huge-page tables. */
+#include <stdint.h>
+
+#include "base/huge.h"
 #include "base/sx.h"
 #include "base/tally.h"
 #include "harness.h"
+
+static int all_zero(const unsigned char *p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (p[i]) return 0;
+    return 1;
+}
+
+/* A table grown by sx_huge_realloc keeps its bytes and reads zero beyond them, whether it
+ * lives in malloc (small) or on 2 MiB-aligned pages (from 1 MiB), and across the two. */
+static void test_huge(void) {
+    size_t small = 4096, big = (size_t)3 << 20, bigger = (size_t)5 << 20;
+    unsigned char *p = sx_huge_calloc(small);
+    CHECK(p && all_zero(p, small));
+    if (!p) return;
+    memset(p, 0xab, small);
+    p = sx_huge_realloc(p, small, big);
+    CHECK(p != NULL);
+    if (!p) return;
+    CHECK((uintptr_t)p % ((size_t)2 << 20) == 0);
+    CHECK(p[0] == 0xab && p[small - 1] == 0xab && all_zero(p + small, big - small));
+    p[big - 1] = 7;
+    p = sx_huge_realloc(p, big, bigger);
+    CHECK(p && p[0] == 0xab && p[big - 1] == 7 && all_zero(p + big, bigger - big));
+    if (!p) return;
+    /* shrinking within the same mapping, then growing again: the dropped byte reads zero */
+    p[bigger - 1] = 9;
+    unsigned char *q = sx_huge_realloc(p, bigger, bigger - 1);
+    CHECK(q == p);
+    p = sx_huge_realloc(q, bigger - 1, bigger);
+    CHECK(p == q && p[bigger - 1] == 0 && p[bigger - 2] == 0 && p[0] == 0xab);
+    p = sx_huge_realloc(p, bigger, small); /* back to malloc */
+    CHECK(p && p[0] == 0xab && p[small - 1] == 0xab);
+    sx_huge_free(p, small);
+    sx_huge_free(NULL, big);
+}
 
 int main(void) {
     CHECK(sx_sv_ieq(SX_SV_LIT("Call-ID"), "call-id"));
@@ -24,5 +62,6 @@ int main(void) {
     CHECK_INT(tally_check(&t), -1);
     t.not_ip = 1;
     CHECK_INT(tally_check(&t), 0);
+    test_huge();
     TH_END();
 }

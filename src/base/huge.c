@@ -1,8 +1,10 @@
 /* huge.c -- 2 MiB-aligned blocks advised as transparent huge pages (huge.h). */
+#include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "huge.h"
 
@@ -51,4 +53,24 @@ void *sx_huge_realloc(void *p, size_t old, size_t n) {
     if (p) memcpy(q, p, old < n ? old : n);
     sx_huge_free(p, old);
     return q;
+}
+
+#define HEAP_PAD ((size_t)32 << 20)
+
+void sx_huge_heap(void) {
+#ifdef MADV_HUGEPAGE
+    static char *advised; /* the heap's end when last seen (process-wide, like the heap) */
+    char *end = sbrk(0);
+    if (end == (char *)-1) return;
+    if (!advised) { /* the heap so far is small and already touched: only growth counts */
+        (void)mallopt(M_TOP_PAD, (int)HEAP_PAD);
+        advised = end;
+        return;
+    }
+    if (end > advised) {
+        char *start = (char *)((uintptr_t)advised & ~(uintptr_t)4095);
+        (void)madvise(start, (size_t)(end - start), MADV_HUGEPAGE);
+    }
+    advised = end; /* lower when glibc trimmed the heap */
+#endif
 }

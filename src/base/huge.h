@@ -19,4 +19,12 @@ void *sx_huge_realloc(void *p, size_t old, size_t n);
 /* Frees p, of n bytes (as allocated); NULL is fine. */
 void sx_huge_free(void *p, size_t n);
 
+/* Advises the malloc heap's part added since the last call like the tables above: the call
+ * stage's per-call arenas live there (~1.5 KB a call, tens of thousands of calls open,
+ * touched at random). glibc's main arena grows the heap with brk; the first call makes it
+ * grow 32 MiB at a time (M_TOP_PAD) so that most of each step is advised before it is
+ * touched. Cheap (no system call unless the heap grew); the main thread calls it now and
+ * then (every 1024 frames). */
+void sx_huge_heap(void);
+
 #endif

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/err.h"
+#include "base/huge.h"
 #include "capture/cap.h"
 #include "net/net.h"
 
@@ -127,7 +128,10 @@ int pipe_run(const pipe_opts *o, pipe_sink_fn sink, pipe_tick_fn tick, void *ud,
             if (tick) tick(ud, f.ts);
             next_tick = f.ts + SX_SEC;
         }
-        if (show && (f.index & 1023) == 0) draw_progress(cp, start, &last_draw, 0);
+        if ((f.index & 1023) == 0) {
+            sx_huge_heap(); /* the per-call arenas' memory on huge pages (base/huge.h) */
+            if (show) draw_progress(cp, start, &last_draw, 0);
+        }
         if (o->max_frames && f.index >= o->max_frames) break;
         if (interrupted) break;
     }

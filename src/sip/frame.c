@@ -1,8 +1,8 @@
 /* frame.c -- cheap recognition and stream framing of SIP messages, without a full parse.
  * The transport stage calls these on every UDP payload and at every TCP message boundary
  * (and again on a partial message each time a segment arrives), so they look at as few bytes
- * as they can: lines are found with memchr, and only a line that can be Content-Length is
- * looked into. */
+ * as they can: lines are found sixteen bytes at a time (sip_find_lf), and only a line that
+ * can be Content-Length is looked into. */
 #include "sip_int.h"
 
 int sip_looks_like_start(const char *buf, size_t len) {
@@ -44,7 +44,7 @@ static size_t scan_headers(const char *buf, size_t len, long *clen) {
     const char *p = buf, *e = buf + len;
     *clen = -2;
     for (;;) {
-        const char *nl = memchr(p, '\n', (size_t)(e - p));
+        const char *nl = sip_find_lf(p, e, buf);
         if (!nl) return 0;
         /* Folded lines start with SP/HTAB and are never a header name (RFC 3261 §7.3.1). */
         if (*clen == -2 && nl > p && *p != ' ' && *p != '\t')

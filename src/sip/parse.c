@@ -170,29 +170,6 @@ static const char *value_end(const char *nl, const char *e, unsigned flags, sip_
     }
 }
 
-/* The first LF in [p, e), or NULL. Header lines are some 40 bytes: an inline scan (32 bytes a
- * step while they last, then 16) beats a call to memchr. */
-static inline __attribute__((always_inline)) const char *find_lf(const char *p,
-                                                                 const char *e) {
-#if defined(SIP_SSE2)
-    /* Thirty-two bytes per step while they last: a header line is 16-80 bytes, so this is
-     * one or two steps for most, and a long one (Identity, some 700) takes half the steps. */
-    for (; e - p >= 32; p += 32) {
-        __m128i a = sip_eq16(sip_load16(p), '\n'), b = sip_eq16(sip_load16(p + 16), '\n');
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(a, b));
-        if (m) {
-            unsigned ma = (unsigned)_mm_movemask_epi8(a);
-            return ma ? p + __builtin_ctz(ma) : p + 16 + __builtin_ctz(m);
-        }
-    }
-    for (; e - p >= 16; p += 16) {
-        unsigned m = (unsigned)_mm_movemask_epi8(sip_eq16(sip_load16(p), '\n'));
-        if (m) return p + __builtin_ctz(m);
-    }
-#endif
-    return memchr(p, '\n', (size_t)(e - p));
-}
-
 /* The end of the run of token characters at p, which must be followed by a non-token byte
  * before e (the parser knows an LF is there). Letters, digits and '-' go sixteen at a time. */
 static const char *skip_name(const char *p, const char *e) {
@@ -270,7 +247,7 @@ parse_header(const char *p, const char *e, unsigned flags, sip_msg *m, unsigned 
     if (e - p >= 16) { /* nearly every name and many whole lines end in these sixteen bytes */
         __m128i x = sip_load16(p);
         unsigned lf = (unsigned)_mm_movemask_epi8(sip_eq16(x, '\n')), na = sip_nonalnum16x(x);
-        nl = lf ? p + __builtin_ctz(lf) : find_lf(p + 16, e);
+        nl = lf ? p + __builtin_ctz(lf) : sip_find_lf(p + 16, e, p);
         if (!nl) return *rc = cut_header(p, e), NULL;
         if (na) {
             n1 = p + __builtin_ctz(na);
@@ -285,7 +262,7 @@ parse_header(const char *p, const char *e, unsigned flags, sip_msg *m, unsigned 
     } else
 #endif
     {
-        if (!(nl = find_lf(p, e))) return *rc = cut_header(p, e), NULL;
+        if (!(nl = sip_find_lf(p, e, p))) return *rc = cut_header(p, e), NULL;
         n1 = skip_name(p, e);
     }
     const char *c = n1; /* n1 > p: the line starts with a token character */
@@ -530,7 +507,7 @@ int sip_parse(const char *buf, size_t len, unsigned flags, sip_msg *m) {
 #if defined(SIP_SSE2)
     if (p < e) nl = start_lf(p, e, &ctl);
 #endif
-    if (!nl && p < e) nl = find_lf(p, e);
+    if (!nl && p < e) nl = sip_find_lf(p, e, buf);
     if (!nl) { /* binary junk is refused at once; a partial line (maybe up to its CR) waits */
         size_t k = (size_t)(e - p);
         if (k && p[k - 1] == '\r') k--;

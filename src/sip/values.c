@@ -572,22 +572,31 @@ static int angle_uri(const char *u, const char *e, const char *lo, const char **
     int quest = 1;
 #if defined(SIP_SSE2)
     if (e - lo >= 16) {
-        unsigned qbits = 0;
-        for (const char *q = r; q < e; q += 16) {
-            /* the sixteen bytes at q, or the sixteen ending at e with those before q dropped */
-            const char *base = e - q >= 16 ? q : e - 16;
-            unsigned keep = (0xffffu << (q - base)) & 0xffffu;
-            __m128i x = load16(base);
-            unsigned m = urix16(x) & keep;
-            unsigned before = m ? (1u << __builtin_ctz(m)) - 1 : 0xffffu;
-            unsigned a = (unsigned)_mm_movemask_epi8(eq16(x, '@')) & keep & before;
-            if (a && !at) at = base + __builtin_ctz(a);
-            qbits |= (unsigned)_mm_movemask_epi8(eq16(x, '?')) & keep & before;
-            if (m) {
-                stop = base + __builtin_ctz(m);
-                break;
-            }
+        /* The first '@' and any '?' are noted in every block read, even past the stop: an
+         * '@' after it is told by its place (at > stop), and a '?' there only sends
+         * hier_check() to look for one before the stop ("maybe"). */
+        unsigned qbits = 0, m = 0;
+        const char *q = r;
+        for (; e - q >= 16; q += 16) {
+            __m128i x = load16(q);
+            m = urix16(x);
+            unsigned a = (unsigned)_mm_movemask_epi8(eq16(x, '@'));
+            if (a && !at) at = q + __builtin_ctz(a);
+            qbits |= (unsigned)_mm_movemask_epi8(eq16(x, '?'));
+            if (m) break;
         }
+        if (m) {
+            stop = q + __builtin_ctz(m);
+        } else if (q < e) { /* the sixteen bytes ending at e, those before q dropped */
+            unsigned shift = 16 - (unsigned)(e - q);
+            __m128i x = load16(e - 16);
+            m = urix16(x) >> shift;
+            unsigned a = (unsigned)_mm_movemask_epi8(eq16(x, '@')) >> shift;
+            if (a && !at) at = q + __builtin_ctz(a);
+            qbits |= (unsigned)_mm_movemask_epi8(eq16(x, '?')) >> shift;
+            if (m) stop = q + __builtin_ctz(m);
+        }
+        if (at && stop && at > stop) at = NULL;
         quest = qbits != 0;
     } else
 #endif

@@ -657,19 +657,21 @@ static const char *angle_addr(const char *lt, const char *e, const char *p, sip_
 
 int sip_parse_naddr(sx_sv value, sip_naddr *na) { return sip_naddr_elem(first_elem(value), na); }
 
-/* sip_naddr_elem(); *whole is set when the element was read as <URI> with nothing after it
- * or plain ";name[=value]" parameters: then no comma outside a quoted string or <> can be in
- * it (display names are tokens or quoted, URIs hold no quote or angle bracket, plain values
- * stop at ','), so it is all one list element (sip_naddr_whole). */
+/* sip_naddr_elem(); *whole is set when the element was read as <URI>, or as an addr-spec
+ * without ',' (RFC 3261 §20.10 allows none there), with nothing after it or plain
+ * ";name[=value]" parameters: then no comma outside a quoted string or <> can be in it
+ * (display names are tokens or quoted, URIs hold no quote or angle bracket, plain values stop
+ * at ','), so it is all one list element (sip_naddr_whole). '*' is one too. */
 static int naddr_elem(sx_sv v, sip_naddr *na, int *whole) {
     memset(na, 0, sizeof *na);
     const char *p = v.p, *e = v.p + v.n, *rest;
     if (v.n == 0) return -1;
     if (v.n == 1 && *p == '*') { /* Contact: * (RFC 3261 §20.10) */
         na->uri = v;
+        *whole = 1;
         return 0;
     }
-    int bad = 0;
+    int bad = 0, one = 1; /* one: no ',' can split the element */
     const char *lt = find_laquot(p, e, na, &bad);
     if (bad) return -1;
     if (lt) {
@@ -681,26 +683,27 @@ static int naddr_elem(sx_sv v, sip_naddr *na, int *whole) {
         while (q < e && *q != ';' && !sip_is(*q, SIP_CC_LWS)) q++;
         na->uri = span(p, q);
         if (memchr(na->uri.p, '?', na->uri.n) || sip_uri_check(na->uri, p) < 0) return -1;
+        one = memchr(na->uri.p, ',', na->uri.n) == NULL;
         rest = q;
     }
     /* The usual endings, decided as trailing_params() would: nothing, or one ";tag=" whose
      * value runs to the end without LWS, CTL, quote or delimiter (RFC 3261 §19.3 tags). */
     if (rest == e) {
         na->params = sx_sv_make(e, 0);
-        *whole = lt != NULL;
+        *whole = one;
         return 0;
     }
     if (e - rest >= 5 && *rest == ';' && sip_ieq_word(sip_load4(rest + 1), sip_load4("tag=")) &&
         skip_pvalue(rest + 5, e, p) == e) {
         na->params = span(rest + 1, e);
         na->tag = span(rest + 5, e);
-        *whole = lt != NULL;
+        *whole = one;
         return 0;
     }
     static const pname names[] = {{3, {"tag"}}};
     int seen[1] = {0};
     if (plain_params(rest, e, p, &na->params, 1, names, &na->tag, seen)) {
-        *whole = lt != NULL;
+        *whole = one;
         return 0;
     }
     return general_params(rest, e, &na->params, 1, names, &na->tag, seen);

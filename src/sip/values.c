@@ -810,8 +810,29 @@ int sip_parse_via(sx_sv value, sip_via *v) { return sip_via_elem(first_elem(valu
 /* sip_via_elem(); *whole is set when the parameters were plain: then no ',' is anywhere in
  * the element (sent-protocol and sent-by are tokens, a host and digits; plain values stop at
  * ','), so it is all one list element (sip_via_whole). */
+/* *v = (sip_via){0} as nine sixteen-byte stores: gcc turns the assignment (or a memset) of
+ * these 144 bytes into a rep stos, whose start-up costs more than the stores. */
+static inline void via_clear(sip_via *v) {
+#if defined(SIP_SSE2) && defined(__x86_64__)
+    _Static_assert(sizeof(sip_via) == 144, "via_clear stores 9 x 16 bytes");
+    char *d = (char *)v;
+    __m128i z = _mm_setzero_si128();
+    _mm_storeu_si128((__m128i *)(void *)(d + 0), z);
+    _mm_storeu_si128((__m128i *)(void *)(d + 16), z);
+    _mm_storeu_si128((__m128i *)(void *)(d + 32), z);
+    _mm_storeu_si128((__m128i *)(void *)(d + 48), z);
+    _mm_storeu_si128((__m128i *)(void *)(d + 64), z);
+    _mm_storeu_si128((__m128i *)(void *)(d + 80), z);
+    _mm_storeu_si128((__m128i *)(void *)(d + 96), z);
+    _mm_storeu_si128((__m128i *)(void *)(d + 112), z);
+    _mm_storeu_si128((__m128i *)(void *)(d + 128), z);
+#else
+    *v = (sip_via){0};
+#endif
+}
+
 static int via_elem(sx_sv t, sip_via *v, int *whole) {
-    *v = (sip_via){0}; /* stores, not a rep stos the size of the struct */
+    via_clear(v);
     const char *e = t.p + t.n, *p = sent_protocol(t.p, e, v);
     if (!p) return -1;
     const char *h = sip_skip_lws(p, e);

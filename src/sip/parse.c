@@ -93,7 +93,9 @@ static int parse_request_line(sx_sv line, sip_msg *m) {
  * may be empty (RFC 4475 §3.1.1.13) and UTF-8 (§3.1.1.12); a missing last SP is tolerated. */
 static int parse_status_line(sx_sv line, sip_msg *m) {
     const char *p = line.p, *e = line.p + line.n;
-    const char *sp = memchr(p, ' ', line.n);
+    /* "SIP/2.0 " nearly always: taking that SP for the first one gives the same verdict, as
+     * SIP/2.0 holds no SP (a line with one before is refused either way). */
+    const char *sp = line.n >= 8 && p[7] == ' ' ? p + 7 : memchr(p, ' ', line.n);
     if (!is_sip20(p, sp ? (size_t)(sp - p) : line.n)) return SIP_EVERSION;
     if (!sp) return SIP_ESTATUS;
     const char *c = sp + 1;
@@ -338,11 +340,23 @@ static int check_cseq(sip_msg *m) {
     sx_sv v = first_value(m, SIP_H_CSEQ);
     if (!v.p) return SIP_ECSEQ; /* before any arithmetic on the pointer: NULL + 0 is UB */
     const char *p = v.p, *e = v.p + v.n, *d = p;
-    while (d < e && sip_is(*d, SIP_CC_DIGIT)) d++;
-    uint64_t num;
-    if (sip_dec(p, (size_t)(d - p), 0x7fffffffu, &num) != 0) return SIP_ECSEQ;
+    uint64_t num = 0; /* sip_dec() of the digits, read as they are found */
+    for (unsigned k; d < e && (k = (unsigned char)*d - '0') <= 9; d++) num = num * 10 + k;
+    if (d == p || d - p > 19) { /* empty, or so long that num wrapped: the general way */
+        if (sip_dec(p, (size_t)(d - p), 0x7fffffffu, &num) != 0) return SIP_ECSEQ;
+    } else if (num > 0x7fffffffu) {
+        return SIP_ECSEQ;
+    }
     const char *t = sip_skip_lws(d, e);
     if (t == d) return SIP_ECSEQ;
+    /* A request's CSeq method is nearly always its method: equal bytes are tokens up to e. */
+    if (m->is_request && (size_t)(e - t) == m->method.n &&
+        memcmp(t, m->method.p, m->method.n) == 0) {
+        m->cseq = (uint32_t)num;
+        m->cseq_method = sx_sv_make(t, m->method.n);
+        m->cseq_method_id = m->method_id;
+        return 0;
+    }
     const char *t1 = t;
     while (t1 < e && sip_is(*t1, SIP_CC_TOKEN)) t1++;
     if (t1 == t || t1 != e) return SIP_ECSEQ;

@@ -231,8 +231,11 @@ static inline int hdr_id16(__m128i x, const char *p, size_t n) {
 /* sip_trim() of the value [v0, nl): nearly every one is ": value\r\n", one SP after the
  * colon and the CR before the LF, which two byte tests settle without the trim loops. */
 static inline sx_sv trim_value(const char *v0, const char *nl) {
-    /* Bytes above SP are no LWS; a CTL there takes the general way, with the same result. */
-    if (nl - v0 >= 3 && v0[0] == ' ' && nl[-1] == '\r' && (unsigned char)v0[1] > ' ' &&
+    /* Bytes above SP are no LWS; a CTL there takes the general way, with the same result.
+     * The tests imply nl - v0 >= 3 before nl[-2] is read: *nl is the LF, so v0[0] == ' '
+     * puts v0 before nl, nl[-1] == '\r' puts it before nl - 1, and v0[1] > ' ' (not the CR)
+     * before nl - 2. */
+    if (v0[0] == ' ' && nl[-1] == '\r' && (unsigned char)v0[1] > ' ' &&
         (unsigned char)nl[-2] > ' ')
         return sx_sv_make(v0 + 1, (size_t)(nl - v0 - 2));
     return sip_trim(sx_sv_make(v0, (size_t)(nl - v0)));

@@ -222,9 +222,10 @@ static inline int hdr_id16(__m128i x, const char *p, size_t n) {
     unsigned first = (unsigned char)p[0] | 0x20, last = (unsigned char)p[n - 1] | 0x20;
     const sip_hname *h = &sip_hname_by_hash[(8 * n + first + 3 * last) & 127];
     if (h->len != n) return SIP_H_OTHER;
+    /* Bytes from n on never match: the name is zero-padded and a text byte |0x20 is not 0,
+     * so the name matches iff its n bytes are the trailing ones of the mask. */
     __m128i a = _mm_cmpeq_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), sip_load16(h->name));
-    unsigned want = (1u << n) - 1;
-    return ((unsigned)_mm_movemask_epi8(a) & want) == want ? h->id : SIP_H_OTHER;
+    return (size_t)__builtin_ctz(~(unsigned)_mm_movemask_epi8(a)) == n ? h->id : SIP_H_OTHER;
 }
 #endif
 
@@ -256,10 +257,10 @@ parse_header(const char *p, const char *e, unsigned flags, sip_msg *m, unsigned 
         if (!nl) return *rc = cut_header(p, e), NULL;
         if (na) {
             n1 = p + __builtin_ctz(na);
-            if (sip_is(*n1, SIP_CC_TOKEN)) {
+            if (*n1 == ':' || !sip_is(*n1, SIP_CC_TOKEN)) { /* ':' (no token) nearly always */
+                if (n1 - p >= 2) id = hdr_id16(x, p, (size_t)(n1 - p));
+            } else {
                 while (sip_is(*n1, SIP_CC_TOKEN)) n1++; /* rarer token characters */
-            } else if (n1 - p >= 2) {
-                id = hdr_id16(x, p, (size_t)(n1 - p));
             }
         } else {
             n1 = skip_name(p + 16, e);

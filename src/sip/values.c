@@ -10,6 +10,21 @@
 
 static sx_sv span(const char *a, const char *b) { return sx_sv_make(a, (size_t)(b - a)); }
 
+/* memset(d, 0, n) of a result struct (n >= 16, a constant) as sixteen-byte stores, the last
+ * one overlapping: gcc makes a memset (or a struct assignment) of 120 bytes and more a
+ * rep stos, whose start-up costs more than the stores. */
+static inline __attribute__((always_inline)) void clear_struct(void *d, size_t n) {
+#if defined(SIP_SSE2)
+    char *c = d;
+    __m128i z = _mm_setzero_si128();
+#pragma GCC unroll 16 /* unrolled stores: else gcc sees the memset again */
+    for (size_t i = 0; i + 16 < n; i += 16) _mm_storeu_si128((__m128i *)(void *)(c + i), z);
+    _mm_storeu_si128((__m128i *)(void *)(c + n - 16), z);
+#else
+    memset(d, 0, n);
+#endif
+}
+
 /* The first list element of a value, trimmed. */
 static sx_sv first_elem(sx_sv v) {
     if (!v.p) return sx_sv_make("", 0);
@@ -445,7 +460,7 @@ static int has_urix(const char *p, size_t n) {
 }
 
 int sip_parse_uri(sx_sv text, sip_uri *u) {
-    memset(u, 0, sizeof *u);
+    clear_struct(u, sizeof *u);
     sx_sv t = sip_trim(text);
     if (!t.p) return -1;
     const char *p = t.p, *e = t.p + t.n, *c = scheme_end(p, e);
@@ -810,29 +825,8 @@ int sip_parse_via(sx_sv value, sip_via *v) { return sip_via_elem(first_elem(valu
 /* sip_via_elem(); *whole is set when the parameters were plain: then no ',' is anywhere in
  * the element (sent-protocol and sent-by are tokens, a host and digits; plain values stop at
  * ','), so it is all one list element (sip_via_whole). */
-/* *v = (sip_via){0} as nine sixteen-byte stores: gcc turns the assignment (or a memset) of
- * these 144 bytes into a rep stos, whose start-up costs more than the stores. */
-static inline void via_clear(sip_via *v) {
-#if defined(SIP_SSE2) && defined(__x86_64__)
-    _Static_assert(sizeof(sip_via) == 144, "via_clear stores 9 x 16 bytes");
-    char *d = (char *)v;
-    __m128i z = _mm_setzero_si128();
-    _mm_storeu_si128((__m128i *)(void *)(d + 0), z);
-    _mm_storeu_si128((__m128i *)(void *)(d + 16), z);
-    _mm_storeu_si128((__m128i *)(void *)(d + 32), z);
-    _mm_storeu_si128((__m128i *)(void *)(d + 48), z);
-    _mm_storeu_si128((__m128i *)(void *)(d + 64), z);
-    _mm_storeu_si128((__m128i *)(void *)(d + 80), z);
-    _mm_storeu_si128((__m128i *)(void *)(d + 96), z);
-    _mm_storeu_si128((__m128i *)(void *)(d + 112), z);
-    _mm_storeu_si128((__m128i *)(void *)(d + 128), z);
-#else
-    *v = (sip_via){0};
-#endif
-}
-
 static int via_elem(sx_sv t, sip_via *v, int *whole) {
-    via_clear(v);
+    clear_struct(v, sizeof *v);
     const char *e = t.p + t.n, *p = sent_protocol(t.p, e, v);
     if (!p) return -1;
     const char *h = sip_skip_lws(p, e);
@@ -964,14 +958,17 @@ size_t sip_e164(sx_sv user, char out[16]) {
     int plus = 0;
     out[0] = '\0';
     if (!user.p) return 0;
-    const char *semi = memchr(user.p, ';', user.n);
-    size_t len = semi ? (size_t)(semi - user.p) : user.n;
-    if (len && user.p[0] == '+') plus = 1, i = 1;
-    for (; i < len; i++) {
+    if (user.n && user.p[0] == '+') plus = 1, i = 1;
+    for (; i < user.n; i++) { /* digits first: nearly every byte is one */
         char c = user.p[i];
-        if (c == '-' || c == '.' || c == '(' || c == ')') continue;
-        if (!sip_is(c, SIP_CC_DIGIT) || n == 15) return out[0] = '\0', 0;
-        out[n++] = c;
+        if ((unsigned)((unsigned char)c - '0') <= 9) {
+            if (n == 15) return out[0] = '\0', 0;
+            out[n++] = c;
+        } else if (c == ';') {
+            break; /* the number ends at the first parameter */
+        } else if (c != '-' && c != '.' && c != '(' && c != ')') {
+            return out[0] = '\0', 0;
+        }
     }
     if (n == 0) return 0;
     if (!plus && n == 10 && out[0] >= '2') {

@@ -771,14 +771,17 @@ static const char *sent_protocol(const char *p, const char *e, sip_via *v) {
 
 /* skip_token_in() for a Via parameter name at n0: "branch=" and a last or ';'-ended "rport"
  * (nearly every Via's names) are told by their bytes; a token character cannot follow
- * either there, so the run of token characters ends where the walk would end it. */
-static inline const char *via_name_end(const char *n0, const char *e, const char *lo) {
+ * either there, so the run of token characters ends where the walk would end it. *known is
+ * set to the length of the name so told (6 or 5), else to 0. */
+static inline const char *via_name_end(const char *n0, const char *e, const char *lo,
+                                       int *known) {
     if (e - n0 >= 7 && sip_ieq_word(sip_load4(n0), sip_load4("bran")) &&
         sip_ieq_word(sip_load4(n0 + 3), sip_load4("nch=")))
-        return n0 + 6;
+        return *known = 6, n0 + 6;
     if (e - n0 >= 5 && sip_ieq_word(sip_load4(n0), sip_load4("rpor")) &&
         sip_ieq_word(sip_load4(n0 + 1), sip_load4("port")) && (e - n0 == 5 || n0[5] == ';'))
-        return n0 + 5;
+        return *known = 5, n0 + 5;
+    *known = 0;
     return skip_token_in(n0, e, lo);
 }
 
@@ -791,9 +794,20 @@ static int via_plain_params(const char *p, const char *e, const char *lo, sip_vi
     sx_sv branch = SX_SV_NULL, received = SX_SV_NULL, rport = SX_SV_NULL, name, val;
     int has_rport = 0;
     for (const char *q = p; q < e;) { /* q at a ';' */
-        if (!plain_param_at(&q, via_name_end(q + 1, e, lo), e, lo, &name, &val)) return 0;
+        int known;
+        if (!plain_param_at(&q, via_name_end(q + 1, e, lo, &known), e, lo, &name, &val))
+            return 0;
         const char *n0 = name.p;
-        switch (name.n) { /* the first of each name counts, as in params_scan() */
+        /* the first of each name counts, as in params_scan() */
+        if (known == 6) { /* branch, told by via_name_end() */
+            if (!branch.p) branch = val;
+            continue;
+        }
+        if (known == 5) { /* rport */
+            if (!has_rport) rport = val, has_rport = 1;
+            continue;
+        }
+        switch (name.n) {
         case 6:
             if (!branch.p && sip_ieq_word(sip_load4(n0), sip_load4("bran")) &&
                 sip_ieq_word(sip_load4(n0 + 2), sip_load4("anch")))

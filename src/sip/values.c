@@ -672,19 +672,19 @@ static const char *angle_addr(const char *lt, const char *e, const char *p, sip_
 
 int sip_parse_naddr(sx_sv value, sip_naddr *na) { return sip_naddr_elem(first_elem(value), na); }
 
-/* sip_naddr_elem(); *whole is set when the element was read as <URI>, or as an addr-spec
+/* sip_naddr_elem(), but 1 (not 0) when the element was read as <URI>, or as an addr-spec
  * without ',' (RFC 3261 §20.10 allows none there), with nothing after it or plain
  * ";name[=value]" parameters: then no comma outside a quoted string or <> can be in it
  * (display names are tokens or quoted, URIs hold no quote or angle bracket, plain values stop
- * at ','), so it is all one list element (sip_naddr_whole). '*' is one too. */
-static int naddr_elem(sx_sv v, sip_naddr *na, int *whole) {
+ * at ','), so it is all one list element (sip_naddr_whole). '*' is one too. A result, not
+ * a flag stored through a pointer: two calls per message. */
+static int naddr_elem(sx_sv v, sip_naddr *na) {
     memset(na, 0, sizeof *na);
     const char *p = v.p, *e = v.p + v.n, *rest;
     if (v.n == 0) return -1;
     if (v.n == 1 && *p == '*') { /* Contact: * (RFC 3261 §20.10) */
         na->uri = v;
-        *whole = 1;
-        return 0;
+        return 1;
     }
     int bad = 0, one = 1; /* one: no ',' can split the element */
     const char *lt = find_laquot(p, e, na, &bad);
@@ -705,34 +705,25 @@ static int naddr_elem(sx_sv v, sip_naddr *na, int *whole) {
      * value runs to the end without LWS, CTL, quote or delimiter (RFC 3261 §19.3 tags). */
     if (rest == e) {
         na->params = sx_sv_make(e, 0);
-        *whole = one;
-        return 0;
+        return one;
     }
     if (e - rest >= 5 && *rest == ';' && sip_ieq_word(sip_load4(rest + 1), sip_load4("tag=")) &&
         skip_pvalue(rest + 5, e, p) == e) {
         na->params = span(rest + 1, e);
         na->tag = span(rest + 5, e);
-        *whole = one;
-        return 0;
+        return one;
     }
     static const pname names[] = {{3, {"tag"}}};
     int seen[1] = {0};
     if (plain_params(rest, e, p, &na->params, 1, names, &na->tag, seen)) {
-        *whole = one;
-        return 0;
+        return one;
     }
     return general_params(rest, e, &na->params, 1, names, &na->tag, seen);
 }
 
-int sip_naddr_elem(sx_sv v, sip_naddr *na) {
-    int whole = 0;
-    return naddr_elem(v, na, &whole);
-}
+int sip_naddr_elem(sx_sv v, sip_naddr *na) { return naddr_elem(v, na) < 0 ? -1 : 0; }
 
-int sip_naddr_whole(sx_sv v, sip_naddr *na) {
-    int whole = 0;
-    return (naddr_elem(v, na, &whole) == 0 && whole) ? 0 : -1;
-}
+int sip_naddr_whole(sx_sv v, sip_naddr *na) { return naddr_elem(v, na) == 1 ? 0 : -1; }
 
 /* ---- Via (RFC 3261 §20.42) ---- */
 
@@ -836,10 +827,10 @@ static int via_plain_params(const char *p, const char *e, const char *lo, sip_vi
 
 int sip_parse_via(sx_sv value, sip_via *v) { return sip_via_elem(first_elem(value), v); }
 
-/* sip_via_elem(); *whole is set when the parameters were plain: then no ',' is anywhere in
+/* sip_via_elem(), but 1 (not 0) when the parameters were plain: then no ',' is anywhere in
  * the element (sent-protocol and sent-by are tokens, a host and digits; plain values stop at
  * ','), so it is all one list element (sip_via_whole). */
-static int via_elem(sx_sv t, sip_via *v, int *whole) {
+static int via_elem(sx_sv t, sip_via *v) {
     clear_struct(v, sizeof *v);
     const char *e = t.p + t.n, *p = sent_protocol(t.p, e, v);
     if (!p) return -1;
@@ -851,7 +842,7 @@ static int via_elem(sx_sv t, sip_via *v, int *whole) {
         q = sip_skip_lws(q + 1, e);
         if (parse_port(&q, e, &v->port) != 0) return -1;
     }
-    if (via_plain_params(q, e, t.p, v)) return *whole = 1, 0;
+    if (via_plain_params(q, e, t.p, v)) return 1;
     static const pname names[] = {{6, {"branch"}}, {8, {"received"}}, {5, {"rport"}}};
     sx_sv vals[3] = {SX_SV_NULL, SX_SV_NULL, SX_SV_NULL};
     int seen[3] = {0, 0, 0};
@@ -863,15 +854,9 @@ static int via_elem(sx_sv t, sip_via *v, int *whole) {
     return 0;
 }
 
-int sip_via_elem(sx_sv t, sip_via *v) {
-    int whole = 0;
-    return via_elem(t, v, &whole);
-}
+int sip_via_elem(sx_sv t, sip_via *v) { return via_elem(t, v) < 0 ? -1 : 0; }
 
-int sip_via_whole(sx_sv t, sip_via *v) {
-    int whole = 0;
-    return (via_elem(t, v, &whole) == 0 && whole) ? 0 : -1;
-}
+int sip_via_whole(sx_sv t, sip_via *v) { return via_elem(t, v) == 1 ? 0 : -1; }
 
 /* ---- Reason (RFC 3326 §2, RFC 8606 location) ---- */
 

@@ -70,43 +70,60 @@ typedef struct ct_inode { struct ct_inode *next; sx_sv v; } ct_inode;
  * 32..40 bytes). */
 enum { CT_CID_HEAD = 48 };
 
+/* Laid out by when fields are touched: with ~26k calls open a call is cold whenever its next
+ * message comes, so each distinct cache line a message reads is a miss. Line 0 finds the
+ * call, lines 1-2 serve every message (and responses to INVITE), lines 3-4 the first-hop
+ * responses; the rest (creation, the record, the end) is read about once per call. Record
+ * fields a message would read are shadowed here (verstat found, the provisional count, the
+ * Server/User-Agent signatures) so that the record is written, not read. */
 typedef struct ct_call {
     /* Aligned so the lookup fields below share one cache line (the slab honours it). */
     _Alignas(64) ct_hnode hn;      /* call table, keyed by the Call-ID */
     uint32_t id;                   /* slot in the slab: names the call in the deadline heap */
     uint32_t cid_n;                /* == r.call_id.n */
     char cid[CT_CID_HEAD];         /* the first bytes of r.call_id */
-    struct ct_call *older, *newer; /* creation order, for eviction */
-    sx_time deadline;
-    cg_entry *gent;                /* grouping index entry while it lasts */
-    ct_arena ar;
-    call_record r;
-    sx_time t_hop_answer;          /* when another hop answered */
-    sx_sv from_tag;
-    uint32_t cseq, first_cseq;     /* latest and first initial INVITE transactions */
-    sx_time t_invite, t_prov, t_prov1, t_18x, t_answer, t_final, t_bye;
+    /* lines 1-2: every message */
     ct_tx *tx;
+    sx_time deadline;
+    sx_time t_invite;
+    uint32_t cseq, first_cseq;     /* latest and first initial INVITE transactions */
     unsigned ntx, nbr;             /* together: no padding after either */
-    ct_bnode *br, **br_tail;
-    ct_mnode *msg;                 /* newest first: appending wrote the previous node, a
-                                      cache line long cold by the next message */
-    ct_inode *ids, **ids_tail;
-    unsigned nids;
     uint32_t nmsg_seen;            /* messages counted when the list is not kept */
     uint8_t keep_msgs;             /* the list is kept (ct_config keep_messages, keep_call) */
-    /* Bytes, in the padding around keep_msgs: with them the struct is 19 cache lines, not
-     * 20 (every message's call is a cache miss with ~26k calls open). */
     uint8_t phase;                 /* enum phase */
     uint8_t cancelled, final_main;
     uint8_t fallback_2xx;          /* the fallback final (another hop's) is a 2xx */
-    uint16_t prov[CT_MAX_PROV];
-    uint32_t rsig[CT_RSIG];   /* hashes; a collision within one call is a 1 in 2^29 event */
-    uint32_t rsig_t[CT_RSIG]; /* microseconds since start, modulo 2^32 (71 min): only
-                                 differences below CT_DUP_WINDOW matter */
+    uint8_t has_verstat;           /* r.verstat is set */
     unsigned nrsig;
-    unsigned invite_rr;            /* Record-Route entries of the first INVITE */
+    uint32_t rsig[CT_RSIG];   /* hashes; a collision within one call is a 1 in 2^29 event */
+    uint32_t rsig_t[CT_RSIG]; /* capture time in microseconds, modulo 2^32 (71 min): only
+                                 differences below CT_DUP_WINDOW matter */
+    ct_bnode *br;
+    /* lines 3-4: first-hop responses */
     uint64_t sig_contact, sig_rr_first, sig_rr_last; /* keep_value_host() */
+    uint64_t sig_server, sig_ua;   /* keep_sv() */
+    sx_time t_prov, t_prov1, t_18x;
+    uint16_t prov[CT_MAX_PROV];
+    unsigned nprov;                /* r.nprovisional, set at the end */
+    unsigned invite_rr;            /* Record-Route entries of the first INVITE */
+    sx_time t_answer, t_final, t_bye;
+    /* allocation */
+    ct_arena ar;
+    ct_mnode *msg;                 /* newest first: appending wrote the previous node, a
+                                      cache line long cold by the next message */
+    /* the rest: about once per call */
+    ct_bnode **br_tail;
+    ct_inode *ids, **ids_tail;
+    unsigned nids;
+    sx_time t_hop_answer;          /* when another hop answered */
+    sx_sv from_tag;
+    struct ct_call *older, *newer; /* creation order, for eviction */
+    cg_entry *gent;                /* grouping index entry while it lasts */
+    call_record r;
 } ct_call;
+_Static_assert(offsetof(ct_call, br) == 64 + 120, "lines 1-2 hold what every message reads");
+_Static_assert(offsetof(ct_call, ar) == 5 * 64, "lines 3-4 hold the first-hop responses'");
+_Static_assert(sizeof(ct_call) <= 19 * 64, "a call is 19 cache lines, not 20");
 
 /* Arena allocations are AR_ALIGN-aligned (ct_int.h): enough for all of these. */
 _Static_assert(_Alignof(ct_tx) <= AR_ALIGN && _Alignof(ct_bnode) <= AR_ALIGN &&
@@ -501,8 +518,13 @@ static void note_identity(ct_call *c, const sip_msg *m) {
     }
 }
 
+static void keep_verstat(ct_call *c, sx_sv vs) {
+    c->r.verstat = ar_sv(&c->ar, vs);
+    c->has_verstat = c->r.verstat.p != NULL;
+}
+
 static void note_verstat(ct_call *c, const sip_msg *m) {
-    if (c->r.verstat.p) return;
+    if (c->has_verstat) return;
     sip_naddr na;
     sx_sv v;
     /* The URI is a view into the value: a value without "verstat=" needs no parsing. An
@@ -517,7 +539,7 @@ static void note_verstat(ct_call *c, const sip_msg *m) {
         while (sip_next_value(m, SIP_H_PAI, &it, &v)) {
             if (!find_verstat(v).p || sip_parse_naddr(v, &na) != 0) continue;
             sx_sv vs = find_verstat(na.uri);
-            if (vs.p) { c->r.verstat = ar_sv(&c->ar, vs); return; }
+            if (vs.p) { keep_verstat(c, vs); return; }
         }
         break; /* every element of every line was tried */
     }
@@ -530,19 +552,24 @@ static void note_verstat(ct_call *c, const sip_msg *m) {
     }
     if (msg_naddr(m, SIP_H_FROM, &na) == 0) {
         sx_sv vs = find_verstat(na.uri);
-        if (vs.p) c->r.verstat = ar_sv(&c->ar, vs);
+        if (vs.p) keep_verstat(c, vs);
     }
 }
 
-/* Keeps a copy of v in *dst unless it already holds the same bytes. */
-static void keep_sv(ct_call *c, sx_sv *dst, sx_sv v) {
-    if (!v.p || (dst->p && sv_same(*dst, v))) return;
+/* Keeps a copy of v in *dst unless it already holds the same bytes. *sig is the hash of what
+ * *dst holds (0: nothing), so a response repeating the value (the 200 after the 180) reads
+ * neither the record nor the arena copy, two cold cache lines. */
+static void keep_sv(ct_call *c, sx_sv *dst, uint64_t *sig, sx_sv v) {
+    if (!v.p) return;
+    uint64_t h = ct_hash(0, v, 0) | 1;
+    if (h == *sig) return;
     *dst = ar_sv(&c->ar, v);
+    *sig = dst->p ? h : 0;
 }
 
 static void note_responder(ct_call *c, const sip_msg *m) {
-    keep_sv(c, &c->r.server, sip_hdr_first(m, SIP_H_SERVER));
-    keep_sv(c, &c->r.user_agent, sip_hdr_first(m, SIP_H_USER_AGENT));
+    keep_sv(c, &c->r.server, &c->sig_server, sip_hdr_first(m, SIP_H_SERVER));
+    keep_sv(c, &c->r.user_agent, &c->sig_ua, sip_hdr_first(m, SIP_H_USER_AGENT));
 }
 
 /* The part of orig (a view into it) at the same place in copy, its arena copy; SX_SV_NULL if
@@ -927,6 +954,8 @@ static void end_call(call_tracker *ct, ct_call *c, int status, int end, sx_time 
     r->no_final_response = r->final_code == 0;
     r->truncated = c->ar.full;
     compute_timings(c);
+    r->nprovisional = c->nprov;
+    r->provisional = c->nprov ? c->prov : NULL;
     size_t nb = c->nbr, nm = r->nmessages, ni = c->nids;
     char *blk = record_block(ct, nb * sizeof(call_branch) + nm * sizeof(call_msg) + ni * sizeof(sx_sv) + 1);
     if (blk) {
@@ -1139,7 +1168,7 @@ static int response_repeat(ct_call *c, const sx_msgmeta *mt, const sip_msg *m, s
     memcpy(&w[3], mt->dst.a + 8, 8);
     h ^= ct_mum(w[0] ^ 0x9e3779b97f4a7c15ull, w[1] ^ 0xbf58476d1ce4e5b9ull) * 7;
     h ^= ct_mum(w[2] ^ 0x94d049bb133111ebull, w[3] ^ 0xa0761d6478bd642full) * 13;
-    uint32_t sig = (uint32_t)(h ^ h >> 32), now = (uint32_t)(mt->ts - c->r.start);
+    uint32_t sig = (uint32_t)(h ^ h >> 32), now = (uint32_t)mt->ts;
     for (unsigned i = 0; i < c->nrsig && i < CT_RSIG; i++) {
         if (c->rsig[i] != sig) continue;
         int dup = (uint32_t)(now - c->rsig_t[i]) < (uint32_t)CT_DUP_WINDOW;
@@ -1154,9 +1183,8 @@ static int response_repeat(ct_call *c, const sx_msgmeta *mt, const sip_msg *m, s
 static void on_provisional(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const sip_msg *m) {
     if (c->phase >= PH_ANSWERED) return;
     int seen = 0;
-    for (size_t i = 0; i < c->r.nprovisional; i++) seen |= c->prov[i] == m->status;
-    if (!seen && c->r.nprovisional < CT_MAX_PROV) c->prov[c->r.nprovisional++] = (uint16_t)m->status;
-    c->r.provisional = c->prov;
+    for (unsigned i = 0; i < c->nprov; i++) seen |= c->prov[i] == m->status;
+    if (!seen && c->nprov < CT_MAX_PROV) c->prov[c->nprov++] = (uint16_t)m->status;
     /* 100 is hop-by-hop (§21.1.1): it says nothing about the far end, so PDD ignores it. */
     if (m->status != 100 && c->t_prov1 == CALL_T_NONE) c->t_prov1 = mt->ts;
     if (m->status >= 180 && m->status <= 189) {

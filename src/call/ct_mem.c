@@ -170,7 +170,7 @@ static void ht_resize(ct_htab *t) {
 }
 
 int ht_insert(ct_htab *t, ct_hnode *nd) {
-    if ((t->n + 1) * 8 > (t->mask + 1) * 7) ht_resize(t);
+    if ((t->n + 1) * 2 > t->mask + 1) ht_resize(t);
     if (t->n >= t->mask) return -1; /* keep one slot empty: scans end */
     put(t->s, t->mask, nd->h, nd);
     t->n++;

@@ -38,16 +38,21 @@ enum {
  * not a retransmission: RFC 3261 retransmits after T1 = 500 ms at the earliest. */
 #define CT_DUP_WINDOW (20 * (sx_time)SX_MSEC)
 
+/* What matching a message to an INVITE transaction reads and writes (tx_key()). */
+typedef struct ct_txk {
+    uint32_t cseq;
+    uint16_t final;   /* final status seen for it, 0 if none */
+    uint8_t main;     /* first branch seen for this CSeq */
+    uint8_t reinvite; /* in-dialog */
+} ct_txk;
+
 typedef struct ct_tx { /* one INVITE seen */
     struct ct_tx *next;
-    uint32_t cseq;
+    ct_txk k;         /* unused for the call's first one: ct_call.tx0k holds it */
     sx_sv branch;
     sx_addr src, dst;
     uint16_t sport, dport;
     sx_time t_last;   /* last transmission seen */
-    uint16_t final;   /* final status seen for it, 0 if none */
-    uint8_t main;     /* first branch seen for this CSeq */
-    uint8_t reinvite; /* in-dialog */
 } ct_tx;
 
 typedef struct ct_bnode { struct ct_bnode *next; call_branch b; } ct_bnode;
@@ -69,21 +74,26 @@ typedef struct ct_inode { struct ct_inode *next; sx_sv v; } ct_inode;
  * finding a call touches that line and not also the arena copy (Call-IDs are typically
  * 32..40 bytes). */
 enum { CT_CID_HEAD = 48 };
+/* The same for the first INVITE's top Via branch ("z9hG4bK" and 10..32 more, typically). */
+enum { CT_BR_HEAD = 44 };
 
 /* Laid out by when fields are touched: with ~26k calls open a call is cold whenever its next
  * message comes, so each distinct cache line a message reads is a miss. Line 0 finds the
- * call, lines 1-2 serve every message (and responses to INVITE), lines 3-4 the first-hop
- * responses; the rest (creation, the record, the end) is read about once per call. Record
- * fields a message would read are shadowed here (verstat found, the provisional count, the
- * Server/User-Agent signatures) so that the record is written, not read. */
+ * call, line 1 serves every message, lines 2-3 responses to INVITE (retransmission
+ * signatures, the first transaction), lines 4-5 the first-hop responses; the rest
+ * (creation, the record, the end) is read about once per call. Record fields a message
+ * would read are shadowed here (verstat found, the provisional count, the Server/User-Agent
+ * signatures) so that the record is written, not read. */
 typedef struct ct_call {
-    /* Aligned so the lookup fields below share one cache line (the slab honours it). */
-    _Alignas(64) ct_hnode hn;      /* call table, keyed by the Call-ID */
+    /* Aligned so the lookup fields below share one cache line, and each pair of lines one
+     * 128-byte block (what the adjacent-line prefetcher fetches); the slab honours it. */
+    _Alignas(128) ct_hnode hn;      /* call table, keyed by the Call-ID */
     uint32_t id;                   /* slot in the slab: names the call in the deadline heap */
     uint32_t cid_n;                /* == r.call_id.n */
     char cid[CT_CID_HEAD];         /* the first bytes of r.call_id */
-    /* lines 1-2: every message */
+    /* line 1: every message */
     ct_tx *tx;
+    ct_bnode *br;
     sx_time deadline;
     sx_time t_invite;
     uint32_t cseq, first_cseq;     /* latest and first initial INVITE transactions */
@@ -95,11 +105,17 @@ typedef struct ct_call {
     uint8_t fallback_2xx;          /* the fallback final (another hop's) is a 2xx */
     uint8_t has_verstat;           /* r.verstat is set */
     unsigned nrsig;
+    /* line 2: responses to INVITE (response_repeat) */
     uint32_t rsig[CT_RSIG];   /* hashes; a collision within one call is a 1 in 2^29 event */
     uint32_t rsig_t[CT_RSIG]; /* capture time in microseconds, modulo 2^32 (71 min): only
                                  differences below CT_DUP_WINDOW matter */
-    ct_bnode *br;
-    /* lines 3-4: first-hop responses */
+    /* line 3: the first INVITE transaction, which nearly every response answers: matching
+     * it reads no arena line (tx_key, tx_branch_is) */
+    ct_tx *tx0;                    /* its node: the path and time of a retransmission */
+    ct_txk tx0k;
+    uint32_t tx0_bn;               /* == tx0->branch.n */
+    char tx0_branch[CT_BR_HEAD];   /* its first bytes */
+    /* lines 4-5: first-hop responses */
     uint64_t sig_contact, sig_rr_first, sig_rr_last; /* keep_value_host() */
     uint64_t sig_server, sig_ua;   /* keep_sv() */
     sx_time t_prov, t_prov1, t_18x;
@@ -121,9 +137,11 @@ typedef struct ct_call {
     cg_entry *gent;                /* grouping index entry while it lasts */
     call_record r;
 } ct_call;
-_Static_assert(offsetof(ct_call, br) == 64 + 120, "lines 1-2 hold what every message reads");
-_Static_assert(offsetof(ct_call, ar) == 5 * 64, "lines 3-4 hold the first-hop responses'");
-_Static_assert(sizeof(ct_call) <= 19 * 64, "a call is 19 cache lines, not 20");
+_Static_assert(offsetof(ct_call, rsig) == 2 * 64, "line 1 holds what every message reads");
+_Static_assert(offsetof(ct_call, tx0) == 3 * 64 && offsetof(ct_call, t_prov) <= 5 * 64 - 8,
+               "line 3 holds the first transaction");
+_Static_assert(offsetof(ct_call, ar) == 6 * 64, "lines 4-5 hold the first-hop responses'");
+_Static_assert(sizeof(ct_call) <= 20 * 64, "a call is 20 cache lines");
 
 /* Arena allocations are AR_ALIGN-aligned (ct_int.h): enough for all of these. */
 _Static_assert(_Alignof(ct_tx) <= AR_ALIGN && _Alignof(ct_bnode) <= AR_ALIGN &&
@@ -1071,18 +1089,39 @@ static ct_call *find_call(call_tracker *ct, uint64_t h, sx_sv call_id) {
     return NULL;
 }
 
+/* The matching fields of t: the call's copy for its first transaction. */
+static ct_txk *tx_key(ct_call *c, ct_tx *t) { return t == c->tx0 ? &c->tx0k : &t->k; }
+
+/* sv_same(t->branch, b), reading the arena copy of the first one's only past CT_BR_HEAD. */
+static int tx_branch_is(const ct_call *c, const ct_tx *t, sx_sv b) {
+    if (t != c->tx0) return sv_same(t->branch, b);
+    if (c->tx0_bn != b.n) return 0;
+    size_t k = b.n < CT_BR_HEAD ? b.n : CT_BR_HEAD;
+    if (k && memcmp(c->tx0_branch, b.p, k) != 0) return 0;
+    return b.n == k || memcmp(t->branch.p + k, b.p + k, b.n - k) == 0;
+}
+
+/* Newest first; the first transaction is the last, and its node's next is not read. */
+static ct_tx *tx_next(const ct_call *c, const ct_tx *t) { return t == c->tx0 ? NULL : t->next; }
+
 static ct_tx *tx_add(ct_call *c, const sx_msgmeta *mt, const sip_msg *m, sx_sv branch, int main,
                      int reinvite) {
     ct_tx *t;
     if (c->ntx >= CT_MAX_TX || !(t = ar_alloc(&c->ar, sizeof *t))) return NULL;
     memset(t, 0, sizeof *t);
-    t->cseq = m->cseq;
     t->branch = ar_sv(&c->ar, branch);
     t->src = mt->src, t->sport = mt->sport;
     t->dst = mt->dst, t->dport = mt->dport;
     t->t_last = mt->ts;
-    t->main = (uint8_t)main;
-    t->reinvite = (uint8_t)reinvite;
+    if (!c->tx0) {
+        c->tx0 = t;
+        c->tx0_bn = (uint32_t)t->branch.n;
+        if (t->branch.n) memcpy(c->tx0_branch, t->branch.p, t->branch.n < CT_BR_HEAD ? t->branch.n : CT_BR_HEAD);
+    }
+    ct_txk *k = tx_key(c, t);
+    k->cseq = m->cseq;
+    k->main = (uint8_t)main;
+    k->reinvite = (uint8_t)reinvite;
     t->next = c->tx;
     c->tx = t;
     c->ntx++;
@@ -1093,9 +1132,10 @@ static void on_invite(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const 
     sx_sv branch = top_branch(m);
     int reinvite = hdr_tag(m, SIP_H_TO).n > 0 || c->phase >= PH_ANSWERED;
     int cseq_known = 0;
-    for (ct_tx *t = c->tx; t; t = t->next) {
-        if (t->cseq != m->cseq) continue;
-        if (sv_same(t->branch, branch)) {
+    for (ct_tx *t = c->tx; t; t = tx_next(c, t)) {
+        const ct_txk *k = tx_key(c, t);
+        if (k->cseq != m->cseq) continue;
+        if (tx_branch_is(c, t, branch)) {
             /* Same transaction again: a retransmission if on the same path (§17.1.1.2),
              * else the same request seen at another capture point. Timer B keeps running
              * from the first transmission (§17.1.1.2). */
@@ -1109,7 +1149,7 @@ static void on_invite(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, const 
             ct->st.invite_retransmissions++;
             return;
         }
-        if (t->reinvite == reinvite) cseq_known = 1;
+        if (k->reinvite == reinvite) cseq_known = 1;
     }
     if (reinvite) {
         if (tx_add(c, mt, m, branch, !cseq_known, 1) && !cseq_known) c->r.invite_transactions++;
@@ -1142,11 +1182,12 @@ enum { R_MAIN, R_HOP, R_REINVITE };
 static int classify(ct_call *c, const sip_msg *m, sx_sv branch, ct_tx **tx) {
     int known = 0;
     *tx = NULL;
-    for (ct_tx *t = c->tx; t; t = t->next) {
-        if (t->cseq != m->cseq) continue;
-        if (sv_same(t->branch, branch)) {
+    for (ct_tx *t = c->tx; t; t = tx_next(c, t)) {
+        const ct_txk *k = tx_key(c, t);
+        if (k->cseq != m->cseq) continue;
+        if (tx_branch_is(c, t, branch)) {
             *tx = t;
-            return t->reinvite ? R_REINVITE : t->main ? R_MAIN : R_HOP;
+            return k->reinvite ? R_REINVITE : k->main ? R_MAIN : R_HOP;
         }
         known = 1;
     }
@@ -1197,9 +1238,11 @@ static void on_provisional(call_tracker *ct, ct_call *c, const sx_msgmeta *mt, c
 }
 
 /* Another hop of the current INVITE still waiting for its final response? */
-static int hops_pending(const ct_call *c) {
-    for (const ct_tx *t = c->tx; t; t = t->next)
-        if (t->cseq == c->cseq && !t->reinvite && !t->main && !t->final) return 1;
+static int hops_pending(ct_call *c) {
+    for (ct_tx *t = c->tx; t; t = tx_next(c, t)) {
+        const ct_txk *k = tx_key(c, t);
+        if (k->cseq == c->cseq && !k->reinvite && !k->main && !k->final) return 1;
+    }
     return 0;
 }
 
@@ -1277,7 +1320,8 @@ static void on_invite_response(call_tracker *ct, ct_call *c, const sx_msgmeta *m
     if (rep) return;
     ct_tx *tx;
     int cls = classify(c, m, branch, &tx);
-    if (tx && m->status >= 200 && !tx->final) tx->final = (uint16_t)m->status;
+    ct_txk *k = tx ? tx_key(c, tx) : NULL;
+    if (k && m->status >= 200 && !k->final) k->final = (uint16_t)m->status;
     if (cls == R_REINVITE) return;
     if (cls == R_HOP) {
         on_hop_final(ct, c, mt, m);

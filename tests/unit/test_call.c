@@ -466,6 +466,30 @@ static void test_two_hops(void) {
     tc_done(&c);
 }
 
+/* The same with branches longer than the call keeps inline for its first transaction
+ * (CT_BR_HEAD, 44 bytes) and equal up to there: the bytes past it still decide. */
+static void test_two_hops_long_branch(void) {
+    tc c;
+    tc_init(&c, NULL);
+#define LB "z9hG4bK-524287-1---0123456789abcdef0123456789abcdef-"
+#define VIA2L "Via: SIP/2.0/UDP 203.0.113.5;branch=" LB "h2\n"
+    feed(&c, 0, EP_A, EP_P, INVITE("c10l", "1", LB "h1"));
+    feed(&c, MS(5), EP_P, EP_B,
+         "INVITE sip:+12125550100@198.51.100.20 SIP/2.0\n" VIA2L VIA(LB "h1") FROM TO "\n"
+         "Call-ID: c10l\nCSeq: 1 INVITE\n");
+    feed(&c, MS(100), EP_B, EP_P,
+         "SIP/2.0 486 Busy Here\n" VIA2L VIA(LB "h1") FROM TO ";tag=bb\nCall-ID: c10l\nCSeq: 1 INVITE\n");
+    CHECK_INT(c.n, 0); /* the far hop's final is not the first hop's view */
+    feed(&c, MS(106), EP_P, EP_A, RESP("486 Busy Here", "c10l", "1", "INVITE", LB "h1", ";tag=bb"));
+    CHECK_INT(c.n, 1);
+    CHECK_INT(c.recs[0].hops, 2);
+    CHECK_INT(c.recs[0].final_code, 486);
+    CHECK_INT(c.recs[0].t.final, MS(106));
+#undef LB
+#undef VIA2L
+    tc_done(&c);
+}
+
 /* Captured downstream of a forking proxy: the first fork seen is the "first hop", the other
  * fork is another hop of the same INVITE. Its 2xx beats the first fork's failure, in either
  * order (RFC 3261 §16.7: the best final response). */
@@ -953,6 +977,7 @@ int main(void) {
     test_flush();
     test_eviction();
     test_two_hops();
+    test_two_hops_long_branch();
     test_fork_downstream();
     test_group_session_id();
     test_group_xcid_icid();

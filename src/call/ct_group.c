@@ -18,7 +18,12 @@
 int cg_init(ct_group *g, size_t ncap) {
     memset(g, 0, sizeof *g);
     if (ncap == 0) ncap = 1;
-    g->ring = calloc(ncap, sizeof *g->ring);
+    /* Aligned, so an entry's first line is one cache line; calloc's, so the pages are
+     * touched only as the ring fills. */
+    char *mem = ncap < SIZE_MAX / sizeof *g->ring - 1 ? calloc(ncap + 1, sizeof *g->ring) : NULL;
+    const size_t a = _Alignof(cg_entry);
+    g->ring_mem = mem;
+    g->ring = mem ? (cg_entry *)(void *)(mem + (a - (uintptr_t)mem % a) % a) : NULL;
     g->cap = ncap;
     /* Grows with the keys calls carry (2 on most: Call-ID and caller/callee), up to every
      * entry holding CG_NKEYS at 7/8 load. */
@@ -29,7 +34,8 @@ int cg_init(ct_group *g, size_t ncap) {
     if (!g->ring || !g->slot || ncap > UINT32_MAX / CG_NKEYS - 1) {
         free(g->slot);
         g->slot = NULL;
-        free(g->ring);
+        free(g->ring_mem);
+        g->ring_mem = NULL;
         g->ring = NULL;
         return -1;
     }
@@ -37,7 +43,8 @@ int cg_init(ct_group *g, size_t ncap) {
 }
 
 void cg_free(ct_group *g) {
-    free(g->ring);
+    free(g->ring_mem);
+    g->ring_mem = NULL;
     free(g->slot);
     g->ring = NULL;
     g->slot = NULL;
@@ -45,9 +52,7 @@ void cg_free(ct_group *g) {
 
 /* ---- The key index ---- */
 
-static cg_key *key_at(const ct_group *g, uint32_t ref) {
-    return &g->ring[(ref - 1) / CG_NKEYS].keys[(ref - 1) % CG_NKEYS];
-}
+static const uint8_t slot_kind[CG_NKEYS] = {CG_CALLID, CG_SID, CG_SID, CG_ICID, CG_PAIR, 0};
 
 static void slot_put(struct cg_slot *s, size_t mask, struct cg_slot v) {
     size_t i = v.tag & mask;
@@ -113,17 +118,17 @@ static cg_entry *find(ct_group *g, int kind, uint64_t h, const cg_query *q, sx_t
     cg_entry *best = NULL;
     for (size_t i = (size_t)(uint32_t)h & g->smask; g->slot[i].ref; i = (i + 1) & g->smask) {
         if (g->slot[i].tag != (uint32_t)h) continue;
-        cg_key *k = key_at(g, g->slot[i].ref);
-        if (k->hn.h != h || k->kind != kind) continue;
+        uint32_t ref = g->slot[i].ref - 1;
+        cg_entry *e = &g->ring[ref / CG_NKEYS];
+        if (e->kh[ref % CG_NKEYS] != h || slot_kind[ref % CG_NKEYS] != kind) continue;
         /* A B2BUA starts the next leg while the first is still open; the same caller and
          * callee again after the first call ended is a retry, not a leg. */
-        if (kind == CG_PAIR && !k->e->owner) continue;
-        sx_time d = q->start - k->e->start;
+        if (kind == CG_PAIR && !e->owner) continue;
+        sx_time d = q->start - e->start;
         if (d > window || d < -window) continue;
         /* On equal starts the latest added wins (seq), whatever the slot order. */
-        if (!best || k->e->start > best->start ||
-            (k->e->start == best->start && k->e->seq > best->seq))
-            best = k->e;
+        if (!best || e->start > best->start || (e->start == best->start && e->seq > best->seq))
+            best = e;
     }
     return best;
 }
@@ -182,15 +187,13 @@ static uint32_t key_ref(const ct_group *g, const cg_entry *e, int slot) {
 
 static void unlink_entry(ct_group *g, cg_entry *e) {
     for (int i = 0; i < CG_NKEYS; i++)
-        if (e->keys[i].used) index_remove(g, e->keys[i].hn.h, key_ref(g, e, i)), e->keys[i].used = 0;
+        if (e->used >> i & 1) index_remove(g, e->kh[i], key_ref(g, e, i));
+    e->used = 0;
 }
 
-static void add_key(ct_group *g, cg_entry *e, int slot, int kind, uint64_t h) {
-    cg_key *k = &e->keys[slot];
-    k->hn.h = h;
-    k->e = e;
-    k->kind = (uint8_t)kind;
-    k->used = index_add(g, h, key_ref(g, e, slot)) == 0; /* sized for every key */
+static void add_key(ct_group *g, cg_entry *e, int slot, uint64_t h) {
+    e->kh[slot] = h;
+    if (index_add(g, h, key_ref(g, e, slot)) == 0) e->used |= (uint8_t)(1u << slot); /* sized for every key */
 }
 
 cg_entry *cg_add(ct_group *g, const cg_query *q, sx_sv group, cg_entry **owner,
@@ -207,11 +210,11 @@ cg_entry *cg_add(ct_group *g, const cg_query *q, sx_sv group, cg_entry **owner,
     e->glen = (uint8_t)(group.n < CG_GROUP_MAX ? group.n : CG_GROUP_MAX);
     if (e->glen) memcpy(e->group, group.p, e->glen);
     e->group[e->glen] = 0;
-    add_key(g, e, 0, CG_CALLID, q->call_id_h);
-    if (q->h_sid_local) add_key(g, e, 1, CG_SID, q->h_sid_local);
-    if (q->h_sid_remote) add_key(g, e, 2, CG_SID, q->h_sid_remote);
-    if (q->h_icid) add_key(g, e, 3, CG_ICID, q->h_icid);
-    if (q->h_pair) add_key(g, e, 4, CG_PAIR, q->h_pair);
+    add_key(g, e, 0, q->call_id_h); /* the slots of slot_kind */
+    if (q->h_sid_local) add_key(g, e, 1, q->h_sid_local);
+    if (q->h_sid_remote) add_key(g, e, 2, q->h_sid_remote);
+    if (q->h_icid) add_key(g, e, 3, q->h_icid);
+    if (q->h_pair) add_key(g, e, 4, q->h_pair);
     return e;
 }
 

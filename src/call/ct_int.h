@@ -150,25 +150,27 @@ enum { CG_NKEYS = 6 }; /* callid, sid local, sid remote, icid, pair, related-ici
 #define CG_GROUP_MAX 127
 
 typedef struct cg_entry cg_entry;
-typedef struct cg_key {
-    ct_hnode hn;
-    cg_entry *e;
-    uint8_t kind, used;
-} cg_key;
+/* Each key slot has a fixed kind (cg_add): 0 Call-ID, 1-2 Session-ID uuids, 3 icid, 4 the
+ * caller/callee pair; 5 unused. The index refers to a key by entry and slot. */
 struct cg_entry {
-    cg_key keys[CG_NKEYS];
+    /* Line 0: what reusing the entry (unlink) and a lookup (find) read: a new call's
+     * grouping touched three lines of the oldest entry, cold in a ring of megabytes. */
+    _Alignas(64) uint64_t kh[CG_NKEYS]; /* hash of each key */
     sx_time start;
-    uint64_t seq; /* order of cg_add: breaks ties between equal starts */
+    uint8_t used;   /* bit i: key i is in the index */
+    uint8_t glen;
+    uint64_t seq;   /* order of cg_add: breaks ties between equal starts */
     /* While the call is active: its pointer to this entry (cleared when the entry is
      * reused) and its leg_match, so a later leg can mark the first one as grouped. */
     cg_entry **owner;
     const char **owner_match;
-    uint8_t glen;
     char group[CG_GROUP_MAX + 1];
 };
+_Static_assert(offsetof(cg_entry, seq) == 64, "cg_entry: line 0 holds keys and start");
 
 typedef struct ct_group {
-    cg_entry *ring;
+    cg_entry *ring; /* in ring_mem, aligned */
+    void *ring_mem;
     size_t cap, next, used;
     uint64_t seq;
     /* Index of the keys: open addressing, 8-byte slots (the low 32 bits of the key's hash,

@@ -128,8 +128,7 @@ typedef struct ct_call {
     ct_mnode *msg;                 /* newest first: appending wrote the previous node, a
                                       cache line long cold by the next message */
     /* the rest: about once per call */
-    ct_bnode **br_tail;
-    ct_inode *ids, **ids_tail;
+    ct_inode *ids;
     unsigned nids;
     sx_time t_hop_answer;          /* when another hop answered */
     sx_sv from_tag;
@@ -523,15 +522,15 @@ static void note_identity(ct_call *c, const sip_msg *m) {
     while (sip_next_hdr(m, SIP_H_IDENTITY, &idx, &v)) {
         v = sx_sv_trim(v);
         int dup = 0;
-        for (ct_inode *n = c->ids; n && !dup; n = n->next) dup = sv_same(n->v, v);
+        ct_inode **tail = &c->ids; /* the walk finds the end: no tail pointer to read */
+        for (ct_inode *n = c->ids; n && !dup; n = n->next) dup = sv_same(n->v, v), tail = &n->next;
         if (dup || c->nids >= CT_MAX_IDENTITY) continue;
         ct_inode *n = ar_alloc(&c->ar, sizeof *n);
         if (!n) return;
         n->v = ar_sv(&c->ar, v);
         if (!n->v.p) return;
         n->next = NULL;
-        *c->ids_tail = n;
-        c->ids_tail = &n->next;
+        *tail = n;
         c->nids++;
     }
 }
@@ -784,16 +783,15 @@ static void clear_final(ct_call *c) {
 
 static void note_branch(ct_call *c, const sx_msgmeta *mt, const sip_msg *m, sx_sv tag) {
     if (!tag.n) return;
-    ct_bnode *n = c->br;
-    while (n && !sv_same(n->b.to_tag, tag)) n = n->next;
+    ct_bnode **tail = &c->br, *n; /* the walk finds the end: no tail pointer to read */
+    while ((n = *tail) && !sv_same(n->b.to_tag, tag)) tail = &n->next;
     if (!n) {
         if (c->nbr >= CT_MAX_BRANCHES || !(n = ar_alloc(&c->ar, sizeof *n))) return;
         memset(n, 0, sizeof *n);
         n->b.to_tag = ar_sv(&c->ar, tag);
         n->b.addr = mt->src;
         n->b.port = mt->sport;
-        *c->br_tail = n;
-        c->br_tail = &n->next;
+        *tail = n;
         c->nbr++;
     }
     call_branch *b = &n->b;
@@ -1044,8 +1042,6 @@ static ct_call *call_new(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *
     if (ct->newest) ct->newest->newer = c;
     else ct->oldest = c;
     ct->newest = c;
-    c->br_tail = &c->br;
-    c->ids_tail = &c->ids;
     if (++ct->st.active > ct->st.active_max) ct->st.active_max = ct->st.active;
     ct->st.calls++;
 

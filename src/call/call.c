@@ -87,7 +87,7 @@ enum { CT_BR_HEAD = 44 };
 typedef struct ct_call {
     /* Aligned so the lookup fields below share one cache line, and each pair of lines one
      * 128-byte block (what the adjacent-line prefetcher fetches); the slab honours it. */
-    _Alignas(128) ct_hnode hn;      /* call table, keyed by the Call-ID */
+    _Alignas(128) ct_hnode hn;     /* call table, keyed by the Call-ID */
     uint32_t id;                   /* slot in the slab: names the call in the deadline heap */
     uint32_t cid_n;                /* == r.call_id.n */
     char cid[CT_CID_HEAD];         /* the first bytes of r.call_id */
@@ -137,7 +137,7 @@ typedef struct ct_call {
     call_record r;
 } ct_call;
 _Static_assert(offsetof(ct_call, rsig) == 2 * 64, "line 1 holds what every message reads");
-_Static_assert(offsetof(ct_call, tx0) == 3 * 64 && offsetof(ct_call, t_prov) <= 5 * 64 - 8,
+_Static_assert(offsetof(ct_call, tx0) == 3 * 64 && offsetof(ct_call, sig_contact) == 4 * 64,
                "line 3 holds the first transaction");
 _Static_assert(offsetof(ct_call, ar) == 6 * 64, "lines 4-5 hold the first-hop responses'");
 _Static_assert(sizeof(ct_call) <= 20 * 64, "a call is 20 cache lines");

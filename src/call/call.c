@@ -1370,12 +1370,24 @@ static void count_other(call_tracker *ct, const sip_msg *m) {
     else if (id >= 0 && id < 16) ct->st.requests[id]++;
 }
 
+/* A response to INVITE reads lines 2-5 of its call, each a miss with ~26k calls open, but
+ * hundreds of instructions apart (hashing, header lookups): asked for at once, the misses
+ * overlap instead of following one another. */
+static void prefetch_response_lines(const ct_call *c) {
+    const char *p = (const char *)c;
+    __builtin_prefetch(p + 2 * 64);
+    __builtin_prefetch(p + 3 * 64);
+    __builtin_prefetch(p + 4 * 64);
+    __builtin_prefetch(p + 5 * 64);
+}
+
 void ct_message(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *m) {
     ct->st.messages++;
     ct_expire(ct, mt->ts);
     uint64_t h = ct_hash(0, m->call_id, 0);
     ct_call *c = find_call(ct, h, m->call_id);
     if (c) {
+        if (!m->is_request && m->cseq_method_id == SIP_M_INVITE) prefetch_response_lines(c);
         add_msg(ct, c, mt, m);
         if (m->is_request) on_request(ct, c, mt, m);
         else on_response(ct, c, mt, m);

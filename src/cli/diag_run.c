@@ -96,9 +96,14 @@ void diag_run_on_verdict(diag_run *r, diag_run_verdict_fn fn, void *ud) {
     r->on_verdict_ud = ud;
 }
 
+/* Nobody reads the evidence: no records (--calls) and no example picker (--report). */
+static int quiet_run(const diag_run *r) { return !r->records && !r->on_verdict; }
+
 void diag_run_call(diag_run *r, const call_record *rec) {
     if (r->qlen == r->qcap) { /* grows to the signal stage's ring once, then stays */
-        size_t nc = r->qcap ? r->qcap * 2 : 64;
+        /* starts small: with one verification job at most 3 calls are pending, and a few
+         * hot entries beat a 64-entry ring (43 KB) that the per-call work evicts */
+        size_t nc = r->qcap ? r->qcap * 2 : 4;
         pending *nq = malloc(nc * sizeof *nq);
         if (!nq) {
             r->oom = 1;
@@ -109,7 +114,7 @@ void diag_run_call(diag_run *r, const call_record *rec) {
         r->q = nq, r->qcap = nc, r->qhead = 0;
     }
     pending *p = &r->q[(r->qhead + r->qlen) % r->qcap];
-    diag_facts_from(rec, NULL, r->seq++, &p->f);
+    diag_facts_from_opt(rec, NULL, r->seq++, quiet_run(r), &p->f);
     /* the signal stage's work on the call (before diag_run_result) hides the cache miss */
     p->hint = diag_prefetch_index(r->d, &p->f);
     r->qlen++;
@@ -179,7 +184,7 @@ void diag_run_result(void *ud, const sig_result *res) {
     /* a call the queue could not hold (out of memory): already counted */
     if (r->qlen == r->npend) return;
     pending *p = &r->q[(r->qhead + r->npend) % r->qcap];
-    diag_facts_add_signals(res, &p->f);
+    diag_facts_add_signals_opt(res, quiet_run(r), &p->f);
     diag_prefetch(r->d, p->hint);
     if (r->npend) diag_prefetch_bucket(r->d, r->q[(r->qhead + r->npend - 1) % r->qcap].hint);
     if (r->npend == 2) learn_pending(r); /* p stays where it is */

@@ -149,6 +149,12 @@ void diag_facts_from(const call_record *r, const sig_result *s, uint64_t seq, di
  * analyze -j N needs the split: the record is gone when the signatures are verified
  * (sig_stage_opts.on_result). */
 void diag_facts_add_signals(const sig_result *s, diag_facts *f);
+/* The same, quiet (nonzero: nobody reads the evidence, no --calls, no --report): the text
+ * only the evidence shows and the aggregates never read (the Reason line, the caller ID's
+ * source, the Server, the PASSporT's TNs) is left "" rather than copied, as
+ * diag_facts_quiet would leave it; learning, verdicts and tallies are the same. */
+void diag_facts_from_opt(const call_record *r, const sig_result *s, uint64_t seq, int quiet, diag_facts *f);
+void diag_facts_add_signals_opt(const sig_result *s, int quiet, diag_facts *f);
 
 /* A call whose verdict cannot depend on other calls (rules.c: the rule that decides it reads no
  * context; an answered call): diag_decide_ctx_opt with no context gives its verdict, so

@@ -91,8 +91,9 @@ static int8_t implied_finding(int code) {
     }
 }
 
-/* Request side: what the INVITE's Identity headers said (signal stage). */
-static void facts_identity(const sig_result *s, diag_facts *f) {
+/* Request side: what the INVITE's Identity headers said (signal stage). The PASSporT's TNs
+ * are evidence text only (diag_facts_quiet): a quiet run does not copy them. */
+static void facts_identity(const sig_result *s, int quiet, diag_facts *f) {
     f->has_identity = (uint8_t)(s->nidentity > 255 ? 255 : s->nidentity);
     f->signature = (int8_t)(s->nidentity ? s->signature : -1);
     f->attest = (s->attest[0] == 'A' || s->attest[0] == 'B' || s->attest[0] == 'C') ? s->attest[0] : 0;
@@ -101,14 +102,17 @@ static void facts_identity(const sig_result *s, diag_facts *f) {
     for (int i = 0; i < n; i++) { /* the first decoded one names the TNs and the iat age */
         const sig_identity *id = &s->ids[i];
         if (id->decode_status != 0) continue;
-        copy_c(f->orig_tn, sizeof f->orig_tn, id->orig_tn);
-        copy_c(f->dest_tn, sizeof f->dest_tn, id->dest_tn);
+        if (!quiet) {
+            copy_c(f->orig_tn, sizeof f->orig_tn, id->orig_tn);
+            copy_c(f->dest_tn, sizeof f->dest_tn, id->dest_tn);
+        }
         if (id->iat > 0) f->iat_age_s = id->findings.iat_age;
         break;
     }
 }
 
-/* Response side: 603+, jCard, STIR Reason, implied finding, verstat. */
+/* Response side: 603+, jCard, STIR Reason, implied finding, verstat. The blocking party and
+ * the redress stay even when quiet: the carrier aggregates keep the first ones (agg.c). */
 static void facts_signals(const sig_result *s, diag_facts *f) {
     f->network_blocked = (uint8_t)(s->blocked.present != 0);
     f->jcard = (uint8_t)(s->jcard.present != 0);
@@ -121,6 +125,7 @@ static void facts_signals(const sig_result *s, diag_facts *f) {
     /* Redress: the 603+ contacts first, then the jCard's, then the jwscard link itself. */
     const char *cands[] = {s->blocked.url, s->blocked.tel, s->blocked.email, s->jcard.url,
                            s->jcard.email, s->jcard.tel, s->jcard.link};
+    f->redress[0] = '\0';
     for (size_t i = 0; i < sizeof cands / sizeof *cands; i++)
         if (cands[i][0]) {
             copy_c(f->redress, sizeof f->redress, cands[i]);
@@ -141,8 +146,10 @@ static void facts_timing(const call_record *r, diag_facts *f) {
     f->trying = (uint8_t)has_provisional(r, 100, 100);
 }
 
-void diag_facts_add_signals(const sig_result *s, diag_facts *f) {
-    facts_identity(s, f);
+void diag_facts_add_signals(const sig_result *s, diag_facts *f) { diag_facts_add_signals_opt(s, 0, f); }
+
+void diag_facts_add_signals_opt(const sig_result *s, int quiet, diag_facts *f) {
+    facts_identity(s, quiet, f);
     facts_signals(s, f);
 }
 
@@ -151,15 +158,37 @@ void diag_facts_quiet(diag_facts *f) {
     f->orig_tn[0] = f->dest_tn[0] = f->blocked_by_party[0] = f->redress[0] = '\0';
 }
 
-void diag_facts_from(const call_record *r, const sig_result *s, uint64_t seq, diag_facts *f) {
-    memset(f, 0, sizeof *f);
+/* The signal half's defaults (no Identity, no response signals). */
+static void facts_no_signals(diag_facts *f) {
+    f->attest = 0;
+    f->signature = -1;
+    f->stir_findings = 0;
+    f->iat_age_s = INT64_MIN;
+    f->network_blocked = 0;
+    f->jcard = 0;
+    f->blocked_by_party[0] = f->redress[0] = '\0';
+    f->orig_tn[0] = f->dest_tn[0] = '\0';
+    f->implied_stir = -1;
+    f->verstat = 0;
+    f->implied_code = 0;
+}
+
+/* The record half. Every field is set one by one rather than the whole struct cleared
+ * first: the facts are 648 bytes, mostly string buffers that nothing reads past their NUL
+ * (the spill keeps C strings), and the clearing (a `rep stos` per call) cost more than the
+ * fields. A quiet run (no --calls, no --report) skips the text only the evidence shows
+ * (diag_facts_quiet: the Reason line, the caller ID's source, the Server); the reason phrase
+ * stays, the carrier aggregates keep the first one. */
+static void facts_record(const call_record *r, uint64_t seq, int quiet, diag_facts *f) {
     f->seq = seq;
+    f->car1 = f->pair1 = 0;
     f->start = r->start;
     copy_sv(f->call_id, sizeof f->call_id, r->call_id);
-    copy_c(f->caller, sizeof f->caller, r->caller.e164);
+    memcpy(f->caller, r->caller.e164, sizeof f->caller); /* both DIAG_TN: a C string */
+    f->caller[sizeof f->caller - 1] = '\0';
     copy_sv(f->caller_raw, sizeof f->caller_raw, r->caller.user);
-    copy_c(f->caller_src, sizeof f->caller_src, r->caller.source);
-    copy_c(f->callee, sizeof f->callee, r->callee.e164);
+    memcpy(f->callee, r->callee.e164, sizeof f->callee);
+    f->callee[sizeof f->callee - 1] = '\0';
     f->next_hop = r->dst;
     f->next_hop_port = r->dport;
     f->final_addr = r->final_addr;
@@ -168,11 +197,16 @@ void diag_facts_from(const call_record *r, const sig_result *s, uint64_t seq, di
     copy_sv(f->phrase, sizeof f->phrase, r->final_reason);
     f->final_from_next_hop = (uint8_t)(r->final_addr.family && sx_addr_eq(&r->final_addr, &r->dst));
     f->hops = (uint8_t)(r->hops > 255 ? 255 : r->hops);
-    copy_sv(f->server, sizeof f->server, r->server.n ? r->server : r->user_agent);
+    if (quiet) {
+        f->caller_src[0] = f->server[0] = f->reason_line[0] = '\0';
+    } else {
+        copy_c(f->caller_src, sizeof f->caller_src, r->caller.source);
+        copy_sv(f->server, sizeof f->server, r->server.n ? r->server : r->user_agent);
+        reason_line(r, f->reason_line, sizeof f->reason_line);
+    }
     f->q850 = reason_cause(r, "Q.850");
     f->sip_cause = reason_cause(r, "SIP");
     f->stir_cause = reason_cause(r, "STIR");
-    reason_line(r, f->reason_line, sizeof f->reason_line);
     facts_timing(r, f);
     f->challenged = (uint8_t)(r->challenged != 0);
     f->challenge_unresolved = (uint8_t)(r->end == CALL_END_CHALLENGE || r->final_code == 401 ||
@@ -183,11 +217,14 @@ void diag_facts_from(const call_record *r, const sig_result *s, uint64_t seq, di
     f->invite_retransmissions =
         (uint16_t)(r->invite_retransmissions > UINT16_MAX ? UINT16_MAX : r->invite_retransmissions);
     f->has_identity = (uint8_t)(r->nidentity > 255 ? 255 : r->nidentity);
-    f->signature = -1;
-    f->iat_age_s = INT64_MIN;
-    f->implied_stir = -1;
-    if (s) {
-        facts_identity(s, f);
-        facts_signals(s, f);
-    }
+    facts_no_signals(f);
+}
+
+void diag_facts_from(const call_record *r, const sig_result *s, uint64_t seq, diag_facts *f) {
+    diag_facts_from_opt(r, s, seq, 0, f);
+}
+
+void diag_facts_from_opt(const call_record *r, const sig_result *s, uint64_t seq, int quiet, diag_facts *f) {
+    facts_record(r, seq, quiet, f);
+    if (s) diag_facts_add_signals_opt(s, quiet, f);
 }

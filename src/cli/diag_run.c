@@ -254,22 +254,29 @@ int diag_run_finish(diag_run *r, FILE *calls_out, char *err, size_t errlen) {
     char *line = NULL;
     size_t linecap = 0;
     ssize_t got;
-    diag_facts f;
+    /* one fact read ahead: its pair is being loaded while the current one is decided
+     * (with thousands of pairs, each call's pair is a cache miss) */
+    diag_facts fs[2];
     diag_verdict v;
-    int rc, out_of_step = 0;
-    while ((rc = read_fact(r, &f)) == 1) {
+    int rc, out_of_step = 0, cur = 0;
+    rc = read_fact(r, &fs[0]);
+    while (rc == 1) {
+        diag_facts *f = &fs[cur];
+        cur ^= 1;
+        rc = read_fact(r, &fs[cur]); /* the current fact is decided even when this fails */
+        if (rc == 1) diag_prefetch_known(r->d, &fs[cur]);
         /* only records and --report's examples show the evidence */
-        diag_decide_opt(r->d, &f, !calls_out && !r->on_verdict, &v);
-        diag_tally(r->d, &f, &v);
+        diag_decide_opt(r->d, f, !calls_out && !r->on_verdict, &v);
+        diag_tally(r->d, f, &v);
         if (!r->records || (!calls_out && !r->on_verdict)) {
-            if (r->on_verdict) r->on_verdict(r->on_verdict_ud, &f, NULL, 0, &v);
+            if (r->on_verdict) r->on_verdict(r->on_verdict_ud, f, NULL, 0, &v);
             continue;
         }
         if ((got = getline(&line, &linecap, r->records)) <= 0) {
             out_of_step = 1;
             continue;
         }
-        if (r->on_verdict) r->on_verdict(r->on_verdict_ud, &f, line, (size_t)got, &v);
+        if (r->on_verdict) r->on_verdict(r->on_verdict_ud, f, line, (size_t)got, &v);
         if (calls_out) write_record(line, (size_t)got, &v, calls_out);
     }
     while (r->records && (calls_out || r->on_verdict) &&

@@ -618,6 +618,14 @@ void diag_prefetch_bucket(const diag *d, diag_hint hint) {
     }
 }
 
+void diag_prefetch_known(const diag *d, const diag_facts *f) {
+    if (!d || !f->pair1 || f->pair1 > d->npairs) return;
+    const agg_pair *p = &d->pairs[f->pair1 - 1];
+    __builtin_prefetch(p, 0, 3);
+    __builtin_prefetch(&p->cause[0], 1, 3);
+    __builtin_prefetch(&p->cause[DIAG_C__COUNT - 1], 1, 3);
+}
+
 /* Phase 2: the call's carrier (as carrier_find) and pair (as find_pair under that carrier)
  * from what diag_learn_keep remembered, else looked up. */
 static long known_carrier(const diag *d, const diag_facts *f) {

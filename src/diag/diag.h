@@ -308,6 +308,9 @@ void diag_prefetch_bucket(const diag *d, diag_hint hint);
  * and the pair's hash it found are not looked up again (carriers are never removed). */
 void diag_learn_hinted(diag *d, diag_facts *f, diag_hint hint);
 void diag_finalize(diag *d);                            /* between the phases */
+/* Phase 2's hint, as harmless: starts loading what deciding and tallying f will read of its
+ * pair (the lookup line and the cause counters), found through f->pair1 without hashing. */
+void diag_prefetch_known(const diag *d, const diag_facts *f);
 void diag_decide(const diag *d, const diag_facts *f, diag_verdict *v); /* phase 2 */
 void diag_decide_opt(const diag *d, const diag_facts *f, int quiet, diag_verdict *v);
 void diag_tally(diag *d, const diag_facts *f, const diag_verdict *v);  /* phase 2, or phase 1 for a

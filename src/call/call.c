@@ -845,7 +845,7 @@ static void group_call(call_tracker *ct, ct_call *c, const sip_msg *m) {
     if (pcv.p && sip_param(pcv, "icid-value", &iv)) q.icid = unquote(iv);
     if (pcv.p && sip_param(pcv, "related-icid", &iv)) q.related_icid = unquote(iv);
 
-    cg_query_hash(&q);
+    cg_query_hash(&ct->group, &q);
     cg_entry *e;
     c->r.leg_match = cg_lookup(&ct->group, &q, ct->cfg.group_id_window, ct->cfg.group_window, &e);
     if (e) {

@@ -147,11 +147,27 @@ static cg_entry *find_h(ct_group *g, int kind, uint64_t h, const cg_query *q, sx
  * lookup both take the value from here. */
 static uint64_t present(uint64_t h) { return h ? h : 1; }
 
-void cg_query_hash(cg_query *q) {
+static void slot_prefetch(const ct_group *g, uint64_t h) {
+    __builtin_prefetch(&g->slot[(size_t)(uint32_t)h & g->smask], 1);
+}
+
+/* The index is megabytes probed at random: each key a new call looks up (then adds) and
+ * each key of the entry it overwrites (removed) was a cache miss, taken one after the other
+ * as the probes ran. Fetched together here, before any probe. The entry to overwrite had
+ * its line 0 fetched by the previous cg_add. */
+void cg_query_hash(const ct_group *g, cg_query *q) {
     q->h_sid_local = q->sid_local.n ? present(key_hash(CG_SID, q->sid_local)) : 0;
     q->h_sid_remote = q->sid_remote.n ? present(key_hash(CG_SID, q->sid_remote)) : 0;
     q->h_icid = q->icid.n ? present(key_hash(CG_ICID, q->icid)) : 0;
     q->h_pair = q->caller[0] && q->callee[0] ? present(pair_hash(q->caller, q->callee)) : 0;
+    const cg_entry *old = &g->ring[g->next];
+    for (int i = 0; i < CG_NKEYS; i++)
+        if (old->used >> i & 1) slot_prefetch(g, old->kh[i]);
+    slot_prefetch(g, q->call_id_h);
+    if (q->h_sid_local) slot_prefetch(g, q->h_sid_local);
+    if (q->h_sid_remote) slot_prefetch(g, q->h_sid_remote);
+    if (q->h_icid) slot_prefetch(g, q->h_icid);
+    if (q->h_pair) slot_prefetch(g, q->h_pair);
 }
 
 const char *cg_lookup(ct_group *g, const cg_query *q, sx_time id_window, sx_time heur_window,
@@ -215,6 +231,8 @@ cg_entry *cg_add(ct_group *g, const cg_query *q, sx_sv group, cg_entry **owner,
     if (q->h_sid_remote) add_key(g, e, 2, q->h_sid_remote);
     if (q->h_icid) add_key(g, e, 3, q->h_icid);
     if (q->h_pair) add_key(g, e, 4, q->h_pair);
+    /* The next call overwrites the next entry: its keys, read then, are cold by now. */
+    __builtin_prefetch(&g->ring[g->next], 1);
     return e;
 }
 

@@ -193,8 +193,9 @@ typedef struct cg_query {
     uint64_t h_sid_local, h_sid_remote, h_icid, h_pair;
 } cg_query;
 
-/* Hashes q's keys that cg_lookup and cg_add share; call before either. */
-void cg_query_hash(cg_query *q);
+/* Hashes q's keys that cg_lookup and cg_add share, and prefetches the index slots both
+ * (and the removal of the entry cg_add overwrites) will probe; call before either. */
+void cg_query_hash(const ct_group *g, cg_query *q);
 
 int cg_init(ct_group *g, size_t cap);
 void cg_free(ct_group *g);

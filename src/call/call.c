@@ -16,8 +16,8 @@
  * tombstone), a 2xx then BYE + 200 (or BYE alone after bye_grace), or a timer in capture time.
  */
 #include <stdlib.h>
-#include <sys/mman.h>
 
+#include "base/huge.h"
 #include "ct_int.h"
 
 /* PH_FAILING: the first hop failed but another hop of the same INVITE (a fork seen
@@ -914,21 +914,9 @@ static char *record_block(call_tracker *ct, size_t need) {
     return ct->blk;
 }
 
-/* CT_SLAB_BYTES aligned to their size (what a huge page needs), advised as a huge page;
- * NULL if out of memory. Pages are touched (and so counted in RSS) only as calls use them. */
-static ct_call *slab_block(void) {
-    size_t n = CT_SLAB_BYTES;
-    char *p = mmap(NULL, 2 * n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return NULL;
-    size_t lead = (n - (uintptr_t)p % n) % n;
-    if (lead) munmap(p, lead);
-    munmap(p + lead + n, n - lead);
-    p += lead;
-#ifdef MADV_HUGEPAGE
-    (void)madvise(p, n, MADV_HUGEPAGE); /* a hint: without it, 4 KiB pages */
-#endif
-    return (ct_call *)(void *)p;
-}
+/* One huge page of calls (base/huge.h: 2 MiB-aligned, advised; zeroed, and counted in RSS
+ * only as calls use it); NULL if out of memory. */
+static ct_call *slab_block(void) { return sx_huge_calloc(CT_SLAB_BYTES); }
 
 /* One more block of CT_SLAB_N calls, and room for their heap positions. */
 static int slab_grow(call_tracker *ct) {
@@ -1498,7 +1486,7 @@ void ct_free(call_tracker *ct) {
     while (ct->tomb_head) tomb_remove_head(ct);
     for (ct_tomb *t; (t = ct->tomb_free);) ct->tomb_free = t->fnext, free(t);
     ar_cache_free(&ct->chunks);
-    for (size_t i = 0; i < ct->slab.nblk; i++) munmap(ct->slab.blk[i], CT_SLAB_BYTES);
+    for (size_t i = 0; i < ct->slab.nblk; i++) sx_huge_free(ct->slab.blk[i], CT_SLAB_BYTES);
     free(ct->slab.blk);
     free(ct->hpos);
     free(ct->blk);

@@ -698,26 +698,13 @@ void diag_decide_ctx(const diag_facts *f, const diag_context *c, diag_verdict *v
     diag_decide_ctx_opt(f, c, 0, v);
 }
 
-/* R06..R12, contiguous in the table, all need a STIR failure code in a refusal (stir_code
- * with 438, 403, 436, 437 or 428): a call without one (most refusals) skips the seven. */
-enum { STIR_RULES_FIRST = 5, STIR_RULES_END = 12 };
-static int stir_failure_code(int code) { return code == 403 || code == 428 || (code >= 436 && code <= 438); }
-static int may_be_stir(const diag_facts *f) {
-    return refused(f) && (stir_failure_code(f->final_code) || stir_failure_code(f->stir_cause) ||
-                          stir_failure_code(f->implied_code));
-}
-
 void diag_decide_ctx_opt(const diag_facts *f, const diag_context *c, int quiet, diag_verdict *v) {
     static const diag_context none;
     if (!c) c = &none;
     memset(v, 0, offsetof(diag_verdict, evidence)); /* the strings need no clearing */
     v->nevidence = 0;
     v->quiet = (uint8_t)(quiet != 0);
-    /* the range holds only while the table keeps R06 and R12 at its ends */
-    int skip_stir = rules[STIR_RULES_FIRST].match == m_tn_mismatch &&
-                    rules[STIR_RULES_END - 1].match == m_use_identity && !may_be_stir(f);
     for (size_t i = 0; i < sizeof rules / sizeof *rules; i++) {
-        if (skip_stir && i == STIR_RULES_FIRST) i = STIR_RULES_END;
         /* A rule that does not match may have written evidence: forget it. The strings
          * themselves need no clearing (only the first nevidence are read), and clearing
          * ~800 bytes for each of up to 40 rules was a measurable part of the diagnosis. */

@@ -179,12 +179,15 @@ static void facts_no_signals(diag_facts *f) {
  * fields. A quiet run (no --calls, no --report) skips the text only the evidence shows
  * (diag_facts_quiet: the Reason line, the caller ID's source, the Server); the reason phrase
  * stays, the carrier aggregates keep the first one. */
+_Static_assert(sizeof ((call_record *)0)->caller.e164 == DIAG_TN &&
+               sizeof ((call_record *)0)->callee.e164 == DIAG_TN,
+               "the record's E.164 forms are copied whole into the facts'");
 static void facts_record(const call_record *r, uint64_t seq, int quiet, diag_facts *f) {
     f->seq = seq;
     f->car1 = f->pair1 = 0;
     f->start = r->start;
     copy_sv(f->call_id, sizeof f->call_id, r->call_id);
-    memcpy(f->caller, r->caller.e164, sizeof f->caller); /* both DIAG_TN: a C string */
+    memcpy(f->caller, r->caller.e164, sizeof f->caller); /* same size: asserted above */
     f->caller[sizeof f->caller - 1] = '\0';
     copy_sv(f->caller_raw, sizeof f->caller_raw, r->caller.user);
     memcpy(f->callee, r->callee.e164, sizeof f->callee);

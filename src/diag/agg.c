@@ -608,26 +608,25 @@ diag_hint diag_prefetch_index(const diag *d, const diag_facts *f) {
     return h;
 }
 
-void diag_prefetch(const diag *d, diag_hint hint) {
+/* The pair a hint names, found by the index slot's tag alone (no pair is read to find it),
+ * or NULL. */
+static const agg_pair *hinted_pair(const diag *d, diag_hint hint) {
     uint64_t hv = hint.hash;
-    if (!hv || !d || d->finalized || !d->pair_slots) return;
-    for (size_t h = (size_t)hv & (d->pair_slots - 1); d->pair_idx[h]; h = (h + 1) & (d->pair_slots - 1)) {
-        if (!slot_tag(d->pair_idx[h], hv)) continue; /* the tag alone: no pair is touched */
-        const char *p = (const char *)&d->pairs[SLOT_IDX(d->pair_idx[h])];
-        for (size_t o = 0; o < offsetof(agg_pair, cause); o += 64) __builtin_prefetch(p + o, 1, 3);
-        return;
-    }
+    if (!hv || !d || d->finalized || !d->pair_slots) return NULL;
+    for (size_t h = (size_t)hv & (d->pair_slots - 1); d->pair_idx[h]; h = (h + 1) & (d->pair_slots - 1))
+        if (slot_tag(d->pair_idx[h], hv)) return &d->pairs[SLOT_IDX(d->pair_idx[h])];
+    return NULL;
+}
+
+void diag_prefetch(const diag *d, diag_hint hint) {
+    const char *p = (const char *)hinted_pair(d, hint);
+    if (!p) return;
+    for (size_t o = 0; o < offsetof(agg_pair, cause); o += 64) __builtin_prefetch(p + o, 1, 3);
 }
 
 void diag_prefetch_bucket(const diag *d, diag_hint hint) {
-    uint64_t hv = hint.hash;
-    if (!hv || !d || d->finalized || !d->pair_slots) return;
-    for (size_t h = (size_t)hv & (d->pair_slots - 1); d->pair_idx[h]; h = (h + 1) & (d->pair_slots - 1)) {
-        if (!slot_tag(d->pair_idx[h], hv)) continue;
-        const agg_series *s = &d->pairs[SLOT_IDX(d->pair_idx[h])].s;
-        if (s->n) __builtin_prefetch(BK(s, sizeof(agg_pbucket), s->n - 1), 1, 3);
-        return;
-    }
+    const agg_pair *p = hinted_pair(d, hint);
+    if (p && p->s.n) __builtin_prefetch(BK(&p->s, sizeof(agg_pbucket), p->s.n - 1), 1, 3);
 }
 
 void diag_prefetch_known(const diag *d, const diag_facts *f) {

@@ -101,7 +101,7 @@ PROF_GEN := -fprofile-generate=$(PROF_DIR) -fprofile-update=single
 ALL_SRCS := $(foreach m,$(MODULES) cli,$(call mod_srcs,$(m)))
 $(PGO_BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARN) $(OPT) -Isrc $(PKG_CFLAGS) -MMD -MP $(LTO) $(PROF_GEN) $(call prof_name,$<) -c -o $@ $<
+	$(CC) $(CFLAGS) $(LTO) $(PROF_GEN) $(call prof_name,$<) -c -o $@ $<
 
 $(PGO_BUILD)/sipdx: $(patsubst %.c,$(PGO_BUILD)/%.o,$(ALL_SRCS))
 	$(CC) $(OPT) $(PROF_GEN) -o $@ $^ $(LDLIBS)

@@ -152,7 +152,7 @@ int ht_init(ct_htab *t, size_t buckets, size_t max_slots) {
 }
 
 void ht_free(ct_htab *t) {
-    if (t->s) slots_free(t->s, t->mask + 1);
+    slots_free(t->s, t->mask + 1);
     t->s = NULL;
 }
 

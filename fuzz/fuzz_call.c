@@ -28,13 +28,18 @@ static void on_call(void *ud, const call_record *r) {
     free(txt);
 }
 
+/* The prefetch hints `analyze` gives the parser, so the fuzzer runs its path. */
+static void hint_cid(void *ud, const sip_msg *m) { ct_prefetch(ud, m); }
+static void hint_hdr(void *ud, const sip_msg *m) { ct_prefetch_call(ud, m); }
+
 static void feed(call_tracker *ct, const uint8_t *p, size_t n, sx_time *now) {
     static sip_msg m; /* large; fuzzers run one input at a time */
+    sip_hint hint = {hint_cid, hint_hdr, ct};
     if (n < 2) return;
     uint8_t ctl = p[0];
     int step = ctl >> 4;
     *now += step ? ((sx_time)SX_MSEC << (2 * step)) : 0;
-    if (sip_parse((const char *)p + 1, n - 1, 0, &m) <= 0) return;
+    if (sip_parse_hinted((const char *)p + 1, n - 1, 0, &m, &hint) <= 0) return;
     sx_msgmeta mt;
     memset(&mt, 0, sizeof mt);
     mt.ts = *now;

@@ -164,6 +164,8 @@ struct call_tracker {
     ct_emit_fn emit;
     void *ud;
     ct_htab calls, tombs;
+    sx_sv hint_cid;  /* the Call-ID ct_prefetch() last hashed, and its hash */
+    uint64_t hint_h;
     ct_call *oldest, *newest;
     ct_hent *heap;  /* min-heap on deadline (in heap_mem, see heap_grow) */
     void *heap_mem;
@@ -1376,6 +1378,34 @@ static void prefetch_response_lines(const ct_call *c) {
     __builtin_prefetch(p + 3 * 64);
     __builtin_prefetch(p + 4 * 64);
     __builtin_prefetch(p + 5 * 64);
+}
+
+/* The Call-ID's home slot in the call table, probed for every message; for an INVITE,
+ * which may start a call, also in the tombstone table and the grouping index. Each table is
+ * megabytes probed at random, so each probe is a cache miss unless fetched this early. */
+void ct_prefetch(call_tracker *ct, const sip_msg *m) {
+    uint64_t h = ct_hash(0, m->call_id, 0);
+    ct->hint_cid = m->call_id, ct->hint_h = h;
+    __builtin_prefetch(&ct->calls.s[ht_start(&ct->calls, h)]);
+    if (m->is_request && m->method_id == SIP_M_INVITE) {
+        __builtin_prefetch(&ct->tombs.s[ht_start(&ct->tombs, h)]);
+        cg_prefetch_callid(&ct->group, h);
+    }
+}
+
+/* The lines of the call every message reads (lookup, line 1) and, for a response, those a
+ * response to INVITE reads (prefetch_response_lines). The slot is in cache by now, or this
+ * waits for it where ct_message() would have. The hash is ct_prefetch()'s for this parse:
+ * the parser gives both hints the same call_id view. */
+void ct_prefetch_call(call_tracker *ct, const sip_msg *m) {
+    if (!m->call_id.p || m->call_id.p != ct->hint_cid.p || m->call_id.n != ct->hint_cid.n)
+        return;
+    size_t it = ht_start(&ct->calls, ct->hint_h);
+    const char *c = (const char *)ht_scan(&ct->calls, ct->hint_h, &it);
+    if (!c) return;
+    __builtin_prefetch(c);
+    __builtin_prefetch(c + 64);
+    if (!m->is_request) prefetch_response_lines((const ct_call *)c);
 }
 
 void ct_message(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *m) {

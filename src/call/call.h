@@ -241,6 +241,12 @@ typedef void (*ct_emit_fn)(void *ud, const call_record *rec);
 call_tracker *ct_new(const ct_config *cfg, sx_tally *tally, ct_emit_fn emit, void *ud);
 /* Feeds one parsed message. meta and m are only read during the call. */
 void ct_message(call_tracker *ct, const sx_msgmeta *meta, const sip_msg *m);
+/* A hint, given m's Call-ID and start line before m is fully parsed (sip_hint): starts
+ * fetching what ct_message() will probe first for it. Changes nothing ct_message() does. */
+void ct_prefetch(call_tracker *ct, const sip_msg *m);
+/* The second hint, once m's headers are read (ct_prefetch() came first): starts fetching the
+ * call itself, whose table slot ct_prefetch() asked for. */
+void ct_prefetch_call(call_tracker *ct, const sip_msg *m);
 /* Ends calls whose timers ran out at capture time now. Cheap when nothing is due. */
 void ct_expire(call_tracker *ct, sx_time now);
 /* End of input: emits every open call (status incomplete, except calls already ended by a

@@ -151,6 +151,10 @@ static void slot_prefetch(const ct_group *g, uint64_t h) {
     __builtin_prefetch(&g->slot[(size_t)(uint32_t)h & g->smask], 1);
 }
 
+void cg_prefetch_callid(const ct_group *g, uint64_t call_id_h) {
+    if (g->slot) slot_prefetch(g, call_id_h);
+}
+
 /* The index is megabytes probed at random: each key a new call looks up (then adds) and
  * each key of the entry it overwrites (removed) was a cache miss, taken one after the other
  * as the probes ran. Fetched together here, before any probe. The entry to overwrite had

@@ -45,6 +45,10 @@ static void on_msg(void *ud, const sx_msgmeta *meta, const char *buf, size_t len
     if (rc > 0) ct_message(a->ct, meta, m);
 }
 
+/* sip_hint: the call's memory is fetched while the parser reads the rest of the message. */
+static void on_call_id(void *ud, const sip_msg *m) { ct_prefetch(((analyze_ctx *)ud)->ct, m); }
+static void on_headers(void *ud, const sip_msg *m) { ct_prefetch_call(((analyze_ctx *)ud)->ct, m); }
+
 static void on_tick(void *ud, sx_time now) { ct_expire(((analyze_ctx *)ud)->ct, now); }
 
 typedef struct analyze_args {
@@ -261,6 +265,8 @@ int cmd_analyze(int argc, char **argv) {
     a.po.paths = (const char *const *)a.files;
     a.po.npaths = a.nfiles;
     a.po.progress = a.progress;
+    sip_hint hint = {on_call_id, on_headers, &ctx};
+    a.po.hint = &hint;
     int ok = ctx.sum && ctx.ct && (ctx.ex || !a.report_path);
     int rc = ok ? pipe_run(&a.po, on_msg, on_tick, &ctx, &res, err, sizeof err) : SX_ENOMEM;
     if (rc == 0) {

@@ -16,6 +16,7 @@ typedef struct pipe_ctx {
     void *ud;
     sx_tally *tally;
     sip_msg msg; /* one parse target, reused: no allocation per message */
+    const sip_hint *hint;
 } pipe_ctx;
 
 /* Transport delivers a candidate message; parse it here so every command sees the same
@@ -26,7 +27,7 @@ static void on_message(void *ud, const sx_msgmeta *meta, const char *buf, size_t
      * from a TCP stream ourselves: HEP carries one captured message per packet, whatever
      * transport it was captured on. */
     unsigned flags = meta->transport == SX_T_TCP && !meta->hep ? SIP_P_STREAM : 0;
-    int rc = sip_parse(buf, len, flags, &c->msg);
+    int rc = sip_parse_hinted(buf, len, flags, &c->msg, c->hint);
     if (rc > 0) {
         c->tally->sip_messages++;
     } else {
@@ -86,7 +87,7 @@ static void draw_progress(const cap *cp, double start, double *last, int final) 
 int pipe_run(const pipe_opts *o, pipe_sink_fn sink, pipe_tick_fn tick, void *ud,
              pipe_result *res, char *err, size_t errsz) {
     memset(res, 0, sizeof *res);
-    pipe_ctx ctx = {.sink = sink, .ud = ud, .tally = &res->tally};
+    pipe_ctx ctx = {.sink = sink, .ud = ud, .tally = &res->tally, .hint = o->hint};
     cap *cp = o->live_if ? cap_open_live(o->live_if, o->filter, err, errsz)
                          : cap_open_files(o->paths, o->npaths, err, errsz);
     if (!cp) return SX_ENOTCAP;

@@ -23,6 +23,7 @@ typedef struct pipe_opts {
     int progress;             /* progress bar on stderr: 0 never, 1 when it is a terminal,
                                  2 always (--progress) */
     uint64_t max_frames;      /* stop after this many frames (0 = all) */
+    const sip_hint *hint;     /* given to every parse (sip_parse_hinted), or NULL */
 } pipe_opts;
 
 typedef struct pipe_result {

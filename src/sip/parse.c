@@ -137,8 +137,12 @@ static int note_header(int id, sx_sv v, sip_msg *m) {
     switch (id) {
     case SIP_H_CONTENT_LENGTH: return note_clen(v, m);
     case SIP_H_CALL_ID:
-        if (m->call_id.p) m->warn |= SIP_W_MULTI_CALLID; /* RFC 4475 §3.3.8: keep the first */
-        else m->call_id = v;
+        if (m->call_id.p) {
+            m->warn |= SIP_W_MULTI_CALLID; /* RFC 4475 §3.3.8: keep the first */
+            return 0;
+        }
+        m->call_id = v;
+        if (m->hint && m->hint->call_id) m->hint->call_id(m->hint->ud, m);
         return 0;
     default: return 0;
     }
@@ -514,8 +518,10 @@ static const char *take_body(const char *b, const char *e, unsigned flags, sip_m
     return b + cl;
 }
 
-int sip_parse(const char *buf, size_t len, unsigned flags, sip_msg *m) {
+int sip_parse_hinted(const char *buf, size_t len, unsigned flags, sip_msg *m,
+                     const sip_hint *hint) {
     msg_reset(m);
+    m->hint = hint;
     if (len > INT_MAX) len = INT_MAX; /* the result is an int */
     const char *p = buf, *e = buf + len;
     /* RFC 3261 §7.5: CRLFs before the start line are ignored (keep-alives on streams). */
@@ -539,9 +545,14 @@ int sip_parse(const char *buf, size_t len, unsigned flags, sip_msg *m) {
     if (rc) return rc;
     const char *body = parse_headers(nl + 1, e, flags, m, &rc);
     if (!body) return rc;
+    if (hint && hint->headers) hint->headers(hint->ud, m);
     const char *end = take_body(body, e, flags, m, &rc);
     if (!end) return rc;
     m->len = (size_t)(end - p);
     if ((rc = check_message(m)) != 0) return rc;
     return (int)(end - buf);
+}
+
+int sip_parse(const char *buf, size_t len, unsigned flags, sip_msg *m) {
+    return sip_parse_hinted(buf, len, flags, m, NULL);
 }

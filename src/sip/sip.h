@@ -129,6 +129,20 @@ typedef struct sip_via {
     sx_sv version;    /* "2.0" */
 } sip_via;
 
+/* Hints sip_parse_hinted() gives while it works, so that a consumer can start fetching its
+ * own state for the message from memory early: the call stage's state for a message is two
+ * dependent cache misses (a table slot, then the call), and the rest of the parse is long
+ * enough to hide them (ct_prefetch, ct_prefetch_call). Each callback sees the message as
+ * parsed so far and must not assume it will turn out well-formed. Either may be NULL. */
+struct sip_msg;
+typedef struct sip_hint {
+    /* The first Call-ID header was read: start line and call_id are set. */
+    void (*call_id)(void *ud, const struct sip_msg *m);
+    /* The header block was read, before the checks of From, To, Via, Contact... */
+    void (*headers)(void *ud, const struct sip_msg *m);
+    void *ud;
+} sip_hint;
+
 typedef struct sip_msg {
     int is_request;
     /* request line */
@@ -161,6 +175,8 @@ typedef struct sip_msg {
     int has_addr;
     sip_naddr from, to;
     sip_via via;
+
+    const sip_hint *hint; /* sip_parse_hinted()'s, for the duration of the call */
 } sip_msg;
 
 /* Tolerated oddities worth reporting but not rejecting. */
@@ -194,6 +210,9 @@ enum {
  * present. CRLFs before the start line are skipped (RFC 3261 §7.5) and counted as consumed.
  * Header values are not otherwise checked (NUL inside a quoted-pair is legal). */
 int sip_parse(const char *buf, size_t len, unsigned flags, sip_msg *m);
+/* sip_parse() that also gives the Call-ID to hint (which may be NULL) as soon as it is read. */
+int sip_parse_hinted(const char *buf, size_t len, unsigned flags, sip_msg *m,
+                     const sip_hint *hint);
 
 /* Framing for stream transports, without a full parse: returns the total length of the
  * message starting at buf (headers + Content-Length body), 0 if more bytes are needed, or -1

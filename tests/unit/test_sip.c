@@ -667,6 +667,71 @@ static void test_frame(void) {
     CHECK_INT(sip_frame_len(invite, n, 64), -1);
 }
 
+
+/* The hints (sip_parse_hinted): the Call-ID one fires once, with the first Call-ID's view and
+ * the start line already read, before the checks; the headers one after the block, even for
+ * a message the checks then refuse; and the parse itself is sip_parse()'s. */
+typedef struct {
+    int ncid, nhdr;
+    sx_sv cid;
+    int method_id, checked_at_cid, checked_at_hdr;
+} hint_log;
+static void hint_cid(void *ud, const sip_msg *m) {
+    hint_log *l = ud;
+    l->ncid++;
+    l->cid = m->call_id;
+    l->method_id = m->method_id;
+    l->checked_at_cid = m->has_addr;
+}
+static void hint_hdr(void *ud, const sip_msg *m) {
+    hint_log *l = ud;
+    l->nhdr++;
+    l->checked_at_hdr = m->has_addr;
+}
+static void test_hints(void) {
+    hint_log l = {0};
+    sip_hint h = {hint_cid, hint_hdr, &l};
+    int n = sip_parse_hinted(invite, strlen(invite), 0, &M, &h);
+    CHECK_INT(n, (int)strlen(invite));
+    CHECK_INT(l.ncid, 1);
+    CHECK_INT(l.nhdr, 1);
+    CHECK_SV(l.cid, "3848276298220188511@atlanta.example.com");
+    CHECK(l.cid.p == M.call_id.p);
+    CHECK_INT(l.method_id, SIP_M_INVITE);
+    CHECK_INT(l.checked_at_cid, 0); /* before the From/To/Via checks */
+    CHECK_INT(l.checked_at_hdr, 0);
+    CHECK_INT(M.has_addr, 1);
+
+    /* two Call-IDs: the hint sees the first, which the message keeps */
+    static const char two[] = "BYE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+                              "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>;tag=2\r\n"
+                              "Call-ID: first\r\ni: second\r\nCSeq: 2 BYE\r\n\r\n";
+    memset(&l, 0, sizeof l);
+    CHECK(sip_parse_hinted(two, strlen(two), 0, &M, &h) > 0);
+    CHECK_INT(l.ncid, 1);
+    CHECK_SV(l.cid, "first");
+    CHECK_SV(M.call_id, "first");
+
+    /* refused by the checks after the header block (no From): both hints came first */
+    static const char nofrom[] = "BYE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+                                 "To: <sip:b@example.com>;tag=2\r\nCall-ID: x\r\nCSeq: 2 BYE\r\n\r\n";
+    memset(&l, 0, sizeof l);
+    CHECK_INT(sip_parse_hinted(nofrom, strlen(nofrom), 0, &M, &h), SIP_EFROMTO);
+    CHECK_INT(l.ncid, 1);
+    CHECK_INT(l.nhdr, 1);
+
+    /* no Call-ID: no Call-ID hint; a NULL callback is skipped; sip_parse() gives none */
+    static const char nocid[] = "OPTIONS sip:b@example.com SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n";
+    memset(&l, 0, sizeof l);
+    sip_hint only_hdr = {NULL, hint_hdr, &l};
+    CHECK_INT(sip_parse_hinted(nocid, strlen(nocid), 0, &M, &only_hdr), SIP_ECALLID);
+    CHECK_INT(l.ncid, 0);
+    CHECK_INT(l.nhdr, 1);
+    CHECK(M.hint == &only_hdr);
+    CHECK(parse(invite, 0) > 0);
+    CHECK(M.hint == NULL);
+}
+
 int main(void) {
     test_basic();
     test_status_line();
@@ -688,5 +753,6 @@ int main(void) {
     test_e164();
     test_message_accessors();
     test_frame();
+    test_hints();
     TH_END();
 }

@@ -1414,7 +1414,10 @@ void ct_message(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *m) {
     uint64_t h = ct_hash(0, m->call_id, 0);
     ct_call *c = find_call(ct, h, m->call_id);
     if (c) {
-        if (!m->is_request && m->cseq_method_id == SIP_M_INVITE) prefetch_response_lines(c);
+        if (!m->is_request && m->cseq_method_id == SIP_M_INVITE) {
+            prefetch_response_lines(c);
+            if (c->br) __builtin_prefetch(c->br); /* note_branch() walks from it */
+        }
         add_msg(ct, c, mt, m);
         if (m->is_request) on_request(ct, c, mt, m);
         else on_response(ct, c, mt, m);

@@ -1387,10 +1387,10 @@ void ct_prefetch(call_tracker *ct, const sip_msg *m) {
     uint64_t h = ct_hash(0, m->call_id, 0);
     ct->hint_cid = m->call_id, ct->hint_h = h;
     __builtin_prefetch(&ct->calls.s[ht_start(&ct->calls, h)]);
-    if (m->is_request && m->method_id == SIP_M_INVITE) {
+    int invite = m->is_request && m->method_id == SIP_M_INVITE;
+    if (invite || m->status >= 200) /* tomb_find; a final response may end the call: tomb_add */
         __builtin_prefetch(&ct->tombs.s[ht_start(&ct->tombs, h)]);
-        cg_prefetch_callid(&ct->group, h);
-    }
+    if (invite) cg_prefetch_callid(&ct->group, h);
 }
 
 /* The lines of the call every message reads (lookup, line 1) and, for a response, those a

@@ -266,7 +266,8 @@ void stir_verifier_get_stats(const stir_verifier *v, stir_verifier_stats *out);
 /* ---- Building blocks (exposed for tests and tools) ---- */
 
 /* Decodes base64url, also accepting '+' '/' and trailing '=' (sets *nonstd when seen).
- * Returns the decoded length, or -1 if the text is not base64 or out is too small. */
+ * Returns the decoded length, or -1 if the text is not base64 or out is too small. Bytes of
+ * out past the decoded length (within cap) may be overwritten. */
 long stir_b64_decode(const char *in, size_t n, uint8_t *out, size_t cap, int *nonstd);
 /* Encodes base64url without padding; returns the length written (NUL-terminated). */
 size_t stir_b64url_encode(const uint8_t *in, size_t n, char *out, size_t cap);

@@ -19,6 +19,10 @@ static int copy_sv(char *dst, size_t cap, const char *src, size_t n) {
     return 0;
 }
 
+/* cJSON_IsString() and kin are calls into the shared library (through the PLT) for one
+ * test of the type byte, as cJSON itself does it; a dozen per PASSporT. */
+static int is_type(const cJSON *v, int type) { return v && (v->type & 0xFF) == type; }
+
 static int is_lws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 /* ---- Identity parameters: ;info=<URL>;alg=ES256;ppt=shaken (RFC 8224 §4) ---- */
@@ -115,7 +119,7 @@ static size_t str_len(const cJSON *v) { return strlen(v->valuestring); }
 static int str_member(const cJSON *v, char *dst, size_t cap) {
     dst[0] = '\0';
     if (!v) return 0;
-    if (!cJSON_IsString(v)) return 1;
+    if (!is_type(v, cJSON_String)) return 1;
     return copy_sv(dst, cap, v->valuestring, str_len(v)) ? STIR_ETOOLONG : 1;
 }
 
@@ -129,10 +133,10 @@ static int get_str(const cJSON *obj, const char *key, char *dst, size_t cap) {
 static const cJSON *get_obj(stir_passport *p, const cJSON *v, int *bad, cJSON **owned) {
     *owned = NULL;
     if (!v) return NULL;
-    if (cJSON_IsObject(v)) return v;
-    if (cJSON_IsString(v)) {
+    if (is_type(v, cJSON_Object)) return v;
+    if (is_type(v, cJSON_String)) {
         cJSON *o = stir_json_parse(v->valuestring, str_len(v));
-        if (cJSON_IsObject(o)) {
+        if (is_type(o, cJSON_Object)) {
             stir_set(&p->decoded, STIR_F_claims_as_string);
             *owned = o;
             return o;
@@ -168,12 +172,12 @@ static void decode_iat(stir_passport *p, const cJSON *c, const cJSON *v) {
     if (!v) return;
     p->present |= STIR_P_IAT;
     int64_t i;
-    if (cJSON_IsNumber(v)) {
+    if (is_type(v, cJSON_Number)) {
         double d = v->valuedouble;
         if (d > -1e15 && d < 1e15) p->iat = (int64_t)d;
         else if (stir_json_int(c, p->claims_json, p->claims_len, v, &i)) p->iat = i;
         else stir_set(&p->decoded, STIR_F_iat_invalid);
-    } else if (cJSON_IsString(v)) {
+    } else if (is_type(v, cJSON_String)) {
         stir_set(&p->decoded, STIR_F_iat_as_string);
         uint64_t n;
         if (sx_sv_u64(sx_sv_make(v->valuestring, str_len(v)), (uint64_t)1 << 40, &n) == 0)
@@ -204,16 +208,16 @@ static int decode_party(stir_passport *p, const cJSON *member, char *tn, char *u
 /* Copies a tn/uri list: an array of strings, or (dest_tn_not_array) a lone string. */
 static int copy_list(stir_passport *p, const cJSON *v, char *dst, size_t cap, int *count) {
     if (!v) return 0;
-    if (cJSON_IsString(v)) {
+    if (is_type(v, cJSON_String)) {
         stir_set(&p->decoded, STIR_F_dest_tn_not_array);
         return 1; /* the caller copies the single string */
     }
-    if (!cJSON_IsArray(v)) return STIR_ECLAIMTYPE;
+    if (!is_type(v, cJSON_Array)) return STIR_ECLAIMTYPE;
     if (cJSON_GetArraySize(v) > STIR_MAX_DEST) return STIR_ETOOLONG;
     for (const cJSON *e = v->child; e; e = e->next) {
         char *slot = dst + (size_t)*count * cap;
         slot[0] = '\0';
-        if (cJSON_IsString(e) && copy_sv(slot, cap, e->valuestring, str_len(e)))
+        if (is_type(e, cJSON_String) && copy_sv(slot, cap, e->valuestring, str_len(e)))
             return STIR_ETOOLONG;
         (*count)++;
     }
@@ -251,7 +255,7 @@ static int decode_dest(stir_passport *p, const cJSON *member) {
 static int decode_rcd(stir_passport *p, const cJSON *rcd, const cJSON *crn) {
     if (rcd) {
         p->present |= STIR_P_RCD;
-        if (cJSON_IsObject(rcd) && get_str(rcd, "nam", p->rcd_nam, sizeof p->rcd_nam) < 0)
+        if (is_type(rcd, cJSON_Object) && get_str(rcd, "nam", p->rcd_nam, sizeof p->rcd_nam) < 0)
             return STIR_ETOOLONG;
     }
     int rc = str_member(crn, p->crn, sizeof p->crn);
@@ -320,7 +324,7 @@ static cJSON *segment_json(stir_passport *p, sx_sv seg, char *dst, size_t cap, s
     dst[n] = '\0';
     *len = (size_t)n;
     cJSON *o = stir_json_parse(dst, (size_t)n);
-    if (o && !cJSON_IsObject(o)) {
+    if (o && !is_type(o, cJSON_Object)) {
         stir_json_free(o);
         o = NULL;
     }

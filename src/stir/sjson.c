@@ -254,6 +254,18 @@ static const uint8_t *fp_string(const uint8_t *p, const uint8_t *e, char **out) 
         p += k;
     }
     size_t len = (size_t)(p - st);
+#ifdef STIR_SSE2
+    /* Most keys and values are short: one 16-byte copy (the block is taken 16 bytes long)
+     * instead of a call to memcpy, while 16 bytes of text remain readable. */
+    if (len < 16 && e - st >= 16) {
+        char *c = stir_jarena_alloc(16);
+        if (!c) return NULL;
+        _mm_storeu_si128((__m128i *)(void *)c, stir_load16((const char *)st));
+        c[len] = '\0';
+        *out = c;
+        return p + 1;
+    }
+#endif
     char *c = stir_jarena_alloc(len + 1);
     if (!c) return NULL;
     memcpy(c, st, len);
@@ -395,7 +407,7 @@ void stir_json_free(cJSON *j) { cJSON_Delete(j); }
 
 const cJSON *stir_json_get(const cJSON *obj, const char *key) {
     const cJSON *hit = NULL;
-    if (!cJSON_IsObject(obj)) return NULL;
+    if (!obj || (obj->type & 0xFF) != cJSON_Object) return NULL; /* cJSON_IsObject, inline */
     for (const cJSON *c = obj->child; c; c = c->next)
         if (c->string && c->string[0] == key[0] && strcmp(c->string, key) == 0)
             hit = c; /* the last duplicate wins */

@@ -81,11 +81,15 @@ static int tn_matches(const char *tn, const char *e164, int *noncanon) {
 
 /* ---- Checks ---- */
 
+/* A fixed-size field (an array, NUL-terminated, at least as long as lit) holds exactly lit:
+ * a memcmp of constant size is compiled inline, where strcmp with a literal is a call. */
+#define FIELD_IS(field, lit) (sizeof(field) >= sizeof(lit) && memcmp((field), (lit), sizeof(lit)) == 0)
+
 static void check_params(const stir_passport *p, stir_findings *f) {
     if (!(p->present & STIR_P_PARAMS)) return; /* bare PASSporT: no header parameters */
     if (!(p->present & STIR_P_INFO)) stir_set(f, STIR_F_info_missing);
     /* alg absent means ES256 (RFC 8224 §4.1) */
-    if ((p->present & STIR_P_ALG_PARAM) && strcmp(p->alg_param, "ES256") != 0)
+    if ((p->present & STIR_P_ALG_PARAM) && !FIELD_IS(p->alg_param, "ES256"))
         stir_set(f, STIR_F_alg_param_not_es256);
     if ((p->present & (STIR_P_PPT | STIR_P_PPT_PARAM)) &&
         (!(p->present & STIR_P_PPT) || !(p->present & STIR_P_PPT_PARAM) ||
@@ -96,16 +100,16 @@ static void check_params(const stir_passport *p, stir_findings *f) {
 }
 
 static int is_shaken(const stir_passport *p) {
-    return !(p->present & STIR_P_PPT) || strcmp(p->ppt, "shaken") == 0;
+    return !(p->present & STIR_P_PPT) || FIELD_IS(p->ppt, "shaken");
 }
 
 static void check_header(const stir_passport *p, stir_findings *f) {
-    if (strcmp(p->alg, "ES256") != 0) stir_set(f, STIR_F_alg_not_es256);
+    if (!FIELD_IS(p->alg, "ES256")) stir_set(f, STIR_F_alg_not_es256);
     if (strcasecmp(p->typ, "passport") != 0) stir_set(f, STIR_F_typ_not_passport);
     if (!(p->present & STIR_P_PPT))
         stir_set(f, STIR_F_ppt_missing);
-    else if (strcmp(p->ppt, "shaken") != 0 && strcmp(p->ppt, "div") != 0 &&
-             strcmp(p->ppt, "rcd") != 0)
+    else if (!FIELD_IS(p->ppt, "shaken") && !FIELD_IS(p->ppt, "div") &&
+             !FIELD_IS(p->ppt, "rcd"))
         stir_set(f, STIR_F_ppt_unsupported);
     if (!p->x5u[0])
         stir_set(f, STIR_F_x5u_missing);

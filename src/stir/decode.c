@@ -213,7 +213,9 @@ static int copy_list(stir_passport *p, const cJSON *v, char *dst, size_t cap, in
         return 1; /* the caller copies the single string */
     }
     if (!is_type(v, cJSON_Array)) return STIR_ECLAIMTYPE;
-    if (cJSON_GetArraySize(v) > STIR_MAX_DEST) return STIR_ETOOLONG;
+    int size = 0; /* cJSON_GetArraySize, without the library call */
+    for (const cJSON *e = v->child; e && size <= STIR_MAX_DEST; e = e->next) size++;
+    if (size > STIR_MAX_DEST) return STIR_ETOOLONG;
     for (const cJSON *e = v->child; e; e = e->next) {
         char *slot = dst + (size_t)*count * cap;
         slot[0] = '\0';
@@ -349,6 +351,7 @@ typedef struct hdr_entry {
     int nonstd;
     char alg[sizeof ((stir_passport *)0)->alg], typ[sizeof ((stir_passport *)0)->typ];
     char ppt[sizeof ((stir_passport *)0)->ppt], x5u[STIR_MAX_URL];
+    size_t x5u_len;                     /* strlen(x5u): applied without measuring it again */
 } hdr_entry;
 
 static _Thread_local struct {
@@ -366,7 +369,7 @@ static void hdr_apply(stir_passport *p, const hdr_entry *e) {
     memcpy(p->alg, e->alg, sizeof p->alg);
     memcpy(p->typ, e->typ, sizeof p->typ);
     memcpy(p->ppt, e->ppt, sizeof p->ppt);
-    memcpy(p->x5u, e->x5u, strlen(e->x5u) + 1);
+    memcpy(p->x5u, e->x5u, e->x5u_len + 1);
 }
 
 static void hdr_store(const stir_passport *p, sx_sv seg, int nonstd) {
@@ -380,7 +383,8 @@ static void hdr_store(const stir_passport *p, sx_sv seg, int nonstd) {
     memcpy(e->alg, p->alg, sizeof e->alg);
     memcpy(e->typ, p->typ, sizeof e->typ);
     memcpy(e->ppt, p->ppt, sizeof e->ppt);
-    memcpy(e->x5u, p->x5u, strlen(p->x5u) + 1);
+    e->x5u_len = strlen(p->x5u);
+    memcpy(e->x5u, p->x5u, e->x5u_len + 1);
 }
 
 /* The JOSE header segment -> header_json, alg/typ/ppt/x5u, from the cache when seen. */

@@ -218,10 +218,12 @@ typedef struct fp { const uint8_t *e; int depth; } fp;
 
 static int fp_is_ws(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-static const uint8_t *fp_ws(const uint8_t *p, const uint8_t *e) {
+const uint8_t *stir_json_ws(const uint8_t *p, const uint8_t *e) {
     while (p < e && fp_is_ws(*p)) p++;
     return p;
 }
+
+static const uint8_t *fp_ws(const uint8_t *p, const uint8_t *e) { return stir_json_ws(p, e); }
 
 static cJSON *fp_node(void) {
     cJSON *c = stir_jarena_alloc(sizeof *c);
@@ -229,9 +231,7 @@ static cJSON *fp_node(void) {
     return c;
 }
 
-/* A string without escapes, at its opening quote: an arena copy in *out; returns the byte
- * after the closing quote, or NULL. Same byte classes and UTF-8 rule as scan_string. */
-static const uint8_t *fp_string(const uint8_t *p, const uint8_t *e, char **out) {
+const uint8_t *stir_json_plain_str(const uint8_t *p, const uint8_t *e, sx_sv *out) {
     const uint8_t *st = ++p;
     for (;;) {
 #ifdef STIR_SSE2
@@ -253,38 +253,56 @@ static const uint8_t *fp_string(const uint8_t *p, const uint8_t *e, char **out) 
         if (!k) return NULL; /* an escape or a control: the general path decides */
         p += k;
     }
-    size_t len = (size_t)(p - st);
+    *out = sx_sv_make((const char *)st, (size_t)(p - st));
+    return p + 1;
+}
+
+/* A string without escapes, at its opening quote: an arena copy in *out; returns the byte
+ * after the closing quote, or NULL. */
+static const uint8_t *fp_string(const uint8_t *p, const uint8_t *e, char **out) {
+    sx_sv v;
+    const uint8_t *end = stir_json_plain_str(p, e, &v);
+    if (!end) return NULL;
+    size_t len = v.n;
 #ifdef STIR_SSE2
     /* Most keys and values are short: one 16-byte copy (the block is taken 16 bytes long)
      * instead of a call to memcpy, while 16 bytes of text remain readable. */
-    if (len < 16 && e - st >= 16) {
+    if (len < 16 && e - (const uint8_t *)v.p >= 16) {
         char *c = stir_jarena_alloc(16);
         if (!c) return NULL;
-        _mm_storeu_si128((__m128i *)(void *)c, stir_load16((const char *)st));
+        _mm_storeu_si128((__m128i *)(void *)c, stir_load16(v.p));
         c[len] = '\0';
         *out = c;
-        return p + 1;
+        return end;
     }
 #endif
     char *c = stir_jarena_alloc(len + 1);
     if (!c) return NULL;
-    memcpy(c, st, len);
+    memcpy(c, v.p, len);
     c[len] = '\0';
     *out = c;
-    return p + 1;
+    return end;
 }
 
 /* An integer of at most 15 digits: exact in a double, so strtod (cJSON) gives the same
  * value; valueint saturates as cJSON's parse_number does. */
-static const uint8_t *fp_number(const uint8_t *p, const uint8_t *e, cJSON *item) {
-    int neg = *p == '-';
-    const uint8_t *d = p + neg;
+const uint8_t *stir_json_small_int(const uint8_t *p, const uint8_t *e, uint64_t *mag, int *neg) {
+    *neg = p < e && *p == '-';
+    const uint8_t *d = p + *neg;
     p = d;
     uint64_t v = 0;
     while (p < e && is_digit(*p)) v = v * 10 + (uint64_t)(*p++ - '0');
     size_t nd = (size_t)(p - d);
     if (nd == 0 || nd > 15 || (nd > 1 && *d == '0')) return NULL;
     if (p < e && (*p == '.' || *p == 'e' || *p == 'E' || *p == '+' || *p == '-')) return NULL;
+    *mag = v;
+    return p;
+}
+
+static const uint8_t *fp_number(const uint8_t *p, const uint8_t *e, cJSON *item) {
+    uint64_t v;
+    int neg;
+    if (!(p = stir_json_small_int(p, e, &v, &neg))) return NULL;
     double x = neg ? -(double)v : (double)v; /* "-0" is -0.0, as strtod reads it */
     item->valuedouble = x;
     item->valueint = x >= INT_MAX ? INT_MAX : x <= (double)INT_MIN ? INT_MIN : (int)x;

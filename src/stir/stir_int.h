@@ -47,6 +47,19 @@ int stir_json_scan(const char *text, size_t n, sj_num *nums, size_t cap, size_t 
 /* 1 and *out set if number node `node` of root (parsed from text) was an integer token. */
 int stir_json_int(const struct cJSON *root, const char *text, size_t n, const struct cJSON *node,
                   int64_t *out);
+/* The fast parse's lexing, shared with the claims shortcut (claims.c): white space; a string
+ * without escapes at its opening quote (*out its bytes, returns the byte after the closing
+ * quote; NULL for an escape, a control byte, invalid UTF-8 or no end); an integer token of at
+ * most 15 digits, exact in a double (NULL otherwise, e.g. a real or a leading zero). */
+const uint8_t *stir_json_ws(const uint8_t *p, const uint8_t *e);
+const uint8_t *stir_json_plain_str(const uint8_t *p, const uint8_t *e, sx_sv *out);
+const uint8_t *stir_json_small_int(const uint8_t *p, const uint8_t *e, uint64_t *mag, int *neg);
+
+/* claims.c: decodes the usual claims object (attest, dest, iat, orig, origid) of text[0..n)
+ * into p, as decode.c's general path would; 0 without touching p when the text is anything
+ * else (the general path then decides). */
+int stir_claims_fast(stir_passport *p, const char *text, size_t n);
+
 /* Writes text re-parsed, compact (see sjson.c), or null if it does not parse. */
 void stir_json_dump_text(FILE *out, const char *text, size_t n);
 /* Writes s (valid UTF-8) as a JSON string. */

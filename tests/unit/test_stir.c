@@ -906,6 +906,83 @@ static void test_json_fast(void) {
     CHECK_MSG(bad == 0, "%u mutated texts differ between the fast and general paths", bad);
 }
 
+/* The claims shortcut (claims.c) against the general path: each claims text is decoded as
+ * it is and with its first key's first letter escaped (\u00XX: the same JSON, which only
+ * cJSON reads), and both passports must agree on everything the claims set. The texts the
+ * shortcut refuses (another claim, a repeat, a wrong type, too long) go the general way both
+ * times, so they agree trivially but must still decode as before. */
+static stir_passport Q;
+
+static void decode_claims_text(const char *claims, stir_passport *out) {
+    static const char hdr[] = "{\"alg\":\"ES256\",\"ppt\":\"shaken\",\"typ\":\"passport\",\"x5u\":\"https://x/c.pem\"}";
+    char h[256], c[2048], sig[128], tok[2600];
+    uint8_t rs[64] = {0};
+    stir_b64url_encode((const uint8_t *)hdr, strlen(hdr), h, sizeof h);
+    stir_b64url_encode((const uint8_t *)claims, strlen(claims), c, sizeof c);
+    stir_b64url_encode(rs, sizeof rs, sig, sizeof sig);
+    snprintf(tok, sizeof tok, "%s.%s.%s", h, c, sig);
+    stir_decode(sx_sv_make(tok, strlen(tok)), out);
+}
+
+static int same_claims(const stir_passport *a, const stir_passport *b) {
+    if (a->status != b->status || a->present != b->present || a->iat != b->iat ||
+        a->n_dest_tn != b->n_dest_tn || a->n_dest_uri != b->n_dest_uri ||
+        memcmp(&a->decoded, &b->decoded, sizeof a->decoded) != 0 || strcmp(a->attest, b->attest) ||
+        strcmp(a->origid, b->origid) || strcmp(a->orig_tn, b->orig_tn) ||
+        strcmp(a->orig_uri, b->orig_uri) || strcmp(a->div_tn, b->div_tn) || strcmp(a->crn, b->crn))
+        return 0;
+    for (int i = 0; i < a->n_dest_tn && i < STIR_MAX_DEST; i++)
+        if (strcmp(a->dest_tn[i], b->dest_tn[i])) return 0;
+    for (int i = 0; i < a->n_dest_uri && i < STIR_MAX_DEST; i++)
+        if (strcmp(a->dest_uri[i], b->dest_uri[i])) return 0;
+    return 1;
+}
+
+static void test_claims_fast(void) {
+    static const char *texts[] = {
+        "{\"attest\":\"A\",\"dest\":{\"tn\":[\"12155551213\"]},\"iat\":1700000000,\"orig\":{\"tn\":\"12155551212\"},\"origid\":\"123e4567-e89b-12d3-a456-426655440000\"}",
+        " { \"attest\" : \"B\" ,\n\t\"iat\":0 , \"orig\":{\"uri\":\"sip:a@b\",\"tn\":\"1\"},\"dest\":{\"uri\":[\"sip:x@y\"],\"tn\":[]}}\r\n",
+        "{\"orig\":{},\"dest\":{},\"iat\":-5}",
+        "{\"iat\":-0,\"attest\":\"\",\"origid\":\"\"}",
+        "{\"dest\":{\"tn\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\"]}}",
+        "{\"dest\":{\"tn\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"]}}",   /* too many */
+        "{\"attest\":\"ABCDEFGH\"}",                                                  /* too long */
+        "{\"attest\":\"A\",\"attest\":\"C\"}",                                        /* repeated */
+        "{\"orig\":{\"tn\":\"1\",\"tn\":\"2\"}}",
+        "{\"attest\":1,\"iat\":\"1700000000\",\"orig\":\"{\\\"tn\\\":\\\"1\\\"}\"}",  /* types */
+        "{\"iat\":1700000000.5,\"dest\":{\"tn\":\"1\"}}",
+        "{\"iat\":01}",
+        "{\"iat\":1234567890123456}",
+        "{\"div\":{\"tn\":\"1\"},\"rcd\":{\"nam\":\"x\"},\"crn\":\"why\",\"x\":[1,{\"y\":null}]}",
+        "{\"orig\":{\"tn\":\"1\",\"uri\":5}}",
+        "{\"dest\":{\"tn\":[\"1\",2]}}",
+        "{\"attest\":\"A\"} x",
+        "{\"attest\":\"A\",}",
+        "{\"origid\":\"caf\xc3\xa9\"}",
+        "{\"origid\":\"caf\xc3\"}",
+        "[\"attest\"]",
+        "{}",
+    };
+    static stir_passport fast; /* ~24 KiB each: static */
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        char esc[1200];
+        const char *q = strchr(texts[i], '"');
+        if (!q || texts[i][0] == '[') { /* no key to escape: decoded alike by construction */
+            decode_claims_text(texts[i], &fast);
+            continue;
+        }
+        snprintf(esc, sizeof esc, "%.*s\\u%04x%s", (int)(q + 1 - texts[i]), texts[i],
+                 (unsigned)(unsigned char)q[1], q + 2);
+        decode_claims_text(texts[i], &fast);
+        decode_claims_text(esc, &Q);
+        CHECK_MSG(same_claims(&fast, &Q), "claims %zu: shortcut and general path differ", i);
+    }
+    decode_claims_text(texts[0], &fast); /* the usual shape */
+    CHECK(fast.status == 0 && !strcmp(fast.attest, "A") && fast.iat == 1700000000 &&
+          fast.n_dest_tn == 1 && !strcmp(fast.dest_tn[0], "12155551213") &&
+          !strcmp(fast.orig_tn, "12155551212") && (fast.present & STIR_P_ORIGID));
+}
+
 int main(void) {
     mkdir("build", 0755);
     mkdir(DIR, 0755);
@@ -913,6 +990,7 @@ int main(void) {
     srand(1);
     test_b64();
     test_json_fast();
+    test_claims_fast();
     test_rs_to_der();
     make_pki();
     test_expected();

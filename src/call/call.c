@@ -1380,15 +1380,16 @@ static void prefetch_response_lines(const ct_call *c) {
     __builtin_prefetch(p + 5 * 64);
 }
 
-/* The Call-ID's home slot in the call table, probed for every message; for an INVITE,
- * which may start a call, also in the tombstone table and the grouping index. Each table is
- * megabytes probed at random, so each probe is a cache miss unless fetched this early. */
+/* The Call-ID's home slot in the call table, probed for every message; also its slot in
+ * the tombstone table for an INVITE (tomb_find) or a final response (which may end the call:
+ * tomb_add), and in the grouping index for an INVITE. Each table is megabytes probed at
+ * random, so each probe is a cache miss unless fetched this early. */
 void ct_prefetch(call_tracker *ct, const sip_msg *m) {
     uint64_t h = ct_hash(0, m->call_id, 0);
     ct->hint_cid = m->call_id, ct->hint_h = h;
     __builtin_prefetch(&ct->calls.s[ht_start(&ct->calls, h)]);
     int invite = m->is_request && m->method_id == SIP_M_INVITE;
-    if (invite || m->status >= 200) /* tomb_find; a final response may end the call: tomb_add */
+    if (invite || m->status >= 200)
         __builtin_prefetch(&ct->tombs.s[ht_start(&ct->tombs, h)]);
     if (invite) cg_prefetch_callid(&ct->group, h);
 }

@@ -977,6 +977,35 @@ static void test_claims_fast(void) {
         decode_claims_text(esc, &Q);
         CHECK_MSG(same_claims(&fast, &Q), "claims %zu: shortcut and general path differ", i);
     }
+    /* Mutated usual claims (bytes replaced or deleted), each decoded as it is and with its
+     * first key escaped: the shortcut must agree with the general path on every one. */
+    static const char base[] =
+        "{\"attest\":\"A\",\"dest\":{\"tn\":[\"12155551213\",\"1\"],\"uri\":[\"sip:x@y\"]},"
+        "\"iat\":1700000000,\"orig\":{\"tn\":\"12155551212\"},\"origid\":\"123e4567-e89b\"}";
+    static const char alpha[] = "{}[]\",:. -0123456789tnuriatst\\\x01\xc3\xa9";
+    char buf[sizeof base], esc[sizeof base + 8];
+    unsigned seed = 4242, bad = 0;
+    for (int it = 0; it < 3000; it++) {
+        memcpy(buf, base, sizeof base);
+        size_t n = sizeof base - 1;
+        for (int m = 0; m < 1 + it % 3; m++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = 3 + (seed >> 8) % (n - 3); /* keeps '{', the quote and the 'a' escaped */
+            seed = seed * 1103515245u + 12345u;
+            if ((seed >> 8) % 4 == 3) {
+                memmove(buf + at, buf + at + 1, n - at);
+                n--;
+            } else {
+                buf[at] = alpha[(seed >> 12) % (sizeof alpha - 1)];
+            }
+        }
+        buf[n] = '\0';
+        snprintf(esc, sizeof esc, "{\"\\u%04x%s", (unsigned)(unsigned char)buf[2], buf + 3);
+        decode_claims_text(buf, &fast);
+        decode_claims_text(esc, &Q);
+        bad += !same_claims(&fast, &Q);
+    }
+    CHECK_MSG(bad == 0, "%u mutated claims differ between the shortcut and the general path", bad);
     decode_claims_text(texts[0], &fast); /* the usual shape */
     CHECK(fast.status == 0 && !strcmp(fast.attest, "A") && fast.iat == 1700000000 &&
           fast.n_dest_tn == 1 && !strcmp(fast.dest_tn[0], "12155551213") &&

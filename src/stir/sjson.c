@@ -223,8 +223,6 @@ const uint8_t *stir_json_ws(const uint8_t *p, const uint8_t *e) {
     return p;
 }
 
-static const uint8_t *fp_ws(const uint8_t *p, const uint8_t *e) { return stir_json_ws(p, e); }
-
 static cJSON *fp_node(void) {
     cJSON *c = stir_jarena_alloc(sizeof *c);
     if (c) memset(c, 0, sizeof *c);
@@ -318,7 +316,7 @@ static const uint8_t *fp_container(fp *f, const uint8_t *p, cJSON *item, int obj
     uint8_t close = object ? '}' : ']';
     cJSON *head = NULL, *cur = NULL;
     if (++f->depth > FP_DEPTH) return NULL;
-    p = fp_ws(p + 1, e);
+    p = stir_json_ws(p + 1, e);
     if (p < e && *p == close) {
         p++;
     } else {
@@ -330,19 +328,19 @@ static const uint8_t *fp_container(fp *f, const uint8_t *p, cJSON *item, int obj
             cur = n;
             if (object) {
                 if (p >= e || *p != '"' || !(p = fp_string(p, e, &n->string))) return NULL;
-                p = fp_ws(p, e);
+                p = stir_json_ws(p, e);
                 if (p >= e || *p != ':') return NULL;
-                p = fp_ws(p + 1, e);
+                p = stir_json_ws(p + 1, e);
             }
             if (!(p = fp_value(f, p, n))) return NULL;
-            p = fp_ws(p, e);
+            p = stir_json_ws(p, e);
             if (p >= e) return NULL;
             if (*p == close) {
                 p++;
                 break;
             }
             if (*p != ',') return NULL;
-            p = fp_ws(p + 1, e);
+            p = stir_json_ws(p + 1, e);
         }
     }
     if (head) head->prev = cur;
@@ -391,11 +389,11 @@ static const uint8_t *fp_value(fp *f, const uint8_t *p, cJSON *item) {
 static cJSON *fast_parse(const char *s, size_t n) {
     const uint8_t *p = (const uint8_t *)s, *e = p + n;
     size_t mark = stir_jarena_mark();
-    p = fp_ws(p, e);
+    p = stir_json_ws(p, e);
     if (p >= e || (*p != '{' && *p != '[')) return NULL;
     fp f = {e, 0};
     cJSON *root = fp_node();
-    if (root && (p = fp_value(&f, p, root)) != NULL && fp_ws(p, e) == e) {
+    if (root && (p = fp_value(&f, p, root)) != NULL && stir_json_ws(p, e) == e) {
         /* The arena owns every block and frees them at once when the scope ends: marked a
          * reference, the root is all cJSON_Delete visits (the type tests mask the flag). */
         root->type |= cJSON_IsReference;

@@ -855,6 +855,25 @@ static int fast_matches(const char *s, size_t n) {
     return ok;
 }
 
+/* Applies k random edits to buf[from..n) (a byte replaced by one of alpha, or deleted; a
+ * linear congruential generator in *seed, so every run tests the same texts); returns the new
+ * length. */
+static size_t mutate(char *buf, size_t n, size_t from, int k, const char *alpha, unsigned *seed) {
+    size_t na = strlen(alpha);
+    for (int m = 0; m < k && n > from + 1; m++) {
+        *seed = *seed * 1103515245u + 12345u;
+        size_t at = from + (*seed >> 8) % (n - from);
+        *seed = *seed * 1103515245u + 12345u;
+        if ((*seed >> 8) % 4 == 3) {
+            memmove(buf + at, buf + at + 1, n - at - 1);
+            n--;
+        } else {
+            buf[at] = alpha[(*seed >> 12) % na];
+        }
+    }
+    return n;
+}
+
 static void test_json_fast(void) {
     static const char *const texts[] = {
         "{}", "[]", " { } ", "[[]]", "{\"a\":{}}", "{\"\":\"\"}", "[-0]", "[0]", "[-1,2,34]",
@@ -889,18 +908,7 @@ static void test_json_fast(void) {
     for (int it = 0; it < 20000; it++) {
         memcpy(buf, base, sizeof base);
         size_t n = sizeof base - 1;
-        for (int m = 0; m < 1 + it % 3; m++) {
-            seed = seed * 1103515245u + 12345u;
-            size_t at = (seed >> 8) % n;
-            seed = seed * 1103515245u + 12345u;
-            int op = (seed >> 8) % 4;
-            if (op == 3 && n > 1) { /* delete */
-                memmove(buf + at, buf + at + 1, n - at - 1);
-                n--;
-            } else {
-                buf[at] = alpha[(seed >> 12) % (sizeof alpha - 1)];
-            }
-        }
+        n = mutate(buf, n, 0, 1 + it % 3, alpha, &seed);
         bad += !fast_matches(buf, n);
     }
     CHECK_MSG(bad == 0, "%u mutated texts differ between the fast and general paths", bad);
@@ -988,17 +996,7 @@ static void test_claims_fast(void) {
     for (int it = 0; it < 3000; it++) {
         memcpy(buf, base, sizeof base);
         size_t n = sizeof base - 1;
-        for (int m = 0; m < 1 + it % 3; m++) {
-            seed = seed * 1103515245u + 12345u;
-            size_t at = 3 + (seed >> 8) % (n - 3); /* keeps '{', the quote and the 'a' escaped */
-            seed = seed * 1103515245u + 12345u;
-            if ((seed >> 8) % 4 == 3) {
-                memmove(buf + at, buf + at + 1, n - at);
-                n--;
-            } else {
-                buf[at] = alpha[(seed >> 12) % (sizeof alpha - 1)];
-            }
-        }
+        n = mutate(buf, n, 3, 1 + it % 3, alpha, &seed); /* keeps '{', '"' and the 'a' escaped */
         buf[n] = '\0';
         snprintf(esc, sizeof esc, "{\"\\u%04x%s", (unsigned)(unsigned char)buf[2], buf + 3);
         decode_claims_text(buf, &fast);

@@ -177,6 +177,8 @@ struct call_tracker {
     ct_group group;
     int group_hdr; /* sip header id of cfg.group_header (SIP_H_OTHER: looked up by name) */
     ct_chunk_cache chunks; /* arena chunks of ended calls, for the next ones */
+    ct_call *done_head, *done_tail; /* ended, not yet emitted (emit_batch), by ->newer */
+    unsigned ndone;
     size_t ar_avg;  /* arena bytes recent calls used (moving average): sizes the next
                        call's first chunk so most calls take one malloc and waste little */
     ct_counters st;
@@ -217,6 +219,7 @@ void ct_config_default(ct_config *c) {
     c->keep_call = NULL;
     c->arena_max = 64 * 1024;
     c->names = NULL;
+    c->emit_batch = 1;
 }
 
 /* ---- Small helpers over a message ---- */
@@ -961,13 +964,9 @@ static void call_release(call_tracker *ct, ct_call *c) {
     ct->slab.free = c;
 }
 
-/* Emits the record (arrays gathered in one block) and frees the call. */
-static void end_call(call_tracker *ct, ct_call *c, int status, int end, sx_time now) {
+/* Emits the record of an ended call (arrays gathered in one block) and frees the call. */
+static void emit_call(call_tracker *ct, ct_call *c) {
     call_record *r = &c->r;
-    r->status = status;
-    r->end = end;
-    r->no_final_response = r->final_code == 0;
-    r->truncated = c->ar.full;
     compute_timings(c);
     r->nprovisional = c->nprov;
     r->provisional = c->nprov ? c->prov : NULL;
@@ -989,18 +988,48 @@ static void end_call(call_tracker *ct, ct_call *c, int status, int end, sx_time 
     } else {
         r->nbranches = r->nmessages = r->nidentity = 0;
     }
+    if (ct->emit) ct->emit(ct->ud, r);
+    ar_free(&c->ar);
+    call_release(ct, c);
+}
+
+/* Emits the ended calls waiting in the batch, oldest first. */
+static void emit_done(call_tracker *ct) {
+    for (ct_call *c = ct->done_head, *next; c; c = next) {
+        next = c->newer;
+        if (next) __builtin_prefetch(&next->r);
+        emit_call(ct, c);
+    }
+    ct->done_head = ct->done_tail = NULL;
+    ct->ndone = 0;
+}
+
+/* Ends a call: out of the tables at once (a later message with its Call-ID meets the
+ * tombstone), emitted now or with the next batch. */
+static void end_call(call_tracker *ct, ct_call *c, int status, int end, sx_time now) {
+    call_record *r = &c->r;
+    r->status = status;
+    r->end = end;
+    r->no_final_response = r->final_code == 0;
+    r->truncated = c->ar.full;
     if (r->truncated) ct->st.truncated++;
     if (status == CALL_COMPLETED) ct->st.completed++;
     else if (status == CALL_INCOMPLETE) ct->st.incomplete++;
     else ct->st.evicted++;
-    if (ct->emit) ct->emit(ct->ud, r);
     unlink_call(ct, c);
     if (now != CALL_T_NONE) tomb_add(ct, c->hn.h, c->cseq, now + ct->cfg.linger);
     size_t used = ar_used(&c->ar); /* moving average over ~16 calls */
     ct->ar_avg = used >= ct->ar_avg ? ct->ar_avg + (used - ct->ar_avg) / 16
                                     : ct->ar_avg - (ct->ar_avg - used) / 16;
-    ar_free(&c->ar);
-    call_release(ct, c);
+    if (ct->cfg.emit_batch <= 1) {
+        emit_call(ct, c);
+        return;
+    }
+    c->newer = NULL;
+    if (ct->done_tail) ct->done_tail->newer = c;
+    else ct->done_head = c;
+    ct->done_tail = c;
+    if (++ct->ndone >= ct->cfg.emit_batch) emit_done(ct);
 }
 
 /* The active-call cap is a limit like any other: what it drops is counted in the tally, so
@@ -1484,6 +1513,7 @@ void ct_flush(call_tracker *ct) {
         else if (c->phase == PH_FAILING) end_failed(ct, c, CALL_T_NONE);
         else end_call(ct, c, CALL_INCOMPLETE, CALL_END_EOF, CALL_T_NONE);
     }
+    emit_done(ct);
     while (ct->tomb_head) tomb_remove_head(ct);
 }
 
@@ -1517,6 +1547,7 @@ void ct_free(call_tracker *ct) {
         unlink_call(ct, c);
         ar_free(&c->ar);
     }
+    for (ct_call *c = ct->done_head; c; c = c->newer) ar_free(&c->ar); /* ended, not emitted */
     while (ct->tomb_head) tomb_remove_head(ct);
     for (ct_tomb *t; (t = ct->tomb_free);) ct->tomb_free = t->fnext, free(t);
     ar_cache_free(&ct->chunks);

@@ -28,6 +28,11 @@ typedef struct analyze_ctx {
     diag_run *dr;      /* the diagnosis (src/diag): records go through it to get verdicts */
 } analyze_ctx;
 
+/* Ended calls handed to the later stages at a time (ct_config.emit_batch). On calls-5k, by
+ * cachegrind: 1 -> 16 -> 64 cut instruction-cache misses 5.44 -> 3.52 -> 3.41 M and data
+ * misses 2.16 -> 1.81 -> 1.75 M; the memory held is a few calls'. */
+enum { ANALYZE_EMIT_BATCH = 32 };
+
 static void on_call(void *ud, const call_record *r) {
     analyze_ctx *a = ud;
     sum_call(a->sum, r);
@@ -261,6 +266,9 @@ int cmd_analyze(int argc, char **argv) {
     if (a.max_calls) cc.max_calls = (size_t)a.max_calls;
     if (a.max_duration_s) cc.max_duration = (sx_time)a.max_duration_s * SX_SEC;
     if (a.group_header) cc.group_header = a.group_header;
+    /* Ended calls go to the later stages in runs, which keeps their code cached; live, each
+     * goes at once, so a quiet link does not hold records back. */
+    cc.emit_batch = a.po.live_if ? 1 : ANALYZE_EMIT_BATCH;
     ctx.ct = ct_new(&cc, &res.tally, on_call, &ctx);
     a.po.paths = (const char *const *)a.files;
     a.po.npaths = a.nfiles;

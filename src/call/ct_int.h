@@ -18,7 +18,7 @@
 #define AR_ALIGN 8 /* enough for everything the call stage stores: pointers, int64 */
 typedef struct ct_chunk {
     struct ct_chunk *next;
-    size_t cap, used; /* used: of a chunk behind the head only (the arena has the head's) */
+    size_t cap;
     size_t cls;       /* storage: cls * AR_CLASS bytes, >= cap; 0: exactly cap, not cached */
     _Alignas(AR_ALIGN) unsigned char data[];
 } ct_chunk;
@@ -49,6 +49,8 @@ typedef struct ct_arena {
      * reads only the call: the header is a cache line of its own, and was a dependent miss
      * on every message once the call was found. */
     size_t used, cap;
+    size_t behind; /* bytes taken from the chunks behind the head: with used, ar_used()
+                      without walking chunk headers, each a cache miss when the call ends */
     size_t total; /* bytes of chunk storage allocated */
     size_t max;
     uint32_t first; /* size of the first chunk (0: AR_FIRST_MIN; at most AR_FIRST_MAX) */

@@ -88,8 +88,7 @@ static ct_chunk *ar_chunk(ct_arena *a, size_t need) {
     ct_chunk *c = chunk_get(a->cache, ncap);
     if (!c) return NULL;
     c->cap = ncap;
-    c->used = 0;
-    if (a->head) a->head->used = a->used;
+    if (a->head) a->behind += a->used;
     c->next = a->head;
     a->head = c;
     a->used = 0;
@@ -113,12 +112,7 @@ void *ar_take_slow(ct_arena *a, size_t n, size_t align) {
     return c->data + off;
 }
 
-size_t ar_used(const ct_arena *a) {
-    if (!a->head) return 0;
-    size_t u = a->used;
-    for (const ct_chunk *c = a->head->next; c; c = c->next) u += c->used;
-    return u;
-}
+size_t ar_used(const ct_arena *a) { return a->head ? a->used + a->behind : 0; }
 
 void ar_free(ct_arena *a) {
     ct_chunk *c = a->head;
@@ -129,7 +123,7 @@ void ar_free(ct_arena *a) {
     }
     a->head = NULL;
     a->total = 0;
-    a->used = a->cap = 0;
+    a->used = a->cap = a->behind = 0;
 }
 
 /* ---- Hash table (ct_int.h) ---- */

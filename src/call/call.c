@@ -843,25 +843,28 @@ static void query_session_id(const sip_msg *m, cg_query *q) {
     }
 }
 
-static void group_call(call_tracker *ct, ct_call *c, const sip_msg *m) {
-    cg_query q;
-    memset(&q, 0, sizeof q);
-    q.start = c->r.start;
-    q.caller = c->r.caller.e164;
-    q.callee = c->r.callee.e164;
-    q.call_id_h = c->hn.h; /* ct_hash(0, m->call_id, 0), as key_hash(CG_CALLID) */
-    query_session_id(m, &q);
+/* What a new call offers for grouping, hashed, its index slots being fetched: called as soon
+ * as the caller and callee are known, so path_start() runs while they arrive. */
+static void group_query(call_tracker *ct, ct_call *c, const sip_msg *m, cg_query *q) {
+    memset(q, 0, sizeof *q);
+    q->start = c->r.start;
+    q->caller = c->r.caller.e164;
+    q->callee = c->r.callee.e164;
+    q->call_id_h = c->hn.h; /* ct_hash(0, m->call_id, 0), as key_hash(CG_CALLID) */
+    query_session_id(m, q);
     /* X-CID maps to SIP_H_X_CID (resolved once, in ct_new), any other by name. */
     sx_sv x = ct->group_hdr != SIP_H_OTHER ? sip_hdr_first(m, ct->group_hdr)
                                            : sip_hdr_by_name(m, ct->cfg.group_header);
-    if (x.p) q.xcid = sx_sv_trim(x);
+    if (x.p) q->xcid = sx_sv_trim(x);
     sx_sv pcv = sip_hdr_first(m, SIP_H_P_CHARGING_VECTOR), iv;
-    if (pcv.p && sip_param(pcv, "icid-value", &iv)) q.icid = unquote(iv);
-    if (pcv.p && sip_param(pcv, "related-icid", &iv)) q.related_icid = unquote(iv);
+    if (pcv.p && sip_param(pcv, "icid-value", &iv)) q->icid = unquote(iv);
+    if (pcv.p && sip_param(pcv, "related-icid", &iv)) q->related_icid = unquote(iv);
+    cg_query_hash(&ct->group, q);
+}
 
-    cg_query_hash(&ct->group, &q);
+static void group_call(call_tracker *ct, ct_call *c, const sip_msg *m, const cg_query *q) {
     cg_entry *e;
-    c->r.leg_match = cg_lookup(&ct->group, &q, ct->cfg.group_id_window, ct->cfg.group_window, &e);
+    c->r.leg_match = cg_lookup(&ct->group, q, ct->cfg.group_id_window, ct->cfg.group_window, &e);
     if (e) {
         c->r.leg_group = ar_sv(&c->ar, sx_sv_make(e->group, e->glen));
         /* The first leg learns it has company, if it is still active. */
@@ -871,8 +874,8 @@ static void group_call(call_tracker *ct, ct_call *c, const sip_msg *m) {
         c->r.leg_group = ar_sv_max(&c->ar, m->call_id, CG_GROUP_MAX);
     }
     c->r.session_id = ar_sv(&c->ar, sip_hdr_first(m, SIP_H_SESSION_ID));
-    c->r.icid = ar_sv(&c->ar, q.icid.n ? q.icid : SX_SV_NULL);
-    c->gent = cg_add(&ct->group, &q, c->r.leg_group, &c->gent, &c->r.leg_match);
+    c->r.icid = ar_sv(&c->ar, q->icid.n ? q->icid : SX_SV_NULL);
+    c->gent = cg_add(&ct->group, q, c->r.leg_group, &c->gent, &c->r.leg_match);
 }
 
 /* ---- Life cycle ---- */
@@ -1090,8 +1093,10 @@ static ct_call *call_new(call_tracker *ct, const sx_msgmeta *mt, const sip_msg *
     fill_caller(c, m);
     sip_uri ruri;
     int ruri_ok = fill_callee(c, m, &ruri) == 0;
+    cg_query q;
+    group_query(ct, c, m, &q);
     path_start(c, mt, m, ruri_ok ? &ruri : NULL);
-    group_call(ct, c, m);
+    group_call(ct, c, m, &q);
     c->keep_msgs = ct->cfg.keep_messages && (!ct->cfg.keep_call || ct->cfg.keep_call(ct->ud, r));
     return c;
 }

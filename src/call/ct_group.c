@@ -151,8 +151,14 @@ static void slot_prefetch(const ct_group *g, uint64_t h) {
     __builtin_prefetch(&g->slot[(size_t)(uint32_t)h & g->smask], 1);
 }
 
+/* Also the slots of the keys the next cg_add removes: the entry it overwrites is known long
+ * before the new call's keys are (its line 0 was fetched by the previous cg_add). */
 void cg_prefetch_callid(const ct_group *g, uint64_t call_id_h) {
-    if (g->slot) slot_prefetch(g, call_id_h);
+    if (!g->slot) return;
+    slot_prefetch(g, call_id_h);
+    const cg_entry *old = &g->ring[g->next];
+    for (int i = 0; i < CG_NKEYS; i++)
+        if (old->used >> i & 1) slot_prefetch(g, old->kh[i]);
 }
 
 /* The index is megabytes probed at random: each key a new call looks up (then adds) and

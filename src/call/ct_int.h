@@ -199,7 +199,8 @@ typedef struct cg_query {
  * (and the removal of the entry cg_add overwrites) will probe; call before either. */
 void cg_query_hash(const ct_group *g, cg_query *q);
 
-/* Fetches the index slot a new call's Call-ID key (its call-table hash) will probe. */
+/* Fetches the index slot a new call's Call-ID key (its call-table hash) will probe, and those
+ * of the keys its cg_add will remove. */
 void cg_prefetch_callid(const ct_group *g, uint64_t call_id_h);
 
 int cg_init(ct_group *g, size_t cap);

@@ -151,28 +151,31 @@ static void slot_prefetch(const ct_group *g, uint64_t h) {
     __builtin_prefetch(&g->slot[(size_t)(uint32_t)h & g->smask], 1);
 }
 
-/* Also the slots of the keys the next cg_add removes: the entry it overwrites is known long
- * before the new call's keys are (its line 0 was fetched by the previous cg_add). */
-void cg_prefetch_callid(const ct_group *g, uint64_t call_id_h) {
-    if (!g->slot) return;
-    slot_prefetch(g, call_id_h);
+/* The slots of the keys the next cg_add removes: those of the entry it overwrites, whose
+ * line 0 the previous cg_add fetched. */
+static void prefetch_overwritten(const ct_group *g) {
     const cg_entry *old = &g->ring[g->next];
     for (int i = 0; i < CG_NKEYS; i++)
         if (old->used >> i & 1) slot_prefetch(g, old->kh[i]);
 }
 
+/* Also the overwritten entry's: it is known long before the new call's keys are. */
+void cg_prefetch_callid(const ct_group *g, uint64_t call_id_h) {
+    if (!g->slot) return;
+    slot_prefetch(g, call_id_h);
+    prefetch_overwritten(g);
+}
+
 /* The index is megabytes probed at random: each key a new call looks up (then adds) and
  * each key of the entry it overwrites (removed) was a cache miss, taken one after the other
- * as the probes ran. Fetched together here, before any probe. The entry to overwrite had
- * its line 0 fetched by the previous cg_add. */
+ * as the probes ran. Fetched together here, before any probe (the overwritten entry's
+ * again: without hints, this is their first fetch). */
 void cg_query_hash(const ct_group *g, cg_query *q) {
     q->h_sid_local = q->sid_local.n ? present(key_hash(CG_SID, q->sid_local)) : 0;
     q->h_sid_remote = q->sid_remote.n ? present(key_hash(CG_SID, q->sid_remote)) : 0;
     q->h_icid = q->icid.n ? present(key_hash(CG_ICID, q->icid)) : 0;
     q->h_pair = q->caller[0] && q->callee[0] ? present(pair_hash(q->caller, q->callee)) : 0;
-    const cg_entry *old = &g->ring[g->next];
-    for (int i = 0; i < CG_NKEYS; i++)
-        if (old->used >> i & 1) slot_prefetch(g, old->kh[i]);
+    prefetch_overwritten(g);
     slot_prefetch(g, q->call_id_h);
     if (q->h_sid_local) slot_prefetch(g, q->h_sid_local);
     if (q->h_sid_remote) slot_prefetch(g, q->h_sid_remote);

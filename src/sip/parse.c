@@ -246,28 +246,68 @@ static inline sx_sv trim_value(const char *v0, const char *nl) {
     return sip_trim(sx_sv_make(v0, (size_t)(nl - v0)));
 }
 
+#if defined(SIP_SSE2)
+/* The id of the name p[0..n) when it is one of hdr.c's long names and the colon at p[n]
+ * (n < 16) ends it; -1 otherwise, and the general scan reads the name. Those names are
+ * letters and '-', token characters all: the scan would stop at this colon and hdr_id16()
+ * would find the same id. x holds the sixteen bytes at p. */
+static inline int known_name16(__m128i x, const char *p, size_t n) {
+    unsigned first = (unsigned char)p[0] | 0x20, last = (unsigned char)p[n - 1] | 0x20;
+    const sip_hname *h = &sip_hname_by_hash[(8 * n + first + 3 * last) & 127];
+    if (h->len != n) return -1; /* a compact form (n = 1) too: no long name is that short */
+    /* |0x20 folds only letters onto a name's letters, but CR onto its '-' ("Call\rID" is
+     * no token): a CR fails the compare. The LF (onto '*') and the rest never match. */
+    __m128i a = _mm_cmpeq_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), sip_load16(h->name));
+    a = _mm_andnot_si128(sip_eq16(x, '\r'), a);
+    return (size_t)__builtin_ctz(~(unsigned)_mm_movemask_epi8(a)) == n ? h->id : -1;
+}
+
+/* The end of the name at p (a token character) from x, the sixteen bytes at p; *id set when
+ * hdr_id16() can tell it. */
+static inline const char *name_end16(__m128i x, const char *p, const char *e, int *id) {
+    unsigned na = sip_nonalnum16x(x);
+    if (!na) return skip_name(p + 16, e);
+    const char *n1 = p + __builtin_ctz(na);
+    if (*n1 == ':' || !sip_is(*n1, SIP_CC_TOKEN)) { /* ':' (no token) nearly always */
+        if (n1 - p >= 2) *id = hdr_id16(x, p, (size_t)(n1 - p));
+    } else {
+        while (sip_is(*n1, SIP_CC_TOKEN)) n1++; /* rarer token characters */
+    }
+    return n1;
+}
+#endif
+
+/* The value of the line whose LF is at nl, starting after the colon at v0, when it is the
+ * usual ": value\r\n" with a next line that is no continuation (a name's byte above SP, or
+ * the CR of the blank line): value_end() would return nl without a warning and
+ * trim_value() take its two byte tests. Empty view otherwise (p NULL). */
+static inline sx_sv plain_value(const char *v0, const char *nl, const char *e) {
+    if (nl + 1 < e && ((unsigned char)nl[1] > ' ' || nl[1] == '\r') && nl[-1] == '\r' &&
+        v0[0] == ' ' && (unsigned char)v0[1] > ' ' && (unsigned char)nl[-2] > ' ')
+        return sx_sv_make(v0 + 1, (size_t)(nl - v0 - 2));
+    return SX_SV_NULL;
+}
+
 /* Scans one header line starting at p (a token character). On success stores the header and
  * returns the start of the next line. The line's LF is found first so that the name scan
  * needs no bounds check: the LF is no token character. */
 static inline __attribute__((always_inline)) const char *
 parse_header(const char *p, const char *e, unsigned flags, sip_msg *m, unsigned *count, int *rc) {
-    const char *nl, *n1;
+    const char *nl, *n1, *v0 = NULL; /* v0 NULL: the colon is yet to be checked */
     int id = -1; /* -1: hdr_id() below decides */
 #if defined(SIP_SSE2)
     if (e - p >= 16) { /* nearly every name and many whole lines end in these sixteen bytes */
         __m128i x = sip_load16(p);
-        unsigned lf = (unsigned)_mm_movemask_epi8(sip_eq16(x, '\n')), na = sip_nonalnum16x(x);
+        unsigned lf = (unsigned)_mm_movemask_epi8(sip_eq16(x, '\n'));
+        unsigned colon = (unsigned)_mm_movemask_epi8(sip_eq16(x, ':'));
         nl = lf ? p + __builtin_ctz(lf) : sip_find_lf(p + 16, e, p);
         if (!nl) return *rc = cut_header(p, e), NULL;
-        if (na) {
-            n1 = p + __builtin_ctz(na);
-            if (*n1 == ':' || !sip_is(*n1, SIP_CC_TOKEN)) { /* ':' (no token) nearly always */
-                if (n1 - p >= 2) id = hdr_id16(x, p, (size_t)(n1 - p));
-            } else {
-                while (sip_is(*n1, SIP_CC_TOKEN)) n1++; /* rarer token characters */
-            }
+        if (colon && (id = known_name16(x, p, (size_t)__builtin_ctz(colon))) >= 0) {
+            n1 = p + __builtin_ctz(colon); /* the usual case: a known name and its colon */
+            v0 = n1 + 1;
         } else {
-            n1 = skip_name(p + 16, e);
+            id = -1;
+            n1 = name_end16(x, p, e, &id);
         }
     } else
 #endif
@@ -275,19 +315,24 @@ parse_header(const char *p, const char *e, unsigned flags, sip_msg *m, unsigned 
         if (!(nl = sip_find_lf(p, e, p))) return *rc = cut_header(p, e), NULL;
         n1 = skip_name(p, e);
     }
-    const char *c = n1; /* n1 > p: the line starts with a token character */
-    if (*c != ':') { /* HCOLON = *(SP/HTAB) ":" SWS; the colon nearly always ends the name */
-        while (*c == ' ' || *c == '\t') c++;
-        if (*c != ':') return *rc = SIP_EHEADER, NULL;
+    if (!v0) {
+        const char *c = n1; /* n1 > p: the line starts with a token character */
+        if (*c != ':') { /* HCOLON = *(SP/HTAB) ":" SWS; the colon nearly always ends the name */
+            while (*c == ' ' || *c == '\t') c++;
+            if (*c != ':') return *rc = SIP_EHEADER, NULL;
+        }
+        v0 = c + 1;
     }
-    const char *v0 = c + 1;
-    if (!(nl = value_end(nl, e, flags, m, rc))) return NULL;
+    sx_sv v = plain_value(v0, nl, e);
+    if (!v.p) {
+        if (!(nl = value_end(nl, e, flags, m, rc))) return NULL;
+        v = trim_value(v0, nl);
+    }
     unsigned n = *count;
     if (n >= SIP_MAX_HDRS) return *rc = SIP_ETOOMANY, NULL;
-    sip_hdr *h = &m->hdrs[n];
     size_t nlen = (size_t)(n1 - p);
-    sx_sv v = trim_value(v0, nl);
     if (id < 0) id = hdr_id(p, nlen, e);
+    sip_hdr *h = &m->hdrs[n];
     h->name = sx_sv_make(p, nlen);
     h->value = v;
     h->id = (uint8_t)id;

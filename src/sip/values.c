@@ -776,73 +776,144 @@ static inline const char *via_name_end(const char *n0, const char *e, const char
     return skip_token_in(n0, e, lo);
 }
 
-/* plain_params() for Via's three names (branch, received, rport), with the names compared
- * by length and two overlapping words instead of the generic which_name(): every message has
- * a Via, and ";branch=z9hG4bK...;rport" is nearly always its whole list. Returns 1 with the
- * views set, or 0 (not the plain shape: the caller walks the general way). */
-static int via_plain_params(const char *p, const char *e, const char *lo, sip_via *v) {
-    if (!plain_shape(p, e)) return 0;
-    sx_sv branch = SX_SV_NULL, received = SX_SV_NULL, rport = SX_SV_NULL, name, val;
-    int has_rport = 0;
-    for (const char *q = p; q < e;) { /* q at a ';' */
+/* What via_plain_params() finds: the first branch, received and rport (as params_scan()). */
+typedef struct {
+    sx_sv branch, received, rport;
+    int has_rport;
+} via_found;
+
+/* The walk of via_plain_params() from the ';' at q on, with the names compared by length and
+ * two overlapping words instead of the generic which_name(): adds to f (which may hold what
+ * earlier parameters gave) and returns 1, or 0 where the shape is not plain. */
+static int via_plain_walk(const char *q, const char *e, const char *lo, via_found *f) {
+    sx_sv name, val;
+    while (q < e) { /* q at a ';' */
         int known;
         if (!plain_param_at(&q, via_name_end(q + 1, e, lo, &known), e, lo, &name, &val))
             return 0;
         const char *n0 = name.p;
         /* the first of each name counts, as in params_scan() */
         if (known == 6) { /* branch, told by via_name_end() */
-            if (!branch.p) branch = val;
+            if (!f->branch.p) f->branch = val;
             continue;
         }
         if (known == 5) { /* rport */
-            if (!has_rport) rport = val, has_rport = 1;
+            if (!f->has_rport) f->rport = val, f->has_rport = 1;
             continue;
         }
         switch (name.n) {
         case 6:
-            if (!branch.p && sip_ieq_word(sip_load4(n0), sip_load4("bran")) &&
+            if (!f->branch.p && sip_ieq_word(sip_load4(n0), sip_load4("bran")) &&
                 sip_ieq_word(sip_load4(n0 + 2), sip_load4("anch")))
-                branch = val;
+                f->branch = val;
             break;
         case 8:
-            if (!received.p && sip_ieq_word(sip_load4(n0), sip_load4("rece")) &&
+            if (!f->received.p && sip_ieq_word(sip_load4(n0), sip_load4("rece")) &&
                 sip_ieq_word(sip_load4(n0 + 4), sip_load4("ived")))
-                received = val;
+                f->received = val;
             break;
         case 5:
-            if (!has_rport && sip_ieq_word(sip_load4(n0), sip_load4("rpor")) &&
+            if (!f->has_rport && sip_ieq_word(sip_load4(n0), sip_load4("rpor")) &&
                 sip_ieq_word(sip_load4(n0 + 1), sip_load4("port")))
-                rport = val, has_rport = 1;
+                f->rport = val, f->has_rport = 1;
             break;
         default: break;
         }
     }
+    return 1;
+}
+
+/* The parameter views of a plain list at p (its ';') up to e. */
+static void via_set_params(sip_via *v, const char *p, const char *e, const via_found *f) {
     v->params = span(p + 1, e);
-    v->branch = branch;
-    v->received = received;
-    v->rport = rport;
-    v->has_rport = has_rport;
+    v->branch = f->branch;
+    v->received = f->received;
+    v->rport = f->rport;
+    v->has_rport = f->has_rport;
+}
+
+/* plain_params() for Via's three names (branch, received, rport): every message has a Via.
+ * Returns 1 with the views set, or 0 (not the plain shape: the caller walks the general way). */
+static int via_plain_params(const char *p, const char *e, const char *lo, sip_via *v) {
+    via_found f = {SX_SV_NULL, SX_SV_NULL, SX_SV_NULL, 0};
+    if (!plain_shape(p, e) || !via_plain_walk(p, e, lo, &f)) return 0;
+    via_set_params(v, p, e, &f);
+    return 1;
+}
+
+/* via_plain_params() of a list that starts ";branch=" with a value (RFC 3261 §8.1.1.7), as
+ * nearly every one does, and ends there or with a last bare ";rport" (RFC 3581): those are
+ * read without the walk's name dispatch, and the walk takes whatever else follows the branch.
+ * The same tests and views as the walk from q; 0 with v untouched where it would not find
+ * the plain shape, or where the branch is not so (then the walk decides). */
+static int via_usual_params(const char *q, const char *e, const char *lo, sip_via *v) {
+    /* ";branch=" (the case of its letters free) and a value up to the end or a ';' */
+    if (e - q < 9 || !sip_ieq_word(sip_load8(q), sip_load8(";branch="))) return 0;
+    const char *b = q + 8, *b1 = skip_pvalue(b, e, lo);
+    if (b1 == b || (b1 < e && *b1 != ';')) return 0;
+    if (b1 == e || (e - b1 == 6 && sip_ieq_word(sip_load4(b1 + 1), sip_load4("rpor")) &&
+                    sip_ieq_word(sip_load4(b1 + 2), sip_load4("port")))) {
+        /* no LWS can end the list here: plain_shape() holds */
+        if (b1 != e) v->rport = sx_sv_make(e, 0), v->has_rport = 1;
+        v->branch = span(b, b1);
+        v->params = span(q + 1, e);
+        return 1;
+    }
+    via_found f = {span(b, b1), SX_SV_NULL, SX_SV_NULL, 0};
+    if (!plain_shape(q, e) || !via_plain_walk(b1, e, lo, &f)) return 0;
+    via_set_params(v, q, e, &f);
     return 1;
 }
 
 int sip_parse_via(sx_sv value, sip_via *v) { return sip_via_elem(first_elem(value), v); }
+
+/* The usual sent-protocol and sent-by, "SIP/2.0/UDP 192.0.2.40:5060" (RFC 3261 §18.2.1): a
+ * three-character transport, one SP, a hostname and an optional port, no other LWS. Read in
+ * one straight walk; each test below is one that via_head() makes on that shape, so the
+ * views are those it would set. Returns where the parameters start, with the views set, or
+ * NULL with v untouched: any other shape, valid or not, is left to via_head(). */
+static const char *via_usual_head(const char *p, const char *e, sip_via *v) {
+    if (e - p < 13 || !sip_ieq_word(sip_load8(p), sip_load8("sip/2.0/")) || p[11] != ' ' ||
+        !sip_is(p[8], SIP_CC_TOKEN) || !sip_is(p[9], SIP_CC_TOKEN) ||
+        !sip_is(p[10], SIP_CC_TOKEN) || sip_is(p[12], SIP_CC_LWS) || p[12] == '[')
+        return NULL;
+    const char *h = p + 12, *h1 = skip_hostname(h, e, p), *q = h1;
+    int port = 0;
+    if (h1 == h || (h1 < e && sip_is(*h1, SIP_CC_LWS))) return NULL;
+    if (q < e && *q == ':' &&
+        (++q == e || sip_is(*q, SIP_CC_LWS) || parse_port(&q, e, &port) != 0))
+        return NULL;
+    v->proto = span(p, p + 7);
+    v->version = span(p + 4, p + 7);
+    v->transport = span(p + 8, p + 11);
+    v->host = span(h, h1);
+    v->port = port;
+    return q;
+}
+
+/* sent-protocol LWS sent-by, the general way: returns where the parameters start, or NULL. */
+static const char *via_head(const char *p, const char *e, sip_via *v) {
+    const char *lo = p;
+    if (!(p = sent_protocol(p, e, v))) return NULL;
+    const char *h = sip_skip_lws(p, e);
+    if (h == p) return NULL; /* LWS between sent-protocol and sent-by */
+    if (!(h = parse_host(h, e, lo, &v->host))) return NULL;
+    const char *q = sip_skip_lws(h, e);
+    if (q < e && *q == ':') {
+        q = sip_skip_lws(q + 1, e);
+        if (parse_port(&q, e, &v->port) != 0) return NULL;
+    }
+    return q;
+}
 
 /* sip_via_elem(), but 1 (not 0) when the parameters were plain: then no ',' is anywhere in
  * the element (sent-protocol and sent-by are tokens, a host and digits; plain values stop at
  * ','), so it is all one list element (sip_via_whole). */
 static int via_elem(sx_sv t, sip_via *v) {
     clear_struct(v, sizeof *v);
-    const char *e = t.p + t.n, *p = sent_protocol(t.p, e, v);
-    if (!p) return -1;
-    const char *h = sip_skip_lws(p, e);
-    if (h == p) return -1; /* LWS between sent-protocol and sent-by */
-    if (!(h = parse_host(h, e, t.p, &v->host))) return -1;
-    const char *q = sip_skip_lws(h, e);
-    if (q < e && *q == ':') {
-        q = sip_skip_lws(q + 1, e);
-        if (parse_port(&q, e, &v->port) != 0) return -1;
-    }
-    if (via_plain_params(q, e, t.p, v)) return 1;
+    const char *e = t.p + t.n, *q = via_usual_head(t.p, e, v);
+    if (!q && !(q = via_head(t.p, e, v))) return -1;
+    if (via_usual_params(q, e, t.p, v) || via_plain_params(q, e, t.p, v)) return 1;
     static const pname names[] = {{6, {"branch"}}, {8, {"received"}}, {5, {"rport"}}};
     sx_sv vals[3] = {SX_SV_NULL, SX_SV_NULL, SX_SV_NULL};
     int seen[3] = {0, 0, 0};

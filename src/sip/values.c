@@ -39,11 +39,18 @@ static sx_sv first_elem(sx_sv v) {
 #define eq16 sip_eq16
 /* Bytes up to SP: LWS and every CTL but DEL. */
 static inline __m128i le_sp16(__m128i x) { return _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x); }
+/* The bytes that are never inside a URI as written (SIP_CC_URIX: up to SP, DEL, " < >). With
+ * bit 1 set, '"' and SP become 0x22, '<' and '>' become 0x3e, and no other byte does: two
+ * compares find the four (the scans of URIs and values run this for every sixteen bytes). */
+static inline __m128i urix16v(__m128i x) {
+    __m128i y = _mm_or_si128(x, _mm_set1_epi8(2));
+    __m128i b = _mm_or_si128(le_sp16(x), eq16(x, 0x7f));
+    return _mm_or_si128(b, _mm_or_si128(eq16(y, 0x22), eq16(y, 0x3e)));
+}
 /* Bits of the bytes that end an unquoted parameter value (SIP_CC_PEND: LWS, CTL, ; , " < >). */
 static inline unsigned pend16(const char *p) {
-    __m128i x = load16(p), b = _mm_or_si128(le_sp16(x), eq16(x, 0x7f));
-    b = _mm_or_si128(b, _mm_or_si128(eq16(x, ';'), eq16(x, ',')));
-    b = _mm_or_si128(b, _mm_or_si128(eq16(x, '"'), _mm_or_si128(eq16(x, '<'), eq16(x, '>'))));
+    __m128i x = load16(p);
+    __m128i b = _mm_or_si128(urix16v(x), _mm_or_si128(eq16(x, ';'), eq16(x, ',')));
     return (unsigned)_mm_movemask_epi8(b);
 }
 /* Bits of the bytes that are no hostname character (alphanumeric - . _). */
@@ -153,7 +160,13 @@ static int has_lws(sx_sv v) {
  * is some 30 bytes. */
 static inline __attribute__((always_inline)) const char *skip_pvalue(const char *q, const char *e,
                                                                      const char *lo) {
-    SIP_SCAN16(q, e, lo, pend16);
+#if defined(SIP_SSE2)
+    /* pend16() is SIP_CC_PEND exactly, so where a value of sixteen bytes stops is final:
+     * the byte loop would only test the stop again. */
+    if (e - lo >= 16) return scan16(q, e, lo, pend16);
+#else
+    (void)lo;
+#endif
     while (q < e && !sip_is(*q, SIP_CC_PEND)) q++;
     return q;
 }
@@ -375,7 +388,11 @@ static int is_hex(char c) {
 static inline __attribute__((always_inline)) const char *skip_hostname(const char *q,
                                                                        const char *e,
                                                                        const char *lo) {
-    SIP_SCAN16(q, e, lo, nonhost16);
+#if defined(SIP_SSE2)
+    if (e - lo >= 16) return scan16(q, e, lo, nonhost16); /* final, as in skip_pvalue() */
+#else
+    (void)lo;
+#endif
     while (q < e && sip_is(*q, SIP_CC_HOST)) q++;
     return q;
 }
@@ -438,11 +455,7 @@ static int is_scheme(sx_sv s, const char *lit, size_t n) {
  * the one before: the URIs of the Request-URI, From, To and Contact are most of the bytes
  * sip_parse() validates. */
 #if defined(SIP_SSE2)
-static inline int block_has_urix(const char *p) {
-    __m128i x = load16(p), b = _mm_or_si128(le_sp16(x), eq16(x, 0x7f));
-    b = _mm_or_si128(b, _mm_or_si128(eq16(x, '"'), _mm_or_si128(eq16(x, '<'), eq16(x, '>'))));
-    return _mm_movemask_epi8(b) != 0;
-}
+static inline int block_has_urix(const char *p) { return _mm_movemask_epi8(urix16v(load16(p))) != 0; }
 #endif
 
 static int has_urix(const char *p, size_t n) {
@@ -481,11 +494,7 @@ int sip_parse_uri(sx_sv text, sip_uri *u) {
 
 /* Bits of the bytes of x that are never inside a URI as written (SIP_CC_URIX). */
 #if defined(SIP_SSE2)
-static inline unsigned urix16(__m128i x) {
-    __m128i b = _mm_or_si128(le_sp16(x), eq16(x, 0x7f));
-    b = _mm_or_si128(b, _mm_or_si128(eq16(x, '"'), _mm_or_si128(eq16(x, '<'), eq16(x, '>'))));
-    return (unsigned)_mm_movemask_epi8(b);
-}
+static inline unsigned urix16(__m128i x) { return (unsigned)_mm_movemask_epi8(urix16v(x)); }
 #endif
 
 /* has_urix() of [r, e) and memchr(r, '@') in one pass: -1 if a URIX byte is there, else 0
@@ -643,6 +652,10 @@ static const char *find_laquot(const char *p, const char *e, sip_naddr *na, int 
         z = sip_skip_lws(z, e);
         if (z == e || *z != '<') return *bad = 1, NULL;
         return z;
+    }
+    if (*p == '<') { /* no display name: To, Contact */
+        na->display = sx_sv_make(p, 0);
+        return p;
     }
     /* display-name = *(token LWS): a ',' or other non-token ends it (RFC 4475 §3.1.2.15). */
     const char *q = p;

@@ -294,7 +294,7 @@ static inline sx_sv plain_value(const char *v0, const char *nl, const char *e) {
 static inline __attribute__((always_inline)) const char *
 parse_header(const char *p, const char *e, unsigned flags, sip_msg *m, unsigned *count, int *rc) {
     const char *nl, *n1, *v0 = NULL; /* v0 NULL: the colon is yet to be checked */
-    int id = -1; /* -1: hdr_id() below decides */
+    int id = -1; /* -1: hdr_id() decides once the colon is checked */
 #if defined(SIP_SSE2)
     if (e - p >= 16) { /* nearly every name and many whole lines end in these sixteen bytes */
         __m128i x = sip_load16(p);
@@ -322,6 +322,7 @@ parse_header(const char *p, const char *e, unsigned flags, sip_msg *m, unsigned 
             if (*c != ':') return *rc = SIP_EHEADER, NULL;
         }
         v0 = c + 1;
+        if (id < 0) id = hdr_id(p, (size_t)(n1 - p), e);
     }
     sx_sv v = plain_value(v0, nl, e);
     if (!v.p) {
@@ -331,7 +332,6 @@ parse_header(const char *p, const char *e, unsigned flags, sip_msg *m, unsigned 
     unsigned n = *count;
     if (n >= SIP_MAX_HDRS) return *rc = SIP_ETOOMANY, NULL;
     size_t nlen = (size_t)(n1 - p);
-    if (id < 0) id = hdr_id(p, nlen, e);
     sip_hdr *h = &m->hdrs[n];
     h->name = sx_sv_make(p, nlen);
     h->value = v;

@@ -51,6 +51,32 @@ static int is_sip20(const char *p, size_t n) {
            sip_ieq_word(sip_load4(p + 3), sip_load4("/2.0"));
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SIP_LE 1 /* the word-at-a-time reads below put a text's first byte in a word's low byte */
+/* sip_method_id()'s methods of up to eight bytes, in a 32-slot perfect hash of the first byte
+ * and the length (a second name in a slot would be an -Woverride-init error), zero-padded. */
+#define METHOD_SLOT(c, n) (((unsigned)(unsigned char)(c) + 12u * (unsigned)(n)) & 31u)
+typedef struct { char name[8]; uint8_t len, id; } method_word;
+#define METHOD(c, s, id) [METHOD_SLOT(c, sizeof s - 1)] = {s, sizeof s - 1, id}
+static const method_word method_words[32] = {
+    METHOD('I', "INVITE", SIP_M_INVITE), METHOD('A', "ACK", SIP_M_ACK),
+    METHOD('B', "BYE", SIP_M_BYE), METHOD('C', "CANCEL", SIP_M_CANCEL),
+    METHOD('O', "OPTIONS", SIP_M_OPTIONS), METHOD('R', "REGISTER", SIP_M_REGISTER),
+    METHOD('P', "PRACK", SIP_M_PRACK), METHOD('U', "UPDATE", SIP_M_UPDATE),
+    METHOD('I', "INFO", SIP_M_INFO), METHOD('N', "NOTIFY", SIP_M_NOTIFY),
+    METHOD('R', "REFER", SIP_M_REFER), METHOD('M', "MESSAGE", SIP_M_MESSAGE),
+    METHOD('P', "PUBLISH", SIP_M_PUBLISH),
+};
+#undef METHOD
+
+/* sip_method_id() of the n bytes (1 <= n <= 8) held in the low bytes of w, the rest zero:
+ * methods compare case-sensitively (RFC 3261 §7.1), so one slot and one word compare. */
+static inline int method_id_word(uint64_t w, size_t n) {
+    const method_word *h = &method_words[METHOD_SLOT(w, n)];
+    return h->len == n && sip_load8(h->name) == w ? h->id : SIP_M_OTHER;
+}
+#endif
+
 /* Request-URI checks beyond the single-SP rule (RFC 4475 §3.1.2.7, §3.1.2.11). */
 static int check_ruri(sx_sv ruri, const char *lo) {
     /* RFC 3261 §19.1.5: headers are not allowed in a sip/sips Request-URI (check = 1). */
@@ -84,7 +110,14 @@ static int parse_request_line(sx_sv line, sip_msg *m) {
     if (rc) return rc;
     m->is_request = 1;
     m->method = sx_sv_make(p, (size_t)(sp1 - p));
-    m->method_id = (uint8_t)sip_method_id(m->method);
+#if defined(SIP_LE)
+    /* The line holds the method, two SPs, the URI and "SIP/2.0": eight bytes from p. */
+    if (m->method.n <= 8)
+        m->method_id = (uint8_t)method_id_word(sip_load8(p) & (~0ull >> (64 - 8 * m->method.n)),
+                                               m->method.n);
+    else
+#endif
+        m->method_id = (uint8_t)sip_method_id(m->method);
     m->ruri = ruri;
     return 0;
 }
@@ -388,10 +421,64 @@ static inline sx_sv first_value(const sip_msg *m, int id) {
     return m->first[id] < 0 ? SX_SV_NULL : m->hdrs[m->first[id]].value;
 }
 
+#if defined(SIP_LE)
+/* Bit 7 of each byte of x that is no decimal digit (no carry crosses a byte: each sum stays
+ * below 0x100 on the low seven bits). */
+static inline uint64_t nondigit8(uint64_t x) {
+    uint64_t lo7 = x & ~SIP_HIGHS;
+    return (x | (lo7 + SIP_ONES * 0x46) | ~(lo7 + SIP_ONES * 0x50)) & SIP_HIGHS;
+}
+
+/* The value of the k decimal digits (1 <= k <= 7) in the low bytes of x: the digits are
+ * shifted to the top (the bytes below become zeros, leading zeros of the number), then pairs,
+ * quads and the two halves are joined ("SWAR atoi"). The bytes after the digits may borrow in
+ * the subtraction, but only upwards, and the shift drops them. */
+static inline uint64_t dec_word(uint64_t x, unsigned k) {
+    x = (x - SIP_ONES * '0') << (64 - 8 * k);
+    x = ((x * (10 * 256 + 1)) >> 8) & 0x00ff00ff00ff00ffull;
+    x = ((x * (100 * 65536 + 1)) >> 16) & 0x0000ffff0000ffffull;
+    return (x * (10000ull * 4294967296ull + 1)) >> 32;
+}
+
+/* The usual CSeq, "1-7 digits SP method" (e.g. "101 INVITE"), read a word at a time; 1 once
+ * m's CSeq fields are set, 0 when the general way must decide. A request's method must be its
+ * own, a response's one that sip_method_id() knows (then all token characters). Reads stay
+ * within [lo, hi), the message buffer. */
+static int cseq_word(sx_sv v, sip_msg *m, const char *lo, const char *hi) {
+    const char *e = v.p + v.n;
+    if (hi - v.p < 8 || e - lo < 8) return 0;
+    uint64_t x = sip_load8(v.p), nd = nondigit8(x);
+    unsigned k = (unsigned)__builtin_ctzll(nd | SIP_HIGHS << 56) >> 3; /* k = 7 when nd = 0 */
+    if (k == 0 || v.p[k] != ' ' || (size_t)(k + 1) >= v.n || (unsigned char)v.p[k + 1] <= ' ')
+        return 0; /* LWS or a CTL after the SP, 8+ digits, a missing method: the general way */
+    const char *t = v.p + k + 1;
+    size_t n = (size_t)(e - t);
+    if (n > 8) return 0;
+    uint64_t w = sip_load8(e - 8) >> (64 - 8 * n); /* the method, zero-extended */
+    int id;
+    if (m->is_request) {
+        if (n != m->method.n || w != (sip_load8(m->method.p) & (~0ull >> (64 - 8 * n))))
+            return 0; /* RFC 3261 §8.1.1.5: the general way refuses it */
+        id = m->method_id;
+    } else if ((id = method_id_word(w, n)) == SIP_M_OTHER) {
+        return 0;
+    }
+    m->cseq = (uint32_t)dec_word(x, k); /* below 10**7 */
+    m->cseq_method = sx_sv_make(t, n);
+    m->cseq_method_id = (uint8_t)id;
+    return 1;
+}
+#endif
+
 /* CSeq = 1*DIGIT LWS Method (RFC 3261 §20.16); the number is below 2**31 (§8.1.1.5). */
-static int check_cseq(sip_msg *m) {
+static int check_cseq(sip_msg *m, const char *lo, const char *hi) {
     sx_sv v = first_value(m, SIP_H_CSEQ);
     if (!v.p) return SIP_ECSEQ; /* before any arithmetic on the pointer: NULL + 0 is UB */
+#if defined(SIP_LE)
+    if (cseq_word(v, m, lo, hi)) return 0;
+#else
+    (void)lo, (void)hi;
+#endif
     const char *p = v.p, *e = v.p + v.n, *d = p;
     uint64_t num = 0; /* sip_dec() of the digits, read as they are found */
     for (unsigned k; d < e && (k = (unsigned char)*d - '0') <= 9; d++) num = num * 10 + k;
@@ -488,9 +575,9 @@ static int check_date(const sip_msg *m) {
     return (v.n >= 4 && memcmp(v.p + v.n - 4, " GMT", 4) == 0) ? 0 : SIP_EDATE;
 }
 
-static int check_message(sip_msg *m) {
+static int check_message(sip_msg *m, const char *lo, const char *hi) {
     if (!m->call_id.p || m->call_id.n == 0) return SIP_ECALLID;
-    int rc = check_cseq(m);
+    int rc = check_cseq(m, lo, hi);
     if (rc) return rc;
     if (!check_naddr(m, SIP_H_FROM, &m->from) || !check_naddr(m, SIP_H_TO, &m->to))
         return SIP_EFROMTO;
@@ -594,7 +681,7 @@ int sip_parse_hinted(const char *buf, size_t len, unsigned flags, sip_msg *m,
     const char *end = take_body(body, e, flags, m, &rc);
     if (!end) return rc;
     m->len = (size_t)(end - p);
-    if ((rc = check_message(m)) != 0) return rc;
+    if ((rc = check_message(m, buf, e)) != 0) return rc;
     return (int)(end - buf);
 }
 

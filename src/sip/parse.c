@@ -322,10 +322,11 @@ static inline sx_sv plain_value(const char *v0, const char *nl, const char *e) {
 }
 
 /* Scans one header line starting at p (a token character). On success stores the header and
- * returns the start of the next line. The line's LF is found first so that the name scan
- * needs no bounds check: the LF is no token character. */
+ * returns the start of the next line; sets the id's bit in *again if it is no first. The line's
+ * LF is found first so that the name scan needs no bounds check: the LF is no token character. */
 static inline __attribute__((always_inline)) const char *
-parse_header(const char *p, const char *e, unsigned flags, sip_msg *m, unsigned *count, int *rc) {
+parse_header(const char *p, const char *e, unsigned flags, sip_msg *m, unsigned *count,
+             uint64_t *again, int *rc) {
     const char *nl, *n1, *v0 = NULL; /* v0 NULL: the colon is yet to be checked */
     int id = -1; /* -1: hdr_id() decides once the colon is checked */
 #if defined(SIP_SSE2)
@@ -370,6 +371,7 @@ parse_header(const char *p, const char *e, unsigned flags, sip_msg *m, unsigned 
     h->value = v;
     h->id = (uint8_t)id;
     if (m->first[id] < 0) m->first[id] = (int16_t)n;
+    else *again |= 1ull << id;
     *count = n + 1;
     if ((*rc = note_header(id, v, m)) != 0) return NULL;
     return nl + 1;
@@ -377,7 +379,7 @@ parse_header(const char *p, const char *e, unsigned flags, sip_msg *m, unsigned 
 
 /* Parses the header block starting at p; returns the first byte of the body or NULL. */
 static const char *parse_headers_n(const char *p, const char *e, unsigned flags, sip_msg *m,
-                                   unsigned *count, int *rc) {
+                                   unsigned *count, uint64_t *again, int *rc) {
     for (;;) {
         if (p == e || !sip_is(*p, SIP_CC_TOKEN)) { /* a header name skips these five tests */
             if (p == e) {
@@ -400,16 +402,17 @@ static const char *parse_headers_n(const char *p, const char *e, unsigned flags,
              * line the same way, LF or not. */
             return *rc = SIP_EHEADER, NULL;
         }
-        if (!(p = parse_header(p, e, flags, m, count, rc))) return NULL;
+        if (!(p = parse_header(p, e, flags, m, count, again, rc))) return NULL;
     }
 }
 
 /* The count of headers stays in a local while the block is scanned: m->first[] is int16_t
- * like m->nhdrs, so each store to it would force a reload of a count kept in *m. */
+ * like m->nhdrs, so each store to it would force a reload of a count kept in *m. *again gets
+ * the bits (1 << id) of the ids seen more than once. */
 static const char *parse_headers(const char *p, const char *e, unsigned flags, sip_msg *m,
-                                 int *rc) {
+                                 uint64_t *again, int *rc) {
     unsigned count = 0; /* msg_reset() emptied the list */
-    const char *r = parse_headers_n(p, e, flags, m, &count, rc);
+    const char *r = parse_headers_n(p, e, flags, m, &count, again, rc);
     m->nhdrs = (uint16_t)count;
     return r;
 }
@@ -534,14 +537,22 @@ static int each_elem(sx_sv v, int (*fn)(sx_sv elem, void *out), void *out) {
 
 static int naddr_ok(sx_sv elem, void *out) { return sip_naddr_elem(elem, out); }
 
-/* Every Contact value: a name-addr, an addr-spec without ',', '?' or ';' (RFC 3261 §20.10,
- * RFC 4475 §3.1.2.13) or '*'. */
-static int check_contacts(const sip_msg *m) {
+_Static_assert(SIP_H__COUNT <= 64, "the ids seen again are bits of a uint64_t");
+
+static int contact_ok(sx_sv v) {
     sip_naddr na;
-    for (int i = m->first[SIP_H_CONTACT]; i >= 0 && i < m->nhdrs; i++)
-        if (m->hdrs[i].id == SIP_H_CONTACT && sip_naddr_whole(m->hdrs[i].value, &na) != 0 &&
-            each_elem(m->hdrs[i].value, naddr_ok, &na) != 0)
-            return SIP_ECONTACT;
+    return sip_naddr_whole(v, &na) == 0 || each_elem(v, naddr_ok, &na) == 0;
+}
+
+/* Every Contact value: a name-addr, an addr-spec without ',', '?' or ';' (RFC 3261 §20.10,
+ * RFC 4475 §3.1.2.13) or '*'. A message has one Contact header or none (again: the ids seen
+ * more than once): the others are looked for only when there are some. */
+static int check_contacts(const sip_msg *m, uint64_t again) {
+    int i = m->first[SIP_H_CONTACT];
+    if (i < 0) return 0;
+    if (!(again & 1ull << SIP_H_CONTACT)) return contact_ok(m->hdrs[i].value) ? 0 : SIP_ECONTACT;
+    for (; i < m->nhdrs; i++)
+        if (m->hdrs[i].id == SIP_H_CONTACT && !contact_ok(m->hdrs[i].value)) return SIP_ECONTACT;
     return 0;
 }
 
@@ -575,14 +586,14 @@ static int check_date(const sip_msg *m) {
     return (v.n >= 4 && memcmp(v.p + v.n - 4, " GMT", 4) == 0) ? 0 : SIP_EDATE;
 }
 
-static int check_message(sip_msg *m, const char *lo, const char *hi) {
+static int check_message(sip_msg *m, uint64_t again, const char *lo, const char *hi) {
     if (!m->call_id.p || m->call_id.n == 0) return SIP_ECALLID;
     int rc = check_cseq(m, lo, hi);
     if (rc) return rc;
     if (!check_naddr(m, SIP_H_FROM, &m->from) || !check_naddr(m, SIP_H_TO, &m->to))
         return SIP_EFROMTO;
     if ((rc = check_via(m)) != 0) return rc;
-    if ((rc = check_contacts(m)) != 0) return rc;
+    if ((rc = check_contacts(m, again)) != 0) return rc;
     if ((rc = check_max_forwards(m)) != 0) return rc;
     if ((rc = check_date(m)) != 0) return rc;
     m->has_addr = 1;
@@ -675,13 +686,14 @@ int sip_parse_hinted(const char *buf, size_t len, unsigned flags, sip_msg *m,
     if (le == p) return SIP_ESTARTLINE;
     int rc = parse_start_line(sx_sv_make(p, (size_t)(le - p)), ctl, m);
     if (rc) return rc;
-    const char *body = parse_headers(nl + 1, e, flags, m, &rc);
+    uint64_t again = 0;
+    const char *body = parse_headers(nl + 1, e, flags, m, &again, &rc);
     if (!body) return rc;
     if (hint && hint->headers) hint->headers(hint->ud, m);
     const char *end = take_body(body, e, flags, m, &rc);
     if (!end) return rc;
     m->len = (size_t)(end - p);
-    if ((rc = check_message(m, buf, e)) != 0) return rc;
+    if ((rc = check_message(m, again, buf, e)) != 0) return rc;
     return (int)(end - buf);
 }
 

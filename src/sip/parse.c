@@ -382,7 +382,10 @@ parse_header(const char *p, const char *e, unsigned flags, sip_msg *m, unsigned 
 static const char *parse_headers_n(const char *p, const char *e, unsigned flags, sip_msg *m,
                                    unsigned *count, uint64_t *again, int *rc) {
     for (;;) {
-        if (p == e || !sip_is(*p, SIP_CC_TOKEN)) { /* a header name skips these five tests */
+        /* A header name skips these tests, unless the buffer ends within 32 bytes: then
+         * parse_header() knows that sixteen bytes can be loaded, and sip_find_lf() that its
+         * first step can. */
+        if (e - p < 32 || !sip_is(*p, SIP_CC_TOKEN)) {
             if (p == e) {
                 /* A datagram that stops right after a complete header line lacks only the
                  * blank line: read it as an empty body rather than lose the message. */
@@ -401,7 +404,7 @@ static const char *parse_headers_n(const char *p, const char *e, unsigned flags,
             }
             /* A fold with no header before it, or no name: parse_header() would refuse the
              * line the same way, LF or not. */
-            return *rc = SIP_EHEADER, NULL;
+            if (!sip_is(*p, SIP_CC_TOKEN)) return *rc = SIP_EHEADER, NULL;
         }
         if (!(p = parse_header(p, e, flags, m, count, again, rc))) return NULL;
     }

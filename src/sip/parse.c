@@ -253,19 +253,6 @@ static int hdr_id(const char *p, size_t n, const char *e) {
     return sip_hdr_lookup_token(p, n);
 }
 
-#if defined(SIP_SSE2)
-/* hdr_id() of a name of 2-15 bytes from x, the sixteen bytes at p already loaded. */
-static inline int hdr_id16(__m128i x, const char *p, size_t n) {
-    unsigned first = (unsigned char)p[0] | 0x20, last = (unsigned char)p[n - 1] | 0x20;
-    const sip_hname *h = &sip_hname_by_hash[(8 * n + first + 3 * last) & 127];
-    if (h->len != n) return SIP_H_OTHER;
-    /* Bytes from n on never match: the name is zero-padded and a text byte |0x20 is not 0,
-     * so the name matches iff its n bytes are the trailing ones of the mask. */
-    __m128i a = _mm_cmpeq_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), sip_load16(h->name));
-    return (size_t)__builtin_ctz(~(unsigned)_mm_movemask_epi8(a)) == n ? h->id : SIP_H_OTHER;
-}
-#endif
-
 /* sip_trim() of the value [v0, nl): nearly every one is ": value\r\n", one SP after the
  * colon and the CR before the LF, which two byte tests settle without the trim loops. */
 static inline sx_sv trim_value(const char *v0, const char *nl) {
@@ -282,8 +269,8 @@ static inline sx_sv trim_value(const char *v0, const char *nl) {
 #if defined(SIP_SSE2)
 /* The id of the name p[0..n) when it is one of hdr.c's long names and the colon at p[n]
  * (n < 16) ends it; -1 otherwise, and the general scan reads the name. Those names are
- * letters and '-', token characters all: the scan would stop at this colon and hdr_id16()
- * would find the same id. x holds the sixteen bytes at p. */
+ * letters and '-', token characters all: the scan would stop at this colon and find the
+ * same id. x holds the sixteen bytes at p. */
 static inline int known_name16(__m128i x, const char *p, size_t n) {
     unsigned first = (unsigned char)p[0] | 0x20, last = (unsigned char)p[n - 1] | 0x20;
     const sip_hname *h = &sip_hname_by_hash[(8 * n + first + 3 * last) & 127];
@@ -293,6 +280,13 @@ static inline int known_name16(__m128i x, const char *p, size_t n) {
     __m128i a = _mm_cmpeq_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), sip_load16(h->name));
     a = _mm_andnot_si128(sip_eq16(x, '\r'), a);
     return (size_t)__builtin_ctz(~(unsigned)_mm_movemask_epi8(a)) == n ? h->id : -1;
+}
+
+/* hdr_id() of a name of 2-15 token characters from x, the sixteen bytes at p already loaded:
+ * a name that is no long one of hdr.c is an other header. */
+static inline int hdr_id16(__m128i x, const char *p, size_t n) {
+    int id = known_name16(x, p, n);
+    return id >= 0 ? id : SIP_H_OTHER;
 }
 
 /* The end of the name at p (a token character) from x, the sixteen bytes at p; *id set when

@@ -742,19 +742,6 @@ int sip_naddr_whole(sx_sv v, sip_naddr *na) { return naddr_elem(v, na) == 1 ? 0 
 
 /* sent-protocol = name SLASH version SLASH transport, SLASH = SWS "/" SWS. */
 static const char *sent_protocol(const char *p, const char *e, sip_via *v) {
-    if (e - p > 8 && sip_ieq_word(sip_load8(p), sip_load8("sip/2.0/"))) {
-        /* nearly every Via: the walk below would find these same views */
-        v->version = span(p + 4, p + 7);
-        v->proto = span(p, p + 7);
-        const char *q = sip_skip_lws(p + 8, e), *t1;
-        if (e - q > 3 && q[3] == ' ' && sip_is(q[0], SIP_CC_TOKEN) && sip_is(q[1], SIP_CC_TOKEN) &&
-            sip_is(q[2], SIP_CC_TOKEN))
-            t1 = q + 3; /* UDP, TCP, TLS: the token and the SP before sent-by */
-        else if ((t1 = skip_token(q, e)) == q)
-            return NULL;
-        v->transport = span(q, t1);
-        return t1;
-    }
     const char *n1 = skip_token(p, e);
     if (n1 == p) return NULL;
     const char *q = sip_skip_lws(n1, e);

@@ -253,19 +253,6 @@ static int hdr_id(const char *p, size_t n, const char *e) {
     return sip_hdr_lookup_token(p, n);
 }
 
-/* sip_trim() of the value [v0, nl): nearly every one is ": value\r\n", one SP after the
- * colon and the CR before the LF, which two byte tests settle without the trim loops. */
-static inline sx_sv trim_value(const char *v0, const char *nl) {
-    /* Bytes above SP are no LWS; a CTL there takes the general way, with the same result.
-     * The tests imply nl - v0 >= 3 before nl[-2] is read: *nl is the LF, so v0[0] == ' '
-     * puts v0 before nl, nl[-1] == '\r' puts it before nl - 1, and v0[1] > ' ' (not the CR)
-     * before nl - 2. */
-    if (v0[0] == ' ' && nl[-1] == '\r' && (unsigned char)v0[1] > ' ' &&
-        (unsigned char)nl[-2] > ' ')
-        return sx_sv_make(v0 + 1, (size_t)(nl - v0 - 2));
-    return sip_trim(sx_sv_make(v0, (size_t)(nl - v0)));
-}
-
 #if defined(SIP_SSE2)
 /* The id of the name p[0..n) when it is one of hdr.c's long names and the colon at p[n]
  * (n < 16) ends it; -1 otherwise, and the general scan reads the name. Those names are
@@ -307,7 +294,9 @@ static inline const char *name_end16(__m128i x, const char *p, const char *e, in
 /* The value of the line whose LF is at nl, starting after the colon at v0, when it is the
  * usual ": value\r\n" with a next line that is no continuation (a name's byte above SP, or
  * the CR of the blank line): value_end() would return nl without a warning and
- * trim_value() take its two byte tests. Empty view otherwise (p NULL). */
+ * sip_trim() take off one SP and the CR. Empty view otherwise (p NULL). The tests imply
+ * nl - v0 >= 3 before nl[-2] is read: v0[0] == ' ' puts v0 before the LF, nl[-1] == '\r'
+ * before nl - 1, and v0[1] > ' ' (not the CR) before nl - 2. */
 static inline sx_sv plain_value(const char *v0, const char *nl, const char *e) {
     if (nl + 1 < e && ((unsigned char)nl[1] > ' ' || nl[1] == '\r') && nl[-1] == '\r' &&
         v0[0] == ' ' && (unsigned char)v0[1] > ' ' && (unsigned char)nl[-2] > ' ')
@@ -321,29 +310,22 @@ static inline sx_sv plain_value(const char *v0, const char *nl, const char *e) {
 static inline __attribute__((always_inline)) const char *
 parse_header(const char *p, const char *e, unsigned flags, sip_msg *m, unsigned *count,
              uint64_t *again, int *rc) {
-    const char *nl, *n1, *v0 = NULL; /* v0 NULL: the colon is yet to be checked */
+    const char *nl, *n1 = NULL, *v0 = NULL; /* v0 NULL: the colon is yet to be checked */
     int id = -1; /* -1: hdr_id() decides once the colon is checked */
+    if (!(nl = sip_find_lf(p, e, p))) return *rc = cut_header(p, e), NULL;
 #if defined(SIP_SSE2)
-    if (e - p >= 16) { /* nearly every name and many whole lines end in these sixteen bytes */
+    if (e - p >= 16) { /* nearly every name ends in these sixteen bytes */
         __m128i x = sip_load16(p);
         unsigned colon = (unsigned)_mm_movemask_epi8(sip_eq16(x, ':'));
-        /* Most lines are longer than sixteen bytes: the LF is sought from p in thirty-two-byte
-         * steps, with no test of x's sixteen bytes first (GCC would compute the position
-         * before that test on every line). */
-        if (!(nl = sip_find_lf(p, e, p))) return *rc = cut_header(p, e), NULL;
         if (colon && (id = known_name16(x, p, (size_t)__builtin_ctz(colon))) >= 0) {
             n1 = p + __builtin_ctz(colon); /* the usual case: a known name and its colon */
             v0 = n1 + 1;
         } else {
-            id = -1;
             n1 = name_end16(x, p, e, &id);
         }
-    } else
-#endif
-    {
-        if (!(nl = sip_find_lf(p, e, p))) return *rc = cut_header(p, e), NULL;
-        n1 = skip_name(p, e);
     }
+#endif
+    if (!n1) n1 = skip_name(p, e);
     if (!v0) {
         const char *c = n1; /* n1 > p: the line starts with a token character */
         if (*c != ':') { /* HCOLON = *(SP/HTAB) ":" SWS; the colon nearly always ends the name */
@@ -356,7 +338,7 @@ parse_header(const char *p, const char *e, unsigned flags, sip_msg *m, unsigned 
     sx_sv v = plain_value(v0, nl, e);
     if (!v.p) {
         if (!(nl = value_end(nl, e, flags, m, rc))) return NULL;
-        v = trim_value(v0, nl);
+        v = sip_trim(sx_sv_make(v0, (size_t)(nl - v0)));
     }
     unsigned n = *count;
     if (n >= SIP_MAX_HDRS) return *rc = SIP_ETOOMANY, NULL;
